@@ -1,0 +1,10 @@
+/* N-API entry: each C module registers its own functions. */
+#include "napi_util.h"
+#include "modules.h"
+
+static napi_value init(napi_env env, napi_value exports) {
+  tsrun_register_fsutil(env, exports);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

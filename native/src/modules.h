@@ -1,0 +1,8 @@
+/* One register function per C module (each exports its JS-facing calls). */
+#ifndef TSRUN_MODULES_H
+#define TSRUN_MODULES_H
+#include <node_api.h>
+
+void tsrun_register_fsutil(napi_env env, napi_value exports);
+
+#endif
