@@ -5,7 +5,14 @@
       "sources": [
         "src/addon.c",
         "src/napi_util.c",
-        "src/fsutil.c"
+        "src/fsutil.c",
+        "src/plan.c",
+        "src/child_util.c",
+        "src/init.c",
+        "src/rootfs.c",
+        "src/process.c",
+        "src/spawn.c",
+        "src/seccomp_stub.c"
       ],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2", "-fno-strict-aliasing"],
       "defines": ["_GNU_SOURCE", "NAPI_VERSION=8"],

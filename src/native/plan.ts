@@ -142,8 +142,11 @@ export interface InitPlan {
   /** linux.personality domain (PER_LINUX32 etc.), -1 none */
   personality: number;
   process: ProcessPlan;
-  /** host path of exec.fifo; the init blocks on it until `start` */
-  execFifoPath: string;
+  /** host path of the start socket; the init blocks on it until `start` */
+  startSocketPath: string;
+  /** run by the init inside the container's namespaces, before pivot_root */
+  createContainerHooks: HookPlan[];
+  /** run by the init inside the container, right before execve */
   startContainerHooks: HookPlan[];
   /** fds 3 .. 2+preserveFds stay open in the container */
   preserveFds: number;

@@ -1,0 +1,69 @@
+/* Code that runs in the forked child. Async-signal-safe only: raw syscalls,
+ * no malloc, no stdio, no locks. Errors go to the parent over the sync socket. */
+#ifndef TSRUN_CHILD_H
+#define TSRUN_CHILD_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "plan.h"
+#include "sync.h"
+
+struct child_ctx {
+  struct tsrun_plan *plan;       /* NULL for exec */
+  struct tsrun_process *process;
+  int sync_fd;
+  /* scratch text buffer (from the plan, preallocated by the parent) */
+  char *buf;
+  size_t buf_len;
+  /* state JSON received from the parent, for startContainer hooks */
+  char *state_json;
+  size_t state_len;
+};
+
+/* --- text in a fixed buffer --- */
+struct sbuf {
+  char *p;
+  size_t len, cap;
+};
+void sb_init(struct sbuf *b, char *mem, size_t cap);
+void sb_add(struct sbuf *b, const char *s);
+void sb_add_n(struct sbuf *b, const char *s, size_t n);
+void sb_add_int(struct sbuf *b, long long v);
+const char *sb_str(struct sbuf *b);
+
+size_t c_strlen(const char *s);
+int c_strcmp(const char *a, const char *b);
+int c_strncmp(const char *a, const char *b, size_t n);
+void c_memcpy(void *d, const void *s, size_t n);
+const char *c_strrchr(const char *s, char c);
+
+/* --- sync channel --- */
+int sync_send(int fd, uint32_t type, int32_t value, int32_t err, const char *text, size_t len);
+/* Receive one message; text (NUL-terminated) goes to buf. Returns type, 0 on EOF, -1 on error. */
+int sync_recv(int fd, int32_t *value, char *buf, size_t cap, size_t *len);
+/* Wait for GO; exits quietly on ABORT/EOF. */
+void sync_wait_go(struct child_ctx *c);
+
+/* Report a failure and exit. `what` and `detail` make the text, e.g.
+ * what="mount proc to", detail="/proc"; err is the errno (0: no errno). */
+__attribute__((noreturn)) void child_fail(struct child_ctx *c, int err, const char *what, const char *detail);
+void child_warn(struct child_ctx *c, const char *what, const char *detail);
+
+/* --- steps --- */
+/* Move the fds the child needs above the preserved range and close every other fd >= 3. */
+void child_setup_fds(struct child_ctx *c, int *keep, int n_keep, int preserve);
+
+/* rootfs.c */
+void rootfs_prepare(struct child_ctx *c);  /* before create hooks: mounts, devices */
+void rootfs_finish(struct child_ctx *c);   /* after create hooks: pivot, masks, ro, sysctl */
+int open_proc_file(struct child_ctx *c, const char *rel, int flags); /* under /proc, checked */
+
+/* process.c */
+void process_finalize(struct child_ctx *c, bool is_init); /* rlimits, user, caps, cwd, nnp */
+/* Resolve argv[0] with the process PATH into buf; fails like runc ("executable file not found in $PATH"). */
+const char *process_lookup_exec(struct child_ctx *c);
+void process_seccomp_late(struct child_ctx *c);
+__attribute__((noreturn)) void process_exec(struct child_ctx *c, const char *path);
+void run_hooks(struct child_ctx *c, const char *kind, const struct tsrun_hook *hooks, int n);
+
+#endif

@@ -1,0 +1,217 @@
+/* The container init, in two forked stages.
+ * Stage 1 (a child of node): closes inherited fds, joins/creates namespaces
+ * (user first, so the others belong to it) and forks stage 2; then it exits, so
+ * the init is never node's child.
+ * Stage 2 (the init, PID 1 in a new pid namespace): builds the rootfs, lets
+ * the parent run the create hooks, pivots, applies the process settings and
+ * blocks on the start socket until `tsrun start`; then execve. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "child.h"
+#include "init.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+static const int NS_CLONE_FLAG[NS_COUNT] = {CLONE_NEWUSER, CLONE_NEWNS,  CLONE_NEWPID,    CLONE_NEWNET,
+                                            CLONE_NEWUTS,  CLONE_NEWIPC, CLONE_NEWCGROUP, CLONE_NEWTIME};
+static const char *const NS_LABEL[NS_COUNT] = {"user", "mount", "pid", "network", "uts", "ipc", "cgroup", "time"};
+
+/* node ignores SIGPIPE and may block signals; an ignored signal stays ignored
+ * across execve, so restore defaults for the container */
+void child_reset_signals(void) {
+  struct sigaction sa = {0};
+  sa.sa_handler = SIG_DFL;
+  for (int s = 1; s < NSIG; s++) {
+    if (s == SIGKILL || s == SIGSTOP) continue;
+    sigaction(s, &sa, NULL);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void write_time_offsets(struct child_ctx *c) {
+  struct tsrun_plan *p = c->plan;
+  if (p->n_time_offsets == 0) return;
+  int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) child_fail(c, errno, "open", "/proc/self/timens_offsets");
+  for (int i = 0; i < p->n_time_offsets; i++) {
+    const char *line = p->time_offsets[i];
+    if (write(fd, line, c_strlen(line)) < 0) child_fail(c, errno, "write /proc/self/timens_offsets:", line);
+  }
+  close(fd);
+}
+
+void enter_namespaces(struct child_ctx *c, const struct tsrun_ns *ns, int n_ns, bool allow_new) {
+  int fds[NS_COUNT];
+  bool new_user = false;
+  int unshare_flags = 0;
+  /* open every path first: joining a mount namespace changes what paths mean */
+  for (int i = 0; i < n_ns; i++) {
+    fds[i] = -1;
+    if (ns[i].path) {
+      fds[i] = open(ns[i].path, O_RDONLY | O_CLOEXEC);
+      if (fds[i] < 0) child_fail(c, errno, "open namespace", ns[i].path);
+    } else if (allow_new) {
+      if (ns[i].kind == NS_USER) new_user = true;
+      else unshare_flags |= NS_CLONE_FLAG[ns[i].kind];
+    }
+  }
+  /* the user namespace first, so that the others are owned by it */
+  bool in_userns = false;
+  for (int i = 0; i < n_ns; i++) {
+    if (ns[i].kind != NS_USER || fds[i] < 0) continue;
+    if (setns(fds[i], CLONE_NEWUSER) < 0) child_fail(c, errno, "setns user namespace", ns[i].path);
+    in_userns = true;
+  }
+  if (new_user) {
+    if (unshare(CLONE_NEWUSER) < 0) child_fail(c, errno, "unshare", "user namespace");
+    sync_send(c->sync_fd, SYNC_USERNS_MAP, (int32_t)getpid(), 0, NULL, 0);
+    sync_wait_go(c);
+    in_userns = true;
+  }
+  if (in_userns) {
+    if (setresgid(0, 0, 0) < 0) child_fail(c, errno, "setresgid to root in the user namespace", NULL);
+    if (setresuid(0, 0, 0) < 0) child_fail(c, errno, "setresuid to root in the user namespace", NULL);
+  }
+  /* join the rest; the mount namespace last, since its paths were opened already */
+  for (int pass = 0; pass < 2; pass++) {
+    for (int i = 0; i < n_ns; i++) {
+      if (ns[i].kind == NS_USER || fds[i] < 0) continue;
+      if ((ns[i].kind == NS_MOUNT) != (pass == 1)) continue;
+      if (setns(fds[i], NS_CLONE_FLAG[ns[i].kind]) < 0) {
+        struct sbuf b;
+        char what[64];
+        sb_init(&b, what, sizeof what);
+        sb_add(&b, "setns ");
+        sb_add(&b, NS_LABEL[ns[i].kind]);
+        sb_add(&b, " namespace");
+        child_fail(c, errno, what, ns[i].path);
+      }
+      close(fds[i]);
+    }
+  }
+  if (unshare_flags && unshare(unshare_flags) < 0) child_fail(c, errno, "unshare", "namespaces");
+}
+
+static int listen_start_socket(struct child_ctx *c) {
+  const char *path = c->plan->start_socket_path;
+  const char *slash = c_strrchr(path, '/');
+  if (!slash) child_fail(c, EINVAL, "start socket path", path);
+  /* bind relative to the directory: a state dir path can exceed sun_path */
+  char dir[4096];
+  size_t dlen = (size_t)(slash - path);
+  if (dlen >= sizeof dir) child_fail(c, ENAMETOOLONG, "start socket path", path);
+  c_memcpy(dir, path, dlen);
+  dir[dlen ? dlen : 1] = 0;
+  if (!dlen) dir[0] = '/';
+  int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) child_fail(c, errno, "open state dir", dir);
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  struct sbuf b;
+  sb_init(&b, sa.sun_path, sizeof sa.sun_path);
+  sb_add(&b, "/proc/self/fd/");
+  sb_add_int(&b, dfd);
+  sb_add(&b, slash);
+  int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (s < 0) child_fail(c, errno, "socket", NULL);
+  mode_t old = umask(0077);
+  if (bind(s, (struct sockaddr *)&sa, sizeof sa) < 0) child_fail(c, errno, "bind start socket", path);
+  umask(old);
+  if (listen(s, 4) < 0) child_fail(c, errno, "listen on start socket", path);
+  close(dfd);
+  return s;
+}
+
+/* Block until `tsrun start` connects and says go; from then on errors are
+ * reported to that connection. */
+static void wait_for_start(struct child_ctx *c, int listen_fd) {
+  for (;;) {
+    int conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (conn < 0) {
+      if (errno == EINTR) continue;
+      _exit(1);
+    }
+    int32_t v;
+    int t = sync_recv(conn, &v, c->buf, 64, NULL);
+    if (t == SYNC_GO) {
+      close(listen_fd);
+      c->sync_fd = conn;
+      return;
+    }
+    close(conn); /* a stray connection: keep waiting */
+  }
+}
+
+static void set_names(struct child_ctx *c) {
+  struct tsrun_plan *p = c->plan;
+  if (p->hostname && sethostname(p->hostname, c_strlen(p->hostname)) < 0)
+    child_fail(c, errno, "sethostname", p->hostname);
+  if (p->domainname && setdomainname(p->domainname, c_strlen(p->domainname)) < 0)
+    child_fail(c, errno, "setdomainname", p->domainname);
+}
+
+__attribute__((noreturn)) static void stage2(struct child_ctx *c) {
+  struct tsrun_plan *p = c->plan;
+  /* the parent sends the state JSON first; keep it in the tail of scratch */
+  size_t half = c->buf_len / 2;
+  size_t n = 0;
+  int t = sync_recv(c->sync_fd, NULL, c->buf + half, half, &n);
+  if (t != SYNC_STATE) _exit(2);
+  c->state_json = c->buf + half;
+  c->state_len = n;
+  c->buf_len = half;
+
+  if (p->personality >= 0 && personality((unsigned long)p->personality) < 0)
+    child_fail(c, errno, "personality", NULL);
+  rootfs_prepare(c);
+  int listen_fd = listen_start_socket(c);
+  sync_send(c->sync_fd, SYNC_CREATE_HOOKS, 0, 0, NULL, 0);
+  sync_wait_go(c);
+  run_hooks(c, "createContainer", p->create_hooks, p->n_create_hooks);
+  /* from here on hooks see the state as "created" */
+  t = sync_recv(c->sync_fd, NULL, c->buf + half, half, &n);
+  if (t != SYNC_STATE) _exit(2);
+  c->state_len = n;
+  rootfs_finish(c);
+  set_names(c);
+  process_finalize(c, true);
+  const char *path = process_lookup_exec(c);
+  sync_send(c->sync_fd, SYNC_READY, 0, 0, NULL, 0);
+  close(c->sync_fd);
+  wait_for_start(c, listen_fd);
+  run_hooks(c, "startContainer", p->start_hooks, p->n_start_hooks);
+  process_seccomp_late(c);
+  process_exec(c, path);
+}
+
+__attribute__((noreturn)) void tsrun_init_stage1(struct tsrun_plan *p, int sync_fd) {
+  struct child_ctx c = {
+      .plan = p, .process = &p->process, .sync_fd = sync_fd, .buf = p->scratch, .buf_len = p->scratch_len};
+  /* first: nothing may open /proc/<pid>/exe (the host's node) or our memory */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  child_reset_signals();
+  int keep[2] = {sync_fd, p->console_socket_fd};
+  child_setup_fds(&c, keep, 2, p->preserve_fds);
+  p->console_socket_fd = keep[1];
+  /* the parent puts us into the container's cgroups, then says go */
+  sync_wait_go(&c);
+  enter_namespaces(&c, p->ns, p->n_ns, true);
+  write_time_offsets(&c);
+  pid_t child = _Fork();
+  if (child < 0) child_fail(&c, errno, "fork", "init");
+  if (child == 0) stage2(&c);
+  sync_send(c.sync_fd, SYNC_INIT_PID, (int32_t)child, 0, NULL, 0);
+  _exit(0);
+}

@@ -1,0 +1,123 @@
+/* The init plan in C: filled from the JS plan (src/native/plan.ts) in the
+ * parent before fork; the child only reads it. All strings are malloc'd in the
+ * parent and never freed in the child. */
+#ifndef TSRUN_PLAN_H
+#define TSRUN_PLAN_H
+#include <node_api.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct tsrun_seccomp_plan; /* seccomp_load.h */
+
+enum tsrun_ns_kind { NS_USER, NS_MOUNT, NS_PID, NS_NET, NS_UTS, NS_IPC, NS_CGROUP, NS_TIME, NS_COUNT };
+
+struct tsrun_ns {
+  enum tsrun_ns_kind kind;
+  char *path; /* NULL: create a new one */
+};
+
+struct tsrun_mount {
+  char *source, *destination, *fstype, *data;
+  unsigned long flags, remount_flags;
+  unsigned long propagation[4];
+  int n_propagation;
+  uint64_t attr_set, attr_clr;
+  bool dest_is_file;
+};
+
+struct tsrun_device {
+  char *path;
+  mode_t file_type, mode;
+  unsigned major, minor;
+  uid_t uid;
+  gid_t gid;
+};
+
+struct tsrun_symlink {
+  char *target, *link_path;
+};
+
+struct tsrun_rlimit {
+  int resource;
+  char *name;
+  uint64_t soft, hard;
+};
+
+struct tsrun_hook {
+  char *path;
+  char **argv; /* NULL-terminated */
+  char **envp; /* NULL-terminated */
+  int timeout;
+};
+
+struct tsrun_process {
+  char **argv, **envp; /* NULL-terminated */
+  int argc;
+  char *cwd;
+  uid_t uid;
+  gid_t gid;
+  gid_t *groups;
+  int n_groups;
+  int umask; /* -1: unchanged */
+  uint64_t cap_bounding, cap_effective, cap_inheritable, cap_permitted, cap_ambient;
+  struct tsrun_rlimit *rlimits;
+  int n_rlimits;
+  bool no_new_privileges;
+  int oom_score_adj; /* -1001: not set */
+  bool terminal;
+  unsigned console_height, console_width;
+  struct tsrun_seccomp_plan *seccomp; /* NULL: none */
+  char *apparmor_profile, *selinux_label; /* "" = none */
+};
+
+struct tsrun_plan {
+  char *container_id;
+  struct tsrun_ns ns[NS_COUNT];
+  int n_ns;
+  char *rootfs;
+  bool readonly_rootfs, no_pivot;
+  unsigned long rootfs_propagation;
+  struct tsrun_mount *mounts;
+  int n_mounts;
+  struct tsrun_device *devices;
+  int n_devices;
+  bool bind_devices, setup_dev;
+  struct tsrun_symlink *symlinks;
+  int n_symlinks;
+  char **masked_paths;
+  int n_masked;
+  char **readonly_paths;
+  int n_readonly;
+  char *hostname, *domainname; /* NULL: leave alone */
+  char **sysctl_keys, **sysctl_values;
+  int n_sysctl;
+  char **time_offsets;
+  int n_time_offsets;
+  long personality; /* -1: none */
+  struct tsrun_process process;
+  char *start_socket_path; /* where `tsrun start` connects */
+  struct tsrun_hook *create_hooks; /* createContainer: run by the init before pivot_root */
+  int n_create_hooks;
+  struct tsrun_hook *start_hooks; /* startContainer: run by the init before execve */
+  int n_start_hooks;
+  int preserve_fds;
+  int console_socket_fd; /* -1: none */
+  /* scratch space the child uses instead of malloc */
+  char *scratch;
+  size_t scratch_len;
+};
+
+/* Parent side: fill `out` from the JS plan object; throws and returns false on error. */
+bool tsrun_plan_from_js(napi_env env, napi_value obj, struct tsrun_plan *out);
+bool tsrun_process_from_js(napi_env env, napi_value obj, struct tsrun_process *out);
+void tsrun_plan_free(struct tsrun_plan *p);
+void tsrun_process_free(struct tsrun_process *p);
+
+/* Generic readers used by other modules' parsers. */
+bool tsrun_read_string_prop(napi_env env, napi_value obj, const char *name, char **out, bool required);
+bool tsrun_read_strv_prop(napi_env env, napi_value obj, const char *name, char ***out, int *n);
+bool tsrun_read_i64_prop(napi_env env, napi_value obj, const char *name, int64_t *out, int64_t dflt);
+bool tsrun_read_bool_prop(napi_env env, napi_value obj, const char *name, bool *out);
+
+#endif

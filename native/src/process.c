@@ -1,0 +1,278 @@
+/* The process settings of a container process (the init or an exec'd one),
+ * applied in the child after the filesystem is ready: oom score, rlimits,
+ * cwd, groups/uid/gid, capabilities, no_new_privs, seccomp; then execve. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "child.h"
+#include "seccomp_load.h"
+
+static void fail_rlimit(struct child_ctx *c, int err, const struct tsrun_rlimit *r) {
+  char what[256];
+  struct sbuf b;
+  sb_init(&b, what, sizeof what);
+  sb_add(&b, "setrlimit ");
+  sb_add(&b, r->name);
+  sb_add(&b, " (soft ");
+  sb_add_int(&b, (long long)r->soft);
+  sb_add(&b, ", hard ");
+  sb_add_int(&b, (long long)r->hard);
+  sb_add(&b, ")");
+  child_fail(c, err, what, NULL);
+}
+
+static void set_rlimits(struct child_ctx *c) {
+  struct tsrun_process *pr = c->process;
+  for (int i = 0; i < pr->n_rlimits; i++) {
+    struct tsrun_rlimit *r = &pr->rlimits[i];
+    struct rlimit64 {
+      uint64_t cur, max;
+    } lim = {r->soft, r->hard};
+    if (syscall(SYS_prlimit64, 0, r->resource, &lim, NULL) < 0) fail_rlimit(c, errno, r);
+  }
+}
+
+static void set_oom_score_adj(struct child_ctx *c) {
+  if (c->process->oom_score_adj == -1001) return;
+  char v[16];
+  struct sbuf b;
+  sb_init(&b, v, sizeof v);
+  sb_add_int(&b, c->process->oom_score_adj);
+  int fd = open_proc_file(c, "self/oom_score_adj", O_WRONLY);
+  if (fd < 0) child_fail(c, errno, "open", "/proc/self/oom_score_adj");
+  if (write(fd, v, b.len) < 0) child_fail(c, errno, "write oom_score_adj", v);
+  close(fd);
+}
+
+/* chdir, and make sure the result is inside the container (CVE-2024-21626) */
+static void change_dir(struct child_ctx *c) {
+  const char *cwd = c->process->cwd;
+  if (chdir(cwd) < 0) child_fail(c, errno, "chdir to cwd", cwd);
+  char got[4096];
+  if (syscall(SYS_getcwd, got, sizeof got) < 0) child_fail(c, errno, "getcwd after chdir to", cwd);
+  if (got[0] != '/') child_fail(c, EPERM, "cwd is outside the container:", cwd);
+}
+
+static void drop_bounding(struct child_ctx *c) {
+  uint64_t keep = c->process->cap_bounding;
+  for (int cap = 0; cap < 64; cap++) {
+    if (keep & (1ULL << cap)) continue;
+    int r = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+    if (r < 0) break; /* past the kernel's last capability */
+    if (r == 1 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) child_fail(c, errno, "drop bounding capability", NULL);
+  }
+}
+
+static void set_capabilities(struct child_ctx *c) {
+  struct tsrun_process *pr = c->process;
+  struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct d[2] = {
+      {(uint32_t)pr->cap_effective, (uint32_t)pr->cap_permitted, (uint32_t)pr->cap_inheritable},
+      {(uint32_t)(pr->cap_effective >> 32), (uint32_t)(pr->cap_permitted >> 32),
+       (uint32_t)(pr->cap_inheritable >> 32)}};
+  if (syscall(SYS_capset, &h, d) < 0) child_fail(c, errno, "capset", NULL);
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  for (int cap = 0; cap < 64; cap++) {
+    if (!(pr->cap_ambient & (1ULL << cap))) continue;
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+      child_fail(c, errno, "raise ambient capability", NULL);
+  }
+}
+
+static void set_user(struct child_ctx *c) {
+  struct tsrun_process *pr = c->process;
+  if (syscall(SYS_setgroups, pr->n_groups, pr->groups) < 0) {
+    /* in a user namespace with setgroups denied, only an empty list is allowed */
+    if (!(errno == EPERM && pr->n_groups == 0)) child_fail(c, errno, "setgroups", NULL);
+  }
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) child_fail(c, errno, "prctl PR_SET_KEEPCAPS", NULL);
+  if (syscall(SYS_setresgid, pr->gid, pr->gid, pr->gid) < 0) {
+    char v[32];
+    struct sbuf b;
+    sb_init(&b, v, sizeof v);
+    sb_add_int(&b, pr->gid);
+    child_fail(c, errno, "setresgid", v);
+  }
+  if (syscall(SYS_setresuid, pr->uid, pr->uid, pr->uid) < 0) {
+    char v[32];
+    struct sbuf b;
+    sb_init(&b, v, sizeof v);
+    sb_add_int(&b, pr->uid);
+    child_fail(c, errno, "setresuid", v);
+  }
+  prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+}
+
+void process_finalize(struct child_ctx *c, bool is_init) {
+  struct tsrun_process *pr = c->process;
+  (void)is_init;
+  set_oom_score_adj(c);
+  set_rlimits(c);
+  if (pr->umask >= 0) umask((mode_t)pr->umask);
+  change_dir(c);
+  /* without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it while
+     we still hold it (as runc does); otherwise as late as possible */
+  if (pr->seccomp && !pr->no_new_privileges) {
+    int nfd = -1;
+    if (tsrun_seccomp_install(pr->seccomp, &nfd) < 0) child_fail(c, errno, "load seccomp filter", NULL);
+    tsrun_seccomp_after_install(c, nfd);
+  }
+  drop_bounding(c);
+  set_user(c);
+  set_capabilities(c);
+  if (pr->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    child_fail(c, errno, "prctl PR_SET_NO_NEW_PRIVS", NULL);
+}
+
+void process_seccomp_late(struct child_ctx *c) {
+  struct tsrun_process *pr = c->process;
+  if (!pr->seccomp || !pr->no_new_privileges) return;
+  int nfd = -1;
+  if (tsrun_seccomp_install(pr->seccomp, &nfd) < 0) child_fail(c, errno, "load seccomp filter", NULL);
+  tsrun_seccomp_after_install(c, nfd);
+}
+
+static const char *env_lookup(char **envp, const char *name) {
+  size_t n = c_strlen(name);
+  for (char **e = envp; e && *e; e++)
+    if (c_strncmp(*e, name, n) == 0 && (*e)[n] == '=') return *e + n + 1;
+  return NULL;
+}
+
+static bool is_executable(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) == 0;
+}
+
+__attribute__((noreturn)) static void fail_exec(struct child_ctx *c, int err, const char *name, const char *tail) {
+  char what[4200];
+  struct sbuf b;
+  sb_init(&b, what, sizeof what);
+  sb_add(&b, "exec: \"");
+  sb_add(&b, name);
+  sb_add(&b, "\": ");
+  sb_add(&b, tail);
+  child_fail(c, err, what, NULL);
+}
+
+const char *process_lookup_exec(struct child_ctx *c) {
+  const char *name = c->process->argv[0];
+  static char found[4096];
+  bool has_slash = false;
+  for (const char *s = name; *s; s++)
+    if (*s == '/') has_slash = true;
+  if (has_slash) {
+    struct stat st;
+    if (stat(name, &st) < 0) fail_exec(c, errno, name, "stat");
+    if (S_ISDIR(st.st_mode)) fail_exec(c, EISDIR, name, "is a directory");
+    if (faccessat(AT_FDCWD, name, X_OK, AT_EACCESS) < 0) fail_exec(c, errno, name, "access");
+    return name;
+  }
+  const char *path = env_lookup(c->process->envp, "PATH");
+  if (!path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  int denied = 0;
+  while (*path) {
+    const char *end = path;
+    while (*end && *end != ':') end++;
+    struct sbuf b;
+    sb_init(&b, found, sizeof found);
+    if (end == path) sb_add(&b, ".");
+    else sb_add_n(&b, path, (size_t)(end - path));
+    sb_add(&b, "/");
+    sb_add(&b, name);
+    if (is_executable(found)) return found;
+    if (errno == EACCES) denied = 1;
+    path = *end ? end + 1 : end;
+  }
+  (void)denied;
+  fail_exec(c, 0, name, "executable file not found in $PATH");
+}
+
+void process_exec(struct child_ctx *c, const char *path) {
+  execve(path, c->process->argv, c->process->envp);
+  int e = errno;
+  fail_exec(c, e, c->process->argv[0], "execve");
+}
+
+/* startContainer hooks: run inside the container, before the user program,
+ * with the state JSON on stdin; a failure or timeout fails the start. */
+static void run_hook(struct child_ctx *c, const char *kind, const struct tsrun_hook *h, int index) {
+  int in[2];
+  if (pipe2(in, O_CLOEXEC) < 0) child_fail(c, errno, "pipe for hook", h->path);
+  pid_t pid = _Fork();
+  if (pid < 0) child_fail(c, errno, "fork hook", h->path);
+  if (pid == 0) {
+    dup2(in[0], 0);
+    int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (devnull >= 0) dup2(devnull, 1);
+    execve(h->path, h->argv, h->envp);
+    _exit(127);
+  }
+  close(in[0]);
+  signal(SIGPIPE, SIG_IGN);
+  ssize_t off = 0;
+  while ((size_t)off < c->state_len) {
+    ssize_t w = write(in[1], c->state_json + off, c->state_len - (size_t)off);
+    if (w <= 0) break;
+    off += w;
+  }
+  close(in[1]);
+  signal(SIGPIPE, SIG_DFL);
+  struct timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  int status = 0;
+  for (;;) {
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) break;
+    if (r < 0 && errno != EINTR) child_fail(c, errno, "wait for hook", h->path);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (h->timeout > 0 && now.tv_sec - start.tv_sec >= h->timeout) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      char what[256];
+      struct sbuf b;
+      sb_init(&b, what, sizeof what);
+      sb_add(&b, kind);
+      sb_add(&b, " hook [");
+      sb_add_int(&b, index);
+      sb_add(&b, "] timed out after ");
+      sb_add_int(&b, h->timeout);
+      sb_add(&b, "s:");
+      child_fail(c, 0, what, h->path);
+    }
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    char what[256];
+    struct sbuf b;
+    sb_init(&b, what, sizeof what);
+    sb_add(&b, kind);
+    sb_add(&b, " hook [");
+    sb_add_int(&b, index);
+    sb_add(&b, "] failed (");
+    if (WIFEXITED(status)) {
+      sb_add(&b, "exit status ");
+      sb_add_int(&b, WEXITSTATUS(status));
+    } else {
+      sb_add(&b, "signal ");
+      sb_add_int(&b, WTERMSIG(status));
+    }
+    sb_add(&b, "):");
+    child_fail(c, 0, what, h->path);
+  }
+}
+
+void run_hooks(struct child_ctx *c, const char *kind, const struct tsrun_hook *hooks, int n) {
+  for (int i = 0; i < n; i++) run_hook(c, kind, &hooks[i], i);
+}

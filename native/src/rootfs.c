@@ -1,0 +1,404 @@
+/* The container's filesystem, built in the child: mounts, /dev, pivot_root,
+ * masked and read-only paths. Every destination is resolved inside the rootfs
+ * with openat2(RESOLVE_IN_ROOT), so a symlink in the image can never lead a
+ * mount outside it; mounts are attached to the resolved fd, not to a path. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include "child.h"
+
+static int root_fd = -1; /* the rootfs (after pivot: "/") */
+
+static int sys_openat2(int dirfd, const char *path, int flags, uint64_t resolve) {
+  struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC), .mode = 0, .resolve = resolve};
+  int fd;
+  do fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how); while (fd < 0 && errno == EAGAIN);
+  return fd;
+}
+
+static int setattr(int dfd, const char *path, unsigned flags, struct mount_attr *attr) {
+  return mount_setattr(dfd, path, flags, attr, sizeof *attr);
+}
+
+/* Skip leading slashes: RESOLVE_IN_ROOT treats the path as relative to root. */
+static const char *rel(const char *path) {
+  while (*path == '/') path++;
+  return *path ? path : ".";
+}
+
+int open_in_root(const char *path, int flags) {
+  return sys_openat2(root_fd, rel(path), flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+}
+
+/* Open `path` inside the root, creating missing directories (and the last
+ * component as an empty file when `last_is_file`). Returns an O_PATH fd. */
+static int mkdir_all_in_root(struct child_ctx *c, const char *path, bool last_is_file) {
+  int fd = open_in_root(path, O_PATH);
+  if (fd >= 0 || errno != ENOENT) return fd;
+  char prefix[4096];
+  const char *p = rel(path);
+  size_t n = c_strlen(p);
+  if (n >= sizeof prefix) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  int parent = root_fd;
+  bool parent_owned = false;
+  size_t start = 0;
+  while (start < n) {
+    size_t end = start;
+    while (end < n && p[end] != '/') end++;
+    c_memcpy(prefix, p, end);
+    prefix[end] = 0;
+    bool last = end >= n;
+    int cur = open_in_root(prefix, O_PATH);
+    if (cur < 0 && errno == ENOENT) {
+      char name[256];
+      size_t nl = end - start;
+      if (nl >= sizeof name) {
+        errno = ENAMETOOLONG;
+        return -1;
+      }
+      c_memcpy(name, p + start, nl);
+      name[nl] = 0;
+      if (last && last_is_file) {
+        int f = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (f < 0 && errno != EEXIST) return -1;
+        if (f >= 0) close(f);
+      } else if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST) {
+        return -1;
+      }
+      cur = open_in_root(prefix, O_PATH);
+    }
+    if (cur < 0) return -1;
+    if (parent_owned) close(parent);
+    parent = cur;
+    parent_owned = true;
+    start = end + 1;
+  }
+  (void)c;
+  return parent;
+}
+
+static void fd_path(char *out, size_t cap, int fd) {
+  struct sbuf b;
+  sb_init(&b, out, cap);
+  sb_add(&b, "/proc/self/fd/");
+  sb_add_int(&b, fd);
+}
+
+static uint64_t ms_to_attr(unsigned long ms) {
+  uint64_t a = 0;
+  if (ms & MS_RDONLY) a |= MOUNT_ATTR_RDONLY;
+  if (ms & MS_NOSUID) a |= MOUNT_ATTR_NOSUID;
+  if (ms & MS_NODEV) a |= MOUNT_ATTR_NODEV;
+  if (ms & MS_NOEXEC) a |= MOUNT_ATTR_NOEXEC;
+  if (ms & MS_NODIRATIME) a |= MOUNT_ATTR_NODIRATIME;
+  if (ms & MS_NOATIME) a |= MOUNT_ATTR_NOATIME;
+  else if (ms & MS_STRICTATIME) a |= MOUNT_ATTR_STRICTATIME;
+  else if (ms & MS_RELATIME) a |= MOUNT_ATTR_RELATIME;
+  return a;
+}
+
+static void fail_mount(struct child_ctx *c, int err, const char *step, const struct tsrun_mount *m) {
+  struct sbuf b;
+  char what[8192];
+  sb_init(&b, what, sizeof what);
+  sb_add(&b, step);
+  sb_add(&b, " ");
+  sb_add(&b, m->source);
+  sb_add(&b, " to ");
+  sb_add(&b, m->destination);
+  if (*m->fstype) {
+    sb_add(&b, " (type ");
+    sb_add(&b, m->fstype);
+    sb_add(&b, ")");
+  }
+  child_fail(c, err, what, NULL);
+}
+
+/* Attributes and propagation on an attached mount (fd of its root). */
+static void finish_mount(struct child_ctx *c, const struct tsrun_mount *m, int mfd, uint64_t set, uint64_t clr,
+                         bool recursive) {
+  if (set || clr) {
+    struct mount_attr a = {.attr_set = set, .attr_clr = clr};
+    /* the atime mode is one field: clearing it is required to set another */
+    if (set & MOUNT_ATTR__ATIME) a.attr_clr |= MOUNT_ATTR__ATIME;
+    if (setattr(mfd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a) < 0)
+      fail_mount(c, errno, "set mount attributes of", m);
+  }
+  for (int i = 0; i < m->n_propagation; i++) {
+    struct mount_attr a = {.propagation = m->propagation[i] & (MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE)};
+    bool rec = (m->propagation[i] & MS_REC) != 0;
+    if (setattr(mfd, "", AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0), &a) < 0)
+      fail_mount(c, errno, "set propagation of", m);
+  }
+}
+
+static void do_bind(struct child_ctx *c, const struct tsrun_mount *m) {
+  struct stat st;
+  if (stat(m->source, &st) < 0) fail_mount(c, errno, "bind mount", m);
+  bool recursive = (m->flags & MS_REC) != 0;
+  int tree = open_tree(AT_FDCWD, m->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+  if (tree < 0) fail_mount(c, errno, "bind mount (open_tree)", m);
+  /* set the attributes on the detached copy: it is never visible writable.
+     Plain flags (ro, nosuid, ...) apply to the top mount as with a remount;
+     the r* options (rro, ...) to the whole tree. */
+  uint64_t top = ms_to_attr(m->remount_flags);
+  if (top) {
+    struct mount_attr a = {.attr_set = top};
+    if (top & MOUNT_ATTR__ATIME) a.attr_clr = MOUNT_ATTR__ATIME;
+    if (setattr(tree, "", AT_EMPTY_PATH, &a) < 0) fail_mount(c, errno, "set mount attributes of", m);
+  }
+  if (m->attr_set || m->attr_clr) {
+    struct mount_attr a = {.attr_set = m->attr_set, .attr_clr = m->attr_clr};
+    if (m->attr_set & MOUNT_ATTR__ATIME) a.attr_clr |= MOUNT_ATTR__ATIME;
+    if (setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a) < 0)
+      fail_mount(c, errno, "set recursive mount attributes of", m);
+  }
+  int target = mkdir_all_in_root(c, m->destination, !S_ISDIR(st.st_mode));
+  if (target < 0) fail_mount(c, errno, "create mount point for", m);
+  if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    fail_mount(c, errno, "bind mount", m);
+  close(target);
+  finish_mount(c, m, tree, 0, 0, false);
+  close(tree);
+}
+
+static void do_fs_mount(struct child_ctx *c, const struct tsrun_mount *m) {
+  int target = mkdir_all_in_root(c, m->destination, m->dest_is_file);
+  if (target < 0) fail_mount(c, errno, "create mount point for", m);
+  char tpath[64];
+  fd_path(tpath, sizeof tpath, target);
+  if (mount(m->source, tpath, m->fstype, m->flags, *m->data ? m->data : NULL) < 0) {
+    int e = errno;
+    /* sysfs needs a network namespace owned by our user namespace; fall back
+       to a read-only recursive bind of the host's /sys like runc does */
+    if (e == EPERM && c_strcmp(m->fstype, "sysfs") == 0) {
+      struct tsrun_mount b = *m;
+      b.source = "/sys";
+      b.fstype = "";
+      b.flags = MS_BIND | MS_REC;
+      b.remount_flags = (m->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
+      close(target);
+      do_bind(c, &b);
+      return;
+    }
+    fail_mount(c, e, "mount", m);
+  }
+  close(target);
+  if (m->attr_set || m->attr_clr || m->n_propagation) {
+    int mfd = open_in_root(m->destination, O_PATH);
+    if (mfd < 0) fail_mount(c, errno, "reopen", m);
+    finish_mount(c, m, mfd, m->attr_set, m->attr_clr, true);
+    close(mfd);
+  }
+}
+
+static int split_parent(struct child_ctx *c, const char *path, const char **name) {
+  const char *slash = c_strrchr(path, '/');
+  char dir[4096];
+  size_t n = slash ? (size_t)(slash - path) : 0;
+  if (n >= sizeof dir) child_fail(c, ENAMETOOLONG, "path", path);
+  c_memcpy(dir, path, n);
+  dir[n] = 0;
+  *name = slash ? slash + 1 : path;
+  int fd = mkdir_all_in_root(c, n ? dir : "/", false);
+  if (fd < 0) child_fail(c, errno, "create directory for", path);
+  return fd;
+}
+
+static void make_device(struct child_ctx *c, const struct tsrun_device *d, bool bind) {
+  const char *name;
+  int dir = split_parent(c, d->path, &name);
+  if (bind) {
+    struct tsrun_mount m = {.source = d->path, .destination = d->path, .fstype = "", .data = "", .flags = MS_BIND};
+    close(dir);
+    do_bind(c, &m);
+    return;
+  }
+  unlinkat(dir, name, 0);
+  if (mknodat(dir, name, d->file_type | (d->mode & 07777), makedev(d->major, d->minor)) < 0)
+    child_fail(c, errno, "mknod", d->path);
+  if (fchownat(dir, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0) child_fail(c, errno, "chown", d->path);
+  close(dir);
+}
+
+static void make_symlink(struct child_ctx *c, const struct tsrun_symlink *s) {
+  const char *name;
+  int dir = split_parent(c, s->link_path, &name);
+  if (symlinkat(s->target, dir, name) < 0 && errno != EEXIST) child_fail(c, errno, "symlink", s->link_path);
+  close(dir);
+}
+
+void rootfs_prepare(struct child_ctx *c) {
+  struct tsrun_plan *p = c->plan;
+  umask(0);
+  /* keep the container's mounts from propagating to the host (default rslave);
+     a shared root is applied after pivot_root, which refuses shared parents */
+  unsigned long prop = p->rootfs_propagation ? p->rootfs_propagation : (MS_SLAVE | MS_REC);
+  if (prop & MS_SHARED) prop = MS_SLAVE | MS_REC;
+  if (mount(NULL, "/", NULL, prop, NULL) < 0) child_fail(c, errno, "set propagation of", "/");
+  /* the rootfs must be a mount point for pivot_root */
+  if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+    child_fail(c, errno, "bind mount rootfs", p->rootfs);
+  root_fd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0) child_fail(c, errno, "open rootfs", p->rootfs);
+  for (int i = 0; i < p->n_mounts; i++) {
+    const struct tsrun_mount *m = &p->mounts[i];
+    if (m->flags & MS_BIND) do_bind(c, m);
+    else do_fs_mount(c, m);
+  }
+  for (int i = 0; i < p->n_devices; i++) make_device(c, &p->devices[i], p->bind_devices);
+  for (int i = 0; i < p->n_symlinks; i++) make_symlink(c, &p->symlinks[i]);
+}
+
+static void pivot(struct child_ctx *c) {
+  struct tsrun_plan *p = c->plan;
+  if (fchdir(root_fd) < 0) child_fail(c, errno, "chdir to rootfs", p->rootfs);
+  if (p->no_pivot) {
+    if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) child_fail(c, errno, "move rootfs to /", p->rootfs);
+    if (chroot(".") < 0) child_fail(c, errno, "chroot", p->rootfs);
+  } else {
+    /* pivot_root(".", ".") stacks the old root on the new one; detach it */
+    if (syscall(SYS_pivot_root, ".", ".") < 0) child_fail(c, errno, "pivot_root", p->rootfs);
+    if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0) child_fail(c, errno, "make old root rslave", NULL);
+    if (umount2(".", MNT_DETACH) < 0) child_fail(c, errno, "unmount old root", NULL);
+  }
+  if (chdir("/") < 0) child_fail(c, errno, "chdir", "/");
+  if (p->rootfs_propagation & MS_SHARED) {
+    if (mount(NULL, "/", NULL, p->rootfs_propagation, NULL) < 0)
+      child_fail(c, errno, "set rootfs propagation of", "/");
+  }
+  close(root_fd);
+  root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0) child_fail(c, errno, "open", "/");
+}
+
+/* /dev/null of the container, verified: a masked path must never be bound
+   to something an attacker swapped in (CVE-2025-31133) */
+static int open_dev_null(struct child_ctx *c) {
+  int fd = open_in_root("/dev/null", O_PATH);
+  struct stat st;
+  if (fd < 0) child_fail(c, errno, "open", "/dev/null");
+  if (fstat(fd, &st) < 0) child_fail(c, errno, "stat", "/dev/null");
+  if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 || minor(st.st_rdev) != 3)
+    child_fail(c, EPERM, "refusing to mask paths: /dev/null is not the null device", NULL);
+  return fd;
+}
+
+static void mask_paths(struct child_ctx *c) {
+  struct tsrun_plan *p = c->plan;
+  if (p->n_masked == 0) return;
+  int null_fd = -1;
+  for (int i = 0; i < p->n_masked; i++) {
+    const char *path = p->masked_paths[i];
+    int fd = open_in_root(path, O_PATH | O_NOFOLLOW);
+    if (fd < 0) {
+      if (errno == ENOENT) continue;
+      child_fail(c, errno, "open masked path", path);
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) child_fail(c, errno, "stat masked path", path);
+    int tree;
+    if (S_ISDIR(st.st_mode)) {
+      int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+      if (fs < 0) child_fail(c, errno, "fsopen tmpfs for masked path", path);
+      if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        child_fail(c, errno, "create tmpfs for masked path", path);
+      tree = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+      close(fs);
+    } else {
+      if (null_fd < 0) null_fd = open_dev_null(c);
+      tree = open_tree(null_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+    }
+    if (tree < 0) child_fail(c, errno, "prepare mask for", path);
+    if (move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      child_fail(c, errno, "mask path", path);
+    close(tree);
+    close(fd);
+  }
+  if (null_fd >= 0) close(null_fd);
+}
+
+static void readonly_paths(struct child_ctx *c) {
+  struct tsrun_plan *p = c->plan;
+  for (int i = 0; i < p->n_readonly; i++) {
+    const char *path = p->readonly_paths[i];
+    int fd = open_in_root(path, O_PATH | O_NOFOLLOW);
+    if (fd < 0) {
+      if (errno == ENOENT) continue;
+      child_fail(c, errno, "open read-only path", path);
+    }
+    int tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+    if (tree < 0) child_fail(c, errno, "bind read-only path", path);
+    struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
+    if (setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a) < 0)
+      child_fail(c, errno, "make read-only", path);
+    if (move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      child_fail(c, errno, "bind read-only path", path);
+    close(tree);
+    close(fd);
+  }
+}
+
+/* Open a file under the container's /proc, refusing anything but procfs and
+ * any symlink on the way (CVE-2025-52881: redirected procfs writes). */
+int open_proc_file(struct child_ctx *c, const char *relpath, int flags) {
+  int proc = open_in_root("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW);
+  if (proc < 0) return -1;
+  struct statfs sf;
+  if (fstatfs(proc, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC) {
+    close(proc);
+    errno = EXDEV;
+    return -1;
+  }
+  int fd = sys_openat2(proc, relpath, flags | O_NOFOLLOW, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV);
+  int e = errno;
+  close(proc);
+  (void)c;
+  errno = e;
+  return fd;
+}
+
+static void write_sysctls(struct child_ctx *c) {
+  struct tsrun_plan *p = c->plan;
+  for (int i = 0; i < p->n_sysctl; i++) {
+    char path[512];
+    struct sbuf b;
+    sb_init(&b, path, sizeof path);
+    sb_add(&b, "sys/");
+    sb_add(&b, p->sysctl_keys[i]);
+    int fd = open_proc_file(c, path, O_WRONLY);
+    if (fd < 0) child_fail(c, errno, "open sysctl /proc/", path);
+    const char *v = p->sysctl_values[i];
+    if (write(fd, v, c_strlen(v)) < 0) child_fail(c, errno, "write sysctl /proc/", path);
+    close(fd);
+  }
+}
+
+static void readonly_root(struct child_ctx *c) {
+  struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
+  if (setattr(root_fd, "", AT_EMPTY_PATH, &a) < 0) child_fail(c, errno, "make rootfs read-only", NULL);
+}
+
+void rootfs_finish(struct child_ctx *c) {
+  pivot(c);
+  write_sysctls(c);
+  mask_paths(c);
+  readonly_paths(c);
+  if (c->plan->readonly_rootfs) readonly_root(c);
+  close(root_fd);
+  root_fd = -1;
+}
+
+/* for exec: resolve inside the container's root, which is our "/" */
+void rootfs_use_current_root(void) { root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC); }

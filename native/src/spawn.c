@@ -1,0 +1,291 @@
+/* JS-facing calls that fork container processes and talk to them. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "init.h"
+#include "modules.h"
+#include "napi_util.h"
+#include "plan.h"
+#include "sync.h"
+
+static napi_value make_obj_pid_fd(napi_env env, pid_t pid, int fd) {
+  napi_value o;
+  napi_create_object(env, &o);
+  napi_set_named_property(env, o, "pid", tsrun_make_i32(env, pid));
+  napi_set_named_property(env, o, "syncFd", tsrun_make_i32(env, fd));
+  return o;
+}
+
+/* spawnInit(plan) -> { pid, syncFd }: forks stage 1 of the init. */
+static napi_value js_spawn_init(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!tsrun_get_args(env, info, 1, argv)) return NULL;
+  struct tsrun_plan plan;
+  if (!tsrun_plan_from_js(env, argv[0], &plan)) {
+    tsrun_plan_free(&plan);
+    return NULL;
+  }
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+    tsrun_plan_free(&plan);
+    return tsrun_throw_errno(env, errno, "socketpair", NULL);
+  }
+  pid_t pid = _Fork();
+  if (pid < 0) {
+    int e = errno;
+    close(sv[0]);
+    close(sv[1]);
+    tsrun_plan_free(&plan);
+    return tsrun_throw_errno(env, e, "fork", NULL);
+  }
+  if (pid == 0) {
+    close(sv[0]);
+    tsrun_init_stage1(&plan, sv[1]);
+  }
+  close(sv[1]);
+  tsrun_plan_free(&plan);
+  return make_obj_pid_fd(env, pid, sv[0]);
+}
+
+/* syncRecv(fd) -> { type, value, err, text } | null at EOF */
+static napi_value js_sync_recv(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t fd;
+  if (!tsrun_get_args(env, info, 1, argv) || !tsrun_get_i32(env, argv[0], &fd)) return NULL;
+  char *buf = malloc(TSRUN_SYNC_MAX + sizeof(struct tsrun_sync_hdr));
+  if (!buf) return tsrun_throw(env, "out of memory");
+  ssize_t r;
+  do r = recv(fd, buf, TSRUN_SYNC_MAX + sizeof(struct tsrun_sync_hdr), 0); while (r < 0 && errno == EINTR);
+  if (r < 0) {
+    int e = errno;
+    free(buf);
+    /* ECONNRESET: the peer died with our message unread */
+    if (e == ECONNRESET) {
+      napi_value n;
+      napi_get_null(env, &n);
+      return n;
+    }
+    return tsrun_throw_errno(env, e, "recv", NULL);
+  }
+  napi_value out;
+  if (r == 0) {
+    free(buf);
+    napi_get_null(env, &out);
+    return out;
+  }
+  if ((size_t)r < sizeof(struct tsrun_sync_hdr)) {
+    free(buf);
+    return tsrun_throw(env, "sync: short message");
+  }
+  struct tsrun_sync_hdr h;
+  memcpy(&h, buf, sizeof h);
+  napi_value text;
+  napi_create_string_utf8(env, buf + sizeof h, (size_t)r - sizeof h, &text);
+  free(buf);
+  napi_create_object(env, &out);
+  napi_set_named_property(env, out, "type", tsrun_make_i32(env, (int32_t)h.type));
+  napi_set_named_property(env, out, "value", tsrun_make_i32(env, h.value));
+  napi_set_named_property(env, out, "err", tsrun_make_i32(env, h.err));
+  napi_set_named_property(env, out, "text", text);
+  return out;
+}
+
+/* syncSend(fd, type, value, text) */
+static napi_value js_sync_send(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int32_t fd, type, value;
+  char *text = NULL;
+  if (!tsrun_get_args(env, info, 4, argv) || !tsrun_get_i32(env, argv[0], &fd) ||
+      !tsrun_get_i32(env, argv[1], &type) || !tsrun_get_i32(env, argv[2], &value) ||
+      !tsrun_get_string(env, argv[3], &text))
+    return NULL;
+  size_t len = strlen(text);
+  if (len > TSRUN_SYNC_MAX) {
+    free(text);
+    return tsrun_throw(env, "sync: message too long");
+  }
+  struct tsrun_sync_hdr h = {(uint32_t)type, value, 0, (uint32_t)len};
+  char *buf = malloc(sizeof h + len);
+  memcpy(buf, &h, sizeof h);
+  memcpy(buf + sizeof h, text, len);
+  free(text);
+  ssize_t r;
+  do r = send(fd, buf, sizeof h + len, MSG_NOSIGNAL); while (r < 0 && errno == EINTR);
+  int e = errno;
+  free(buf);
+  if (r < 0) return tsrun_throw_errno(env, e, "send", NULL);
+  return NULL;
+}
+
+static napi_value wait_result(napi_env env, pid_t pid, int status) {
+  napi_value o;
+  napi_create_object(env, &o);
+  napi_set_named_property(env, o, "pid", tsrun_make_i32(env, pid));
+  napi_value code, sig;
+  if (WIFEXITED(status)) {
+    code = tsrun_make_i32(env, WEXITSTATUS(status));
+    napi_get_null(env, &sig);
+  } else {
+    napi_get_null(env, &code);
+    sig = tsrun_make_i32(env, WTERMSIG(status));
+  }
+  napi_set_named_property(env, o, "exitCode", code);
+  napi_set_named_property(env, o, "signal", sig);
+  return o;
+}
+
+/* waitPid(pid, noHang) -> { pid, exitCode, signal } | null (noHang and still running) */
+static napi_value js_wait_pid(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int32_t pid;
+  bool nohang;
+  if (!tsrun_get_args(env, info, 2, argv) || !tsrun_get_i32(env, argv[0], &pid) ||
+      !tsrun_get_bool(env, argv[1], &nohang))
+    return NULL;
+  int status;
+  pid_t r;
+  do r = waitpid(pid, &status, nohang ? WNOHANG : 0); while (r < 0 && errno == EINTR);
+  if (r < 0) return tsrun_throw_errno(env, errno, "waitpid", NULL);
+  if (r == 0) {
+    napi_value n;
+    napi_get_null(env, &n);
+    return n;
+  }
+  return wait_result(env, r, status);
+}
+
+/* waitPidAsync(pid) -> Promise<{ pid, exitCode, signal }>: waits on a libuv
+ * worker thread (any thread of the process may reap its children). Only `pid`
+ * is reaped, so libuv keeps the exit status of its own children. */
+struct wait_work {
+  napi_async_work work;
+  napi_deferred deferred;
+  pid_t pid;
+  int status, err;
+};
+
+static void wait_execute(napi_env env, void *data) {
+  struct wait_work *w = data;
+  (void)env;
+  for (;;) {
+    int status;
+    pid_t r = waitpid(w->pid, &status, __WALL);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      w->err = errno;
+      return;
+    }
+    w->status = status;
+    return;
+  }
+}
+
+static void wait_complete(napi_env env, napi_status st, void *data) {
+  struct wait_work *w = data;
+  (void)st;
+  if (w->err) {
+    napi_value m, e;
+    char msg[128];
+    snprintf(msg, sizeof msg, "waitpid: %s", strerror(w->err));
+    napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
+    napi_create_error(env, NULL, m, &e);
+    napi_set_named_property(env, e, "code", tsrun_make_string(env, tsrun_errno_name(w->err)));
+    napi_reject_deferred(env, w->deferred, e);
+  } else {
+    napi_resolve_deferred(env, w->deferred, wait_result(env, w->pid, w->status));
+  }
+  napi_delete_async_work(env, w->work);
+  free(w);
+}
+
+static napi_value js_wait_pid_async(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t pid;
+  if (!tsrun_get_args(env, info, 1, argv) || !tsrun_get_i32(env, argv[0], &pid)) return NULL;
+  struct wait_work *w = calloc(1, sizeof *w);
+  w->pid = pid;
+  napi_value promise, name;
+  napi_create_promise(env, &w->deferred, &promise);
+  napi_create_string_utf8(env, "tsrun.waitpid", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, wait_execute, wait_complete, w, &w->work);
+  napi_queue_async_work(env, w->work);
+  return promise;
+}
+
+/* setChildSubreaper(on): orphaned descendants (the init, once stage 1 exits) become ours */
+static napi_value js_set_child_subreaper(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  bool on;
+  if (!tsrun_get_args(env, info, 1, argv) || !tsrun_get_bool(env, argv[0], &on)) return NULL;
+  if (prctl(PR_SET_CHILD_SUBREAPER, on ? 1 : 0, 0, 0, 0) < 0)
+    return tsrun_throw_errno(env, errno, "prctl PR_SET_CHILD_SUBREAPER", NULL);
+  return NULL;
+}
+
+/* connectSeqpacket(path) -> fd. Paths longer than sun_path are reached
+ * through an O_PATH fd of their directory. */
+static napi_value js_connect_seqpacket(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  char *path;
+  if (!tsrun_get_args(env, info, 1, argv) || !tsrun_get_string(env, argv[0], &path)) return NULL;
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  int dfd = -1;
+  if (strlen(path) < sizeof sa.sun_path) {
+    strcpy(sa.sun_path, path);
+  } else {
+    char *slash = strrchr(path, '/');
+    *slash = 0;
+    dfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    *slash = '/';
+    if (dfd < 0) {
+      int e = errno;
+      napi_value r = tsrun_throw_errno(env, e, "open", path);
+      free(path);
+      return r;
+    }
+    snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d%s", dfd, slash);
+  }
+  int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  int r = s < 0 ? -1 : connect(s, (struct sockaddr *)&sa, sizeof sa);
+  int e = errno;
+  if (dfd >= 0) close(dfd);
+  if (r < 0) {
+    if (s >= 0) close(s);
+    napi_value x = tsrun_throw_errno(env, e, "connect", path);
+    free(path);
+    return x;
+  }
+  free(path);
+  return tsrun_make_i32(env, s);
+}
+
+/* closeFd(fd) */
+static napi_value js_close_fd(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t fd;
+  if (!tsrun_get_args(env, info, 1, argv) || !tsrun_get_i32(env, argv[0], &fd)) return NULL;
+  close(fd);
+  return NULL;
+}
+
+void tsrun_register_spawn(napi_env env, napi_value exports) {
+  static const tsrun_fn fns[] = {
+      {"spawnInit", js_spawn_init},
+      {"syncRecv", js_sync_recv},
+      {"syncSend", js_sync_send},
+      {"waitPid", js_wait_pid},
+      {"waitPidAsync", js_wait_pid_async},
+      {"setChildSubreaper", js_set_child_subreaper},
+      {"connectSeqpacket", js_connect_seqpacket},
+      {"closeFd", js_close_fd},
+  };
+  tsrun_export(env, exports, fns, sizeof fns / sizeof fns[0]);
+}

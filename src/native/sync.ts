@@ -1,0 +1,12 @@
+// Message types of the parent/child sync channel (native/src/sync.h).
+export const SYNC = {
+  GO: 1,
+  ABORT: 2,
+  USERNS_MAP: 3,
+  INIT_PID: 4,
+  CREATE_HOOKS: 5,
+  READY: 6,
+  ERROR: 7,
+  WARNING: 8,
+  STATE: 9,
+} as const;
