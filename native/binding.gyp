@@ -12,7 +12,10 @@
         "src/rootfs.c",
         "src/process.c",
         "src/spawn.c",
-        "src/seccomp_stub.c"
+        "src/seccomp_stub.c",
+        "src/exec.c",
+        "src/console.c",
+        "src/fdpass_tmp.c"
       ],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2", "-fno-strict-aliasing"],
       "defines": ["_GNU_SOURCE", "NAPI_VERSION=8"],

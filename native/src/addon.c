@@ -5,6 +5,7 @@
 static napi_value init(napi_env env, napi_value exports) {
   tsrun_register_fsutil(env, exports);
   tsrun_register_spawn(env, exports);
+  tsrun_register_exec(env, exports);
   return exports;
 }
 

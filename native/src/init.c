@@ -19,6 +19,8 @@
 #include "child.h"
 #include "init.h"
 
+void console_setup(struct child_ctx *c, int console_socket_fd, bool bind_console);
+
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
@@ -186,6 +188,8 @@ __attribute__((noreturn)) static void stage2(struct child_ctx *c) {
   c->state_len = n;
   rootfs_finish(c);
   set_names(c);
+  if (p->process.terminal) console_setup(c, p->console_socket_fd, true);
+  else if (p->console_socket_fd >= 0) close(p->console_socket_fd);
   process_finalize(c, true);
   const char *path = process_lookup_exec(c);
   sync_send(c->sync_fd, SYNC_READY, 0, 0, NULL, 0);

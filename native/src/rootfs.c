@@ -35,6 +35,7 @@ static const char *rel(const char *path) {
 }
 
 int open_in_root(const char *path, int flags) {
+  if (root_fd < 0) root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   return sys_openat2(root_fd, rel(path), flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
@@ -399,6 +400,8 @@ void rootfs_finish(struct child_ctx *c) {
   close(root_fd);
   root_fd = -1;
 }
+
+int mkdir_in_root_for_file(const char *path) { return mkdir_all_in_root(NULL, path, true); }
 
 /* for exec: resolve inside the container's root, which is our "/" */
 void rootfs_use_current_root(void) { root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC); }

@@ -1,0 +1,157 @@
+/* exec: a new process in a running container. Stage 1 (node's child) goes
+ * non-dumpable, closes fds, waits while the parent puts it into the
+ * container's cgroups, joins every namespace of the init (user first) and
+ * forks stage 2, which is inside the container's pid namespace. Stage 2
+ * applies the process settings and execs; its sync fd closes on a successful
+ * execve, which is how the parent learns it worked. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "child.h"
+#include "init.h"
+#include "modules.h"
+#include "napi_util.h"
+#include "plan.h"
+
+struct exec_plan {
+  char *container_id;
+  struct tsrun_ns ns[NS_COUNT];
+  int n_ns;
+  struct tsrun_process process;
+  int preserve_fds;
+  int console_socket_fd;
+  char *scratch;
+  size_t scratch_len;
+};
+
+void rootfs_use_current_root(void);
+void console_setup(struct child_ctx *c, int console_socket_fd, bool bind_console);
+
+__attribute__((noreturn)) static void exec_stage2(struct child_ctx *c, struct exec_plan *p) {
+  rootfs_use_current_root();
+  if (p->process.terminal) console_setup(c, p->console_socket_fd, false);
+  else if (p->console_socket_fd >= 0) close(p->console_socket_fd);
+  process_finalize(c, false);
+  const char *path = process_lookup_exec(c);
+  process_seccomp_late(c);
+  process_exec(c, path);
+}
+
+__attribute__((noreturn)) static void exec_stage1(struct exec_plan *p, int sync_fd) {
+  struct child_ctx c = {.plan = NULL, .process = &p->process, .sync_fd = sync_fd, .buf = p->scratch,
+                        .buf_len = p->scratch_len};
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  child_reset_signals();
+  int keep[2] = {sync_fd, p->console_socket_fd};
+  child_setup_fds(&c, keep, 2, p->preserve_fds);
+  p->console_socket_fd = keep[1];
+  sync_wait_go(&c);
+  enter_namespaces(&c, p->ns, p->n_ns, false);
+  pid_t child = _Fork();
+  if (child < 0) child_fail(&c, errno, "fork", "exec");
+  if (child == 0) exec_stage2(&c, p);
+  sync_send(c.sync_fd, SYNC_INIT_PID, (int32_t)child, 0, NULL, 0);
+  _exit(0);
+}
+
+extern bool tsrun_read_string_prop(napi_env env, napi_value obj, const char *name, char **out, bool required);
+extern bool tsrun_read_i64_prop(napi_env env, napi_value obj, const char *name, int64_t *out, int64_t dflt);
+
+static bool exec_plan_from_js(napi_env env, napi_value obj, struct exec_plan *p) {
+  memset(p, 0, sizeof *p);
+  int64_t i64;
+  napi_value v;
+  bool present;
+  if (!tsrun_read_string_prop(env, obj, "containerId", &p->container_id, true)) return false;
+  if (!tsrun_prop(env, obj, "namespaces", &v, &present)) return false;
+  if (present) {
+    uint32_t len;
+    napi_get_array_length(env, v, &len);
+    if (len > NS_COUNT) {
+      napi_throw_type_error(env, NULL, "plan: namespaces: too many");
+      return false;
+    }
+    static const char *const names[NS_COUNT] = {"user", "mount", "pid", "network", "uts", "ipc", "cgroup", "time"};
+    for (uint32_t i = 0; i < len; i++) {
+      napi_value e;
+      char *type = NULL;
+      napi_get_element(env, v, i, &e);
+      if (!tsrun_read_string_prop(env, e, "type", &type, true)) return false;
+      int kind = -1;
+      for (int k = 0; k < NS_COUNT; k++)
+        if (strcmp(type, names[k]) == 0) kind = k;
+      free(type);
+      if (kind < 0) {
+        napi_throw_type_error(env, NULL, "plan: namespaces[].type: unknown");
+        return false;
+      }
+      p->ns[i].kind = kind;
+      if (!tsrun_read_string_prop(env, e, "path", &p->ns[i].path, true)) return false;
+    }
+    p->n_ns = (int)len;
+  }
+  if (!tsrun_prop(env, obj, "process", &v, &present)) return false;
+  if (!present) {
+    napi_throw_type_error(env, NULL, "plan: process: missing");
+    return false;
+  }
+  if (!tsrun_process_from_js(env, v, &p->process)) return false;
+  if (!tsrun_read_i64_prop(env, obj, "preserveFds", &i64, 0)) return false;
+  p->preserve_fds = (int)i64;
+  if (!tsrun_read_i64_prop(env, obj, "consoleSocketFd", &i64, -1)) return false;
+  p->console_socket_fd = (int)i64;
+  p->scratch_len = 64 * 1024;
+  p->scratch = malloc(p->scratch_len);
+  return p->scratch != NULL;
+}
+
+static void exec_plan_free(struct exec_plan *p) {
+  free(p->container_id);
+  for (int i = 0; i < p->n_ns; i++) free(p->ns[i].path);
+  tsrun_process_free(&p->process);
+  free(p->scratch);
+}
+
+/* spawnExec(plan) -> { pid, syncFd } */
+static napi_value js_spawn_exec(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!tsrun_get_args(env, info, 1, argv)) return NULL;
+  struct exec_plan plan;
+  if (!exec_plan_from_js(env, argv[0], &plan)) {
+    exec_plan_free(&plan);
+    return NULL;
+  }
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+    exec_plan_free(&plan);
+    return tsrun_throw_errno(env, errno, "socketpair", NULL);
+  }
+  pid_t pid = _Fork();
+  if (pid < 0) {
+    int e = errno;
+    close(sv[0]);
+    close(sv[1]);
+    exec_plan_free(&plan);
+    return tsrun_throw_errno(env, e, "fork", NULL);
+  }
+  if (pid == 0) {
+    close(sv[0]);
+    exec_stage1(&plan, sv[1]);
+  }
+  close(sv[1]);
+  exec_plan_free(&plan);
+  napi_value o;
+  napi_create_object(env, &o);
+  napi_set_named_property(env, o, "pid", tsrun_make_i32(env, pid));
+  napi_set_named_property(env, o, "syncFd", tsrun_make_i32(env, sv[0]));
+  return o;
+}
+
+void tsrun_register_exec(napi_env env, napi_value exports) {
+  static const tsrun_fn fns[] = {{"spawnExec", js_spawn_exec}};
+  tsrun_export(env, exports, fns, sizeof fns / sizeof fns[0]);
+}
