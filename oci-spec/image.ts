@@ -65,7 +65,7 @@ const descriptorShape = {
   mediaType: STRING,
   digest: DigestSchema,
   /** bytes; a safe integer (no blob reaches 2^53 bytes) */
-  size: int('int'),
+  size: int('uint'),
   urls: OPT_STRINGS,
   annotations: OPT_STRING_MAP,
   /** the content itself, base64; must match digest and size */

@@ -12,9 +12,16 @@
 // Numbers: fields the spec declares int64/uint64 have type Int64 (number, or bigint
 // beyond 2^53; exact when the text was read with parseJsonText). 32-bit and smaller
 // fields are plain numbers. `null` in an optional field means "not set" (Go's reading).
+// Required fields follow config.md's REQUIRED markers (process.user with uid and
+// gid, ioPriority.priority, personality.domain), which are stricter than
+// schema/config-schema.json in places; root and process are optional here and
+// required for create by the checks.
 // Deliberate deviations, each for real configs: `fileMode` accepts any uint32 (Go's
 // os.FileMode, which some engines fill with type bits), `rootfsPropagation` also
 // accepts the r-prefixed forms runc takes, `consoleSize` is uint32 (a tty size is 16-bit).
+//
+// Every object schema is built on first use (see `lazy`): a given config touches a
+// fraction of the spec, and building zod schemas is a visible part of create's cost.
 import { z } from 'zod';
 import { BOOL, closedObj, int, int64, lazy, obj, opt, OPT_BOOL, OPT_STRING, OPT_STRING_MAP, OPT_STRINGS, optInt, optInt64, patterned, STRING, STRINGS } from './schema-kit';
 

@@ -26,12 +26,14 @@ const INTEGER_KINDS = {
   uint32: { min: 0n, max: 2n ** 32n - 1n },
   /** JSON "integer" with no declared size (Go int): any integer a JS number holds exactly */
   int: { min: -(2n ** 53n - 1n), max: 2n ** 53n - 1n },
+  /** a non-negative count (byte sizes) a JS number holds exactly */
+  uint: { min: 0n, max: 2n ** 53n - 1n },
   int64: { min: -(2n ** 63n), max: 2n ** 63n - 1n },
   uint64: { min: 0n, max: 2n ** 64n - 1n },
 } satisfies Record<string, IntegerKind>;
 
 export type IntegerKindName = keyof typeof INTEGER_KINDS;
-type NarrowKind = 'int32' | 'uint16' | 'uint32' | 'int';
+type NarrowKind = 'int32' | 'uint16' | 'uint32' | 'int' | 'uint';
 type WideKind = 'int64' | 'uint64';
 
 /** The word for a value's JSON type in messages: "string", "array", "null", ... */
