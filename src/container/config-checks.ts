@@ -9,9 +9,9 @@
 //    runc warns), not an error, so old configs still run.
 //  - hostname/domainname need a UTS namespace in linux.namespaces, new or joined
 //    (runc's rule); sysctl namespace rules follow runc's validator.
-//  - An unknown capability name is an error (a typo should not silently drop a
-//    capability). A known capability outside tsrun's bounding set is a warning:
-//    the spec says runtimes SHOULD NOT fail on capabilities they cannot grant.
+//  - An unknown capability name, and a known one outside tsrun's bounding set,
+//    are warnings: the spec says runtimes MUST log unknown names and SHOULD NOT
+//    fail on capabilities they cannot grant (runc ignores them with a warning).
 //  - A bind mount with filesystem-specific options is an error (runc >= 1.2):
 //    the kernel ignores them for binds, so they would silently do nothing.
 import {
@@ -147,7 +147,7 @@ const checkCapabilities: ProcessCheck = (p, facts, base) => {
   for (const set of CAPABILITY_SETS) {
     (caps[set] ?? []).forEach((name, i) => {
       if (!KNOWN_CAPABILITIES.has(name)) {
-        findings.push(error(at(base, 'capabilities', set, i), `unknown capability ${JSON.stringify(name)}`));
+        findings.push(warning(at(base, 'capabilities', set, i), `unknown capability ${JSON.stringify(name)}, ignored`));
       } else if (!facts.boundingSet.has(name as Capability)) {
         const sets = ungrantable.get(name) ?? [];
         if (!sets.includes(set)) sets.push(set);
