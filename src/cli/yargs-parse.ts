@@ -3,7 +3,7 @@
 // ambiguous values). Built from the same command table.
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors';
-import { COMMANDS, type CommandDef } from './command-table';
+import { COMMANDS, findFlag, type CommandDef } from './command-table';
 import { checkArgCount, setValue, type FlagValue, type ParsedCommand } from './fast-parse';
 
 const PARSER_CONFIG = {
@@ -56,7 +56,7 @@ function commandParser(def: CommandDef, tokens: readonly string[]): Argv {
 
 /** Parse a subcommand's tokens with yargs; same result shape as fastParse(). */
 export function parseWithYargs(def: CommandDef, tokens: readonly string[]): ParsedCommand | 'help' {
-  const argv = commandParser(def, tokens).parseSync() as Record<string, unknown> & { _: (string | number)[] };
+  const argv = commandParser(def, joinDashValues(def, tokens)).parseSync() as Record<string, unknown> & { _: (string | number)[] };
   if (argv.help === true) return 'help';
   const flags: Record<string, FlagValue> = {};
   for (const f of def.flags) {
@@ -71,6 +71,30 @@ export function parseWithYargs(def: CommandDef, tokens: readonly string[]): Pars
   const args = argv._.map(String);
   checkArgCount(def, args);
   return { def, flags, args };
+}
+
+/**
+ * yargs reads `--resources -` as a flag without a value; runc reads "-"
+ * (stdin). Join such pairs, up to where the command's own arguments start.
+ */
+function joinDashValues(def: CommandDef, tokens: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const tok = tokens[i] as string;
+    if (tok === '--' || ((!tok.startsWith('-') || tok === '-') && def.stopAtFirstPositional)) {
+      out.push(...tokens.slice(i));
+      break;
+    }
+    const name = tok.startsWith('--') ? tok.slice(2) : tok.length === 2 && tok.startsWith('-') ? tok.slice(1) : undefined;
+    const flag = name === undefined || name.includes('=') ? undefined : findFlag(def, name);
+    if (flag && flag.kind !== 'boolean' && i + 1 < tokens.length) {
+      const next = tokens[++i] as string;
+      out.push(next === '-' ? `${tok}=-` : tok, ...(next === '-' ? [] : [next]));
+    } else {
+      out.push(tok);
+    }
+  }
+  return out;
 }
 
 export function commandHelp(def: CommandDef): Promise<string> {
