@@ -1,7 +1,8 @@
 // Test bundles: a busybox rootfs plus a config.json from the default spec.
-// /bin/busybox is copied once per process into a cache dir; each bundle then
-// gets its own copy (cheap, and a container that writes to its /bin cannot
-// affect another test's bundle) and its applet symlinks.
+// /bin/busybox is copied once into a cache dir (shared by test processes and
+// refreshed when the host binary changes); each bundle then gets its own copy
+// (cheap, and a container that writes to its /bin cannot affect another
+// test's bundle) and its applet symlinks.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -25,6 +26,9 @@ export interface Bundle {
   cleanup(): void;
 }
 
+/** One shared copy of busybox for all test processes (kept between runs; refreshed when the host's changes). */
+export const BUSYBOX_CACHE_DIR = path.join(os.tmpdir(), 'tsrun-test-cache');
+
 let cache: { busybox: string; applets: string[] } | undefined;
 
 function busyboxCache(): { busybox: string; applets: string[] } {
@@ -32,14 +36,20 @@ function busyboxCache(): { busybox: string; applets: string[] } {
   if (!fs.existsSync(HOST_BUSYBOX)) {
     throw new Error(`${HOST_BUSYBOX} is missing: run scripts/make-busybox-bundle.sh once (it installs busybox-static)`);
   }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${TEST_PREFIX}busybox-`));
-  const busybox = path.join(dir, 'busybox');
-  fs.copyFileSync(HOST_BUSYBOX, busybox);
-  fs.chmodSync(busybox, 0o755);
+  const host = fs.statSync(HOST_BUSYBOX);
+  const busybox = path.join(BUSYBOX_CACHE_DIR, 'busybox');
+  const cached = fs.statSync(busybox, { throwIfNoEntry: false });
+  if (!cached || cached.size !== host.size || cached.mtimeMs !== host.mtimeMs) {
+    fs.mkdirSync(BUSYBOX_CACHE_DIR, { recursive: true, mode: 0o755 });
+    const tmp = `${busybox}.${process.pid}`;
+    fs.copyFileSync(HOST_BUSYBOX, tmp);
+    fs.chmodSync(tmp, 0o755);
+    fs.utimesSync(tmp, host.atime, host.mtime);
+    fs.renameSync(tmp, busybox); // atomic: concurrent test processes see old or new
+  }
   const applets = execFileSync(busybox, ['--list'], { encoding: 'utf8' })
     .split('\n')
     .filter((a) => a && a !== 'busybox' && !a.includes('/'));
-  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   cache = { busybox, applets };
   return cache;
 }
