@@ -3,16 +3,17 @@
 // `state`, `list` and `spec` are complete; the others are filled in by the
 // lifecycle work (addon + orchestration).
 //
-// This file is a facade: option types plus thin functions that require()
-// (dynamic import) their implementation module on call, so `tsrun state` never loads what
+// This file is a facade: option types plus thin functions that import()
+// their implementation module when called, so `tsrun state` never loads what
 // `create` needs (keep it that way: no heavy top-level imports here).
 //
 // Conventions:
 // - paths in options are absolute (the CLI resolves them against its cwd),
 //   except consoleSocket/pidfdSocket (sun_path is short; passed as given);
 // - an operation that changes a container holds its exclusive lock
-//   (StateStore.open/create) and must not keep it while waiting for a
-//   foreground container (run/exec), or `state` readers' peers would block;
+//   (StateStore.open/create) while it does so, but never while waiting for a
+//   foreground container (run, exec): kill/delete from the engine would hang;
+//   readers (state, list) take no lock, so hooks may call `tsrun state`;
 // - foreground run/exec resolve to the container process's exit status
 //   (128+signo when killed), which the CLI exits with.
 import { TsrunError } from '../errors';
