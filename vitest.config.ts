@@ -16,6 +16,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          // compiles dist/ once so tests that run the CLI use the current code
+          globalSetup: ['test/integration/global-setup.ts'],
           environment: 'node',
           fileParallelism: false,
           testTimeout: 60_000,

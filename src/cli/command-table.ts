@@ -1,0 +1,284 @@
+// Every subcommand and its flags, as data. Both the fast argv parser and the
+// yargs parser (help, unusual syntax) are driven by this table, so they cannot
+// disagree about which flags exist. Flags and aliases follow runc's CLI files
+// (create.go, run.go, exec.go, kill.go, delete.go, list.go, ps.go, update.go,
+// events.go, spec.go).
+
+export type FlagKind = 'string' | 'boolean' | 'list';
+
+export interface FlagDef {
+  /** canonical long name, without dashes */
+  name: string;
+  /** one-letter alias */
+  short?: string;
+  /** other long names accepted */
+  aliases?: string[];
+  /** string: last one wins; list: repeatable, values collected in order */
+  kind: FlagKind;
+  describe: string;
+  /** accepted but not shown in help (runc's obsolete flags) */
+  hidden?: boolean;
+  /** shown in help as the default */
+  defaultText?: string;
+}
+
+export interface CommandDef {
+  name: string;
+  aliases?: string[];
+  /** one line for the command list */
+  summary: string;
+  /** the positional part of the usage line */
+  usage: string;
+  /** longer help text */
+  description?: string;
+  flags: FlagDef[];
+  /** how many positionals are allowed */
+  args: { min: number; max: number };
+  /** flags end at the first positional (everything after the id belongs to the command: exec, kill, ps) */
+  stopAtFirstPositional?: boolean;
+  /** creates or reconfigures cgroups, so --systemd-cgroup matters */
+  needsCgroupDriver?: boolean;
+}
+
+const bundleFlag: FlagDef = {
+  name: 'bundle',
+  short: 'b',
+  kind: 'string',
+  describe: 'path to the root of the bundle directory, defaults to the current directory',
+};
+const consoleSocketFlag: FlagDef = {
+  name: 'console-socket',
+  kind: 'string',
+  describe: "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal",
+};
+const pidfdSocketFlag: FlagDef = {
+  name: 'pidfd-socket',
+  kind: 'string',
+  describe: 'path to an AF_UNIX socket which will receive a file descriptor referencing the process',
+};
+const pidFileFlag: FlagDef = { name: 'pid-file', kind: 'string', describe: 'specify the file to write the process id to' };
+const noPivotFlag: FlagDef = {
+  name: 'no-pivot',
+  kind: 'boolean',
+  describe: 'do not use pivot root to jail process inside rootfs (for a rootfs on a ramdisk)',
+};
+const noNewKeyringFlag: FlagDef = {
+  name: 'no-new-keyring',
+  kind: 'boolean',
+  describe: "do not create a new session keyring for the container (it inherits the caller's)",
+};
+const preserveFdsFlag: FlagDef = {
+  name: 'preserve-fds',
+  kind: 'string',
+  describe: 'pass N additional file descriptors to the container (stdio + N in total)',
+  defaultText: '0',
+};
+const formatFlag: FlagDef = { name: 'format', short: 'f', kind: 'string', describe: 'select one of: table or json', defaultText: 'table' };
+
+const ID_USAGE = '<container-id>';
+
+export const COMMANDS: readonly CommandDef[] = [
+  {
+    name: 'create',
+    summary: 'create a container',
+    usage: ID_USAGE,
+    description:
+      'Create an instance of a container from a bundle (a directory with config.json and a root filesystem). ' +
+      'The container process is set up and waits; `tsrun start` runs the program from process.args.',
+    flags: [
+      bundleFlag,
+      consoleSocketFlag,
+      pidfdSocketFlag,
+      pidFileFlag,
+      noPivotFlag,
+      noNewKeyringFlag,
+      preserveFdsFlag,
+      // go-runc may send --detach to create; create always detaches
+      { name: 'detach', short: 'd', kind: 'boolean', describe: 'accepted for compatibility; create always detaches', hidden: true },
+    ],
+    args: { min: 1, max: 1 },
+    needsCgroupDriver: true,
+  },
+  {
+    name: 'run',
+    summary: 'create and run a container',
+    usage: ID_USAGE,
+    description: 'Create a container from a bundle and start it (create + start; deleted after it exits unless --keep or --detach).',
+    flags: [
+      bundleFlag,
+      consoleSocketFlag,
+      pidfdSocketFlag,
+      { name: 'detach', short: 'd', kind: 'boolean', describe: "detach from the container's process" },
+      { name: 'keep', kind: 'boolean', describe: 'do not delete the container after it exits' },
+      pidFileFlag,
+      { name: 'no-subreaper', kind: 'boolean', describe: 'disable the use of the subreaper used to reap reparented processes' },
+      noPivotFlag,
+      noNewKeyringFlag,
+      preserveFdsFlag,
+    ],
+    args: { min: 1, max: 1 },
+    needsCgroupDriver: true,
+  },
+  {
+    name: 'start',
+    summary: 'executes the user defined process in a created container',
+    usage: ID_USAGE,
+    flags: [],
+    args: { min: 1, max: 1 },
+  },
+  {
+    name: 'state',
+    summary: 'output the state of a container',
+    usage: ID_USAGE,
+    flags: [],
+    args: { min: 1, max: 1 },
+  },
+  {
+    name: 'list',
+    aliases: ['ls'],
+    summary: 'lists containers started by tsrun with the given root',
+    usage: '',
+    description: 'List the containers under --root. For stopped ones the table shows why: stopped(exited) or stopped(dead).',
+    flags: [formatFlag, { name: 'quiet', short: 'q', kind: 'boolean', describe: 'display only container IDs' }],
+    args: { min: 0, max: 0 },
+  },
+  {
+    name: 'kill',
+    summary: "kill sends the specified signal (default: SIGTERM) to the container's init process",
+    usage: `${ID_USAGE} [signal]`,
+    description: 'The signal is a number or a name with or without SIG, e.g. 9, KILL, SIGKILL.',
+    flags: [{ name: 'all', short: 'a', kind: 'boolean', describe: '(obsolete) succeed when the container is not running', hidden: true }],
+    args: { min: 1, max: 2 },
+    stopAtFirstPositional: true,
+  },
+  {
+    name: 'delete',
+    aliases: ['rm'],
+    summary: 'delete any resources held by the container',
+    usage: ID_USAGE,
+    flags: [{ name: 'force', short: 'f', kind: 'boolean', describe: 'forcibly deletes the container if it is still running (uses SIGKILL)' }],
+    args: { min: 1, max: 1 },
+  },
+  {
+    name: 'exec',
+    summary: 'execute new process inside the container',
+    usage: `${ID_USAGE} <command> [args...]  ||  -p process.json ${ID_USAGE}`,
+    description: 'Flags go before the container id; everything after it is the command and its arguments.',
+    flags: [
+      consoleSocketFlag,
+      pidfdSocketFlag,
+      { name: 'cwd', kind: 'string', describe: 'current working directory in the container' },
+      { name: 'env', short: 'e', kind: 'list', describe: 'set environment variables (repeatable)' },
+      { name: 'tty', short: 't', kind: 'boolean', describe: 'allocate a pseudo-TTY' },
+      { name: 'user', short: 'u', kind: 'string', describe: 'UID (format: <uid>[:<gid>])' },
+      { name: 'additional-gids', short: 'g', kind: 'list', describe: 'additional gids (repeatable)' },
+      { name: 'process', short: 'p', kind: 'string', describe: 'path to the process.json' },
+      { name: 'detach', short: 'd', kind: 'boolean', describe: "detach from the container's process" },
+      pidFileFlag,
+      { name: 'process-label', kind: 'string', describe: 'set the asm process label for the process commonly used with selinux' },
+      { name: 'apparmor', kind: 'string', describe: 'set the apparmor profile for the process' },
+      { name: 'no-new-privs', kind: 'boolean', describe: 'set the no new privileges value for the process' },
+      { name: 'cap', short: 'c', kind: 'list', describe: 'add a capability to the bounding set for the process (repeatable)' },
+      preserveFdsFlag,
+      { name: 'cgroup', kind: 'list', describe: 'run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>.' },
+      { name: 'ignore-paused', kind: 'boolean', describe: 'allow exec in a paused container' },
+    ],
+    args: { min: 1, max: Infinity },
+    stopAtFirstPositional: true,
+  },
+  {
+    name: 'pause',
+    summary: 'pause suspends all processes inside the container',
+    usage: ID_USAGE,
+    flags: [],
+    args: { min: 1, max: 1 },
+  },
+  {
+    name: 'resume',
+    summary: 'resumes all processes that have been previously paused',
+    usage: ID_USAGE,
+    flags: [],
+    args: { min: 1, max: 1 },
+  },
+  {
+    name: 'ps',
+    summary: 'ps displays the processes running inside a container',
+    usage: `${ID_USAGE} [ps options]`,
+    description: 'With --format table, the arguments after the id go to ps(1) (default -ef).',
+    flags: [formatFlag],
+    args: { min: 1, max: Infinity },
+    stopAtFirstPositional: true,
+  },
+  {
+    name: 'update',
+    summary: 'update container resource constraints',
+    usage: ID_USAGE,
+    description: "With --resources, the JSON (LinuxResources) is read from the file or from stdin ('-') and the other flags are ignored.",
+    flags: [
+      {
+        name: 'resources',
+        short: 'r',
+        kind: 'string',
+        describe: "path to the file containing the resources to update or '-' to read from the standard input",
+      },
+      { name: 'blkio-weight', kind: 'string', describe: 'Specifies per cgroup weight, range is from 10 to 1000' },
+      { name: 'cpu-period', kind: 'string', describe: 'CPU CFS period to be used for hardcapping (in usecs). 0 to use system default' },
+      { name: 'cpu-quota', kind: 'string', describe: 'CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period' },
+      { name: 'cpu-burst', kind: 'string', describe: 'CPU CFS hardcap burst limit (in usecs)' },
+      { name: 'cpu-share', aliases: ['cpu-shares'], kind: 'string', describe: 'CPU shares (relative weight vs. other containers)' },
+      { name: 'cpu-rt-period', kind: 'string', describe: 'CPU realtime period to be used for hardcapping (in usecs)' },
+      { name: 'cpu-rt-runtime', kind: 'string', describe: 'CPU realtime hardcap limit (in usecs)' },
+      { name: 'cpuset-cpus', kind: 'string', describe: 'CPU(s) to use' },
+      { name: 'cpuset-mems', kind: 'string', describe: 'Memory node(s) to use' },
+      { name: 'kernel-memory', kind: 'string', describe: '(obsolete; ignored)', hidden: true },
+      { name: 'kernel-memory-tcp', kind: 'string', describe: '(obsolete; ignored)', hidden: true },
+      { name: 'memory', kind: 'string', describe: 'Memory limit (in bytes, or with a unit: 64m, 1g)' },
+      { name: 'cpu-idle', kind: 'string', describe: 'set cgroup SCHED_IDLE or not, 0: default behavior, 1: SCHED_IDLE' },
+      { name: 'memory-reservation', kind: 'string', describe: 'Memory reservation or soft_limit (in bytes)' },
+      { name: 'memory-swap', kind: 'string', describe: "Total memory usage (memory + swap); set '-1' to enable unlimited swap" },
+      { name: 'pids-limit', kind: 'string', describe: 'Maximum number of pids allowed in the container' },
+      { name: 'l3-cache-schema', kind: 'string', describe: 'The string of Intel RDT/CAT L3 cache schema' },
+      { name: 'mem-bw-schema', kind: 'string', describe: 'The string of Intel RDT/MBA memory bandwidth schema' },
+    ],
+    args: { min: 1, max: 1 },
+    needsCgroupDriver: true,
+  },
+  {
+    name: 'events',
+    summary: 'display container events such as OOM notifications, cpu, memory, and IO usage statistics',
+    usage: ID_USAGE,
+    flags: [
+      { name: 'interval', kind: 'string', describe: 'set the stats collection interval (Go duration: 5s, 500ms)', defaultText: '5s' },
+      { name: 'stats', kind: 'boolean', describe: "display the container's stats then exit" },
+    ],
+    args: { min: 1, max: 1 },
+  },
+  {
+    name: 'spec',
+    summary: 'create a new specification file',
+    usage: '',
+    description: 'Write a starter config.json into the bundle directory (args ["sh"], terminal true). Refuses to overwrite one.',
+    flags: [
+      { name: 'bundle', short: 'b', kind: 'string', describe: 'path to the root of the bundle directory' },
+      { name: 'rootless', kind: 'boolean', describe: 'generate a configuration for a rootless container' },
+    ],
+    args: { min: 0, max: 0 },
+  },
+  {
+    name: 'features',
+    summary: 'show the enabled features',
+    usage: '',
+    flags: [],
+    args: { min: 0, max: 0 },
+  },
+];
+
+export function findCommand(name: string): CommandDef | undefined {
+  return COMMANDS.find((c) => c.name === name || (c.aliases ?? []).includes(name));
+}
+
+/** Look a flag up by long name or alias ("bundle", "cpu-shares") or by its letter ("b"). */
+export function findFlag(def: CommandDef, name: string): FlagDef | undefined {
+  if (name.length === 1) return def.flags.find((f) => f.short === name);
+  return def.flags.find((f) => f.name === name || (f.aliases ?? []).includes(name));
+}

@@ -1,0 +1,259 @@
+// The lifecycle operations behind each subcommand. The CLI parses flags into
+// the typed options below and calls these; nothing here knows about argv.
+// `state`, `list` and `spec` are complete; the others are filled in by the
+// lifecycle work (addon + orchestration).
+//
+// This file is a facade: option types plus thin functions that import()
+// their implementation module when called, so `tsrun state` never loads what
+// `create` needs (keep it that way: no heavy top-level imports here).
+//
+// Conventions:
+// - paths in options are absolute (the CLI resolves them against its cwd),
+//   except consoleSocket/pidfdSocket (sun_path is short; passed as given);
+// - an operation that changes a container holds its exclusive lock
+//   (StateStore.open/create) while it does so, but never while waiting for a
+//   foreground container (run, exec): kill/delete from the engine would hang;
+//   readers (state, list) take no lock, so hooks may call `tsrun state`;
+// - foreground run/exec resolve to the container process's exit status
+//   (128+signo when killed), which the CLI exits with.
+import { TsrunError } from '../errors';
+import type { StatusProbe } from '../state/status';
+import type { OciState } from '../state/oci-state';
+
+/** Global settings every operation sees (from the global flags). */
+export interface RuntimeContext {
+  /** absolute state root */
+  root: string;
+  /** --root was given explicitly */
+  rootExplicit: boolean;
+  rootless: boolean | 'auto';
+  systemdCgroup: boolean;
+  debug: boolean;
+}
+
+export interface CreateOptions {
+  id: string;
+  /** absolute bundle directory (default: the cwd) */
+  bundle: string;
+  consoleSocket?: string;
+  pidfdSocket?: string;
+  /** absolute */
+  pidFile?: string;
+  noPivot: boolean;
+  noNewKeyring: boolean;
+  /** fds 3 .. 2+N are passed to the container */
+  preserveFds: number;
+  /** go-runc may send --detach; create always detaches */
+  detach: boolean;
+}
+
+export interface RunOptions {
+  id: string;
+  bundle: string;
+  consoleSocket?: string;
+  pidfdSocket?: string;
+  pidFile?: string;
+  noPivot: boolean;
+  noNewKeyring: boolean;
+  preserveFds: number;
+  detach: boolean;
+  /** keep the container (do not delete) after it exits */
+  keep: boolean;
+  noSubreaper: boolean;
+}
+
+export interface StartOptions {
+  id: string;
+}
+
+export interface StateOptions {
+  id: string;
+}
+
+export interface ListOptions {
+  format: 'table' | 'json';
+  quiet: boolean;
+}
+
+export interface KillOptions {
+  id: string;
+  /** signal number (default SIGTERM = 15) */
+  signal: number;
+  /** obsolete --all: exit 0 when the container is not running */
+  all: boolean;
+}
+
+export interface DeleteOptions {
+  id: string;
+  force: boolean;
+}
+
+export interface ExecUser {
+  uid: number;
+  gid?: number;
+}
+
+export interface ExecOptions {
+  id: string;
+  /** absolute path of a process.json; when set, the CLI process flags are ignored (runc) */
+  processFile?: string;
+  /** the command and its arguments (after the id); empty with processFile */
+  args: string[];
+  cwd?: string;
+  /** appended to the config's process.env */
+  env: string[];
+  tty: boolean;
+  user?: ExecUser;
+  additionalGids: number[];
+  detach: boolean;
+  pidFile?: string;
+  consoleSocket?: string;
+  pidfdSocket?: string;
+  processLabel?: string;
+  apparmor?: string;
+  /** undefined when --no-new-privs was not given (keep the config's value) */
+  noNewPrivs?: boolean;
+  /** added to bounding/effective/permitted (and ambient when inheritable is set) */
+  caps: string[];
+  preserveFds: number;
+  /** --cgroup: controller (or "" for v2) -> sub-cgroup path */
+  subCgroupPaths?: Record<string, string>;
+  ignorePaused: boolean;
+}
+
+export interface PauseOptions {
+  id: string;
+}
+
+export interface ResumeOptions {
+  id: string;
+}
+
+export interface PsOptions {
+  id: string;
+  format: 'table' | 'json';
+  /** arguments for ps(1) with the table format (default ["-ef"]) */
+  psArgs: string[];
+}
+
+/** runc update's per-flag values; undefined = not given. Sizes are bytes (-1 = unlimited). */
+export interface UpdateValues {
+  blkioWeight?: number;
+  cpuPeriod?: number;
+  cpuQuota?: number;
+  cpuBurst?: number;
+  cpuShares?: number;
+  cpuRtPeriod?: number;
+  cpuRtRuntime?: number;
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  kernelMemory?: number;
+  kernelMemoryTcp?: number;
+  memory?: number;
+  cpuIdle?: number;
+  memoryReservation?: number;
+  memorySwap?: number;
+  pidsLimit?: number;
+  l3CacheSchema?: string;
+  memBwSchema?: string;
+}
+
+export interface UpdateOptions {
+  id: string;
+  /** LinuxResources JSON: an absolute path, or "-" for stdin; when set, `values` is ignored */
+  resources?: string;
+  values: UpdateValues;
+}
+
+export interface EventsOptions {
+  id: string;
+  /** > 0 */
+  intervalMs: number;
+  /** print one stats record and exit */
+  stats: boolean;
+}
+
+export type FeaturesOptions = Record<string, never>;
+
+export interface SpecOptions {
+  /** absolute bundle directory */
+  bundle: string;
+  rootless: boolean;
+}
+
+/** A `list` row: the OCI state plus why a stopped container stopped. */
+export type ListEntry = OciState;
+
+/** Host probes for status derivation (cgroup freezer etc.); tests inject fakes. */
+export interface OperationDeps {
+  statusProbe?: Partial<StatusProbe>;
+  /** uid -> user name for list's OWNER column */
+  userName?: (uid: number) => string;
+}
+
+function notImplemented(op: string): never {
+  throw new TsrunError(`${op}: not implemented yet`);
+}
+
+export async function create(_ctx: RuntimeContext, _opts: CreateOptions): Promise<void> {
+  notImplemented('create');
+}
+
+export async function run(_ctx: RuntimeContext, _opts: RunOptions): Promise<number> {
+  notImplemented('run');
+}
+
+export async function start(_ctx: RuntimeContext, _opts: StartOptions): Promise<void> {
+  notImplemented('start');
+}
+
+export async function kill(_ctx: RuntimeContext, _opts: KillOptions): Promise<void> {
+  notImplemented('kill');
+}
+
+export async function deleteContainer(_ctx: RuntimeContext, _opts: DeleteOptions): Promise<void> {
+  notImplemented('delete');
+}
+
+export async function exec(_ctx: RuntimeContext, _opts: ExecOptions): Promise<number> {
+  notImplemented('exec');
+}
+
+export async function pause(_ctx: RuntimeContext, _opts: PauseOptions): Promise<void> {
+  notImplemented('pause');
+}
+
+export async function resume(_ctx: RuntimeContext, _opts: ResumeOptions): Promise<void> {
+  notImplemented('resume');
+}
+
+export async function ps(_ctx: RuntimeContext, _opts: PsOptions): Promise<void> {
+  notImplemented('ps');
+}
+
+export async function update(_ctx: RuntimeContext, _opts: UpdateOptions): Promise<void> {
+  notImplemented('update');
+}
+
+export async function events(_ctx: RuntimeContext, _opts: EventsOptions): Promise<void> {
+  notImplemented('events');
+}
+
+export async function features(_ctx: RuntimeContext, _opts: FeaturesOptions): Promise<void> {
+  notImplemented('features');
+}
+
+/** The OCI state of one container (see query.ts). */
+export async function state(ctx: RuntimeContext, opts: StateOptions, deps: OperationDeps = {}): Promise<OciState> {
+  return (await import('./query')).stateOf(ctx, opts, deps);
+}
+
+/** Every container under the root, sorted by id (see query.ts). */
+export async function list(ctx: RuntimeContext, opts: ListOptions, deps: OperationDeps = {}): Promise<ListEntry[]> {
+  return (await import('./query')).listAll(ctx, opts, deps);
+}
+
+/** Write a default config.json into the bundle (see spec-file.ts). */
+export async function spec(ctx: RuntimeContext, opts: SpecOptions): Promise<void> {
+  (await import('./spec-file')).writeDefaultSpec(ctx, opts);
+}

@@ -1,0 +1,197 @@
+// Logging in runc's shape: logrus level names (debug, info, warning, error), one
+// JSON object per line with a Go-parseable RFC 3339 `time`, or logrus text
+// (`time="…" level=error msg="…"`). containerd's shim decodes the whole --log
+// file and keeps the last `error` record, so every record is written
+// synchronously (the process may exit right after) and nothing else ever goes
+// into that file. pino serialises the records; it is loaded only when the first
+// record is actually written, so a successful `tsrun state` never pays for it.
+import fs from 'node:fs';
+import type { Logger } from 'pino';
+
+export type LogFormat = 'text' | 'json';
+export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
+export type LogFields = Record<string, unknown>;
+
+export interface LogConfig {
+  /** append records to this file (created 0644); default: stderr */
+  file?: string;
+  format: LogFormat;
+  debug: boolean;
+}
+
+const LEVEL_VALUES: Record<LogLevel, number> = { debug: 20, info: 30, warning: 40, error: 50 };
+
+interface LogSink {
+  fd: number;
+  /** the fd is our stderr: a fatal error must then not be printed twice */
+  isStderr: boolean;
+  format: LogFormat;
+  minLevel: number;
+}
+
+let sink: LogSink = { fd: 2, isStderr: true, format: 'text', minLevel: LEVEL_VALUES.info };
+let logger: Logger<LogLevel, boolean> | undefined;
+
+/**
+ * Set up where records go. Opens --log now (append/create, 0644) so a bad path
+ * fails up front, like runc. Throws the Node error if the file cannot be opened.
+ */
+export function configureLogging(config: LogConfig): void {
+  let fd = 2;
+  if (config.file) fd = fs.openSync(config.file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o644);
+  if (sink.fd !== 2 && sink.fd !== fd) closeQuietly(sink.fd);
+  sink = {
+    fd,
+    isStderr: fd === 2,
+    format: config.format,
+    minLevel: config.debug ? LEVEL_VALUES.debug : LEVEL_VALUES.info,
+  };
+  logger = undefined;
+}
+
+/** True when records go to stderr (no --log). */
+export function logsToStderr(): boolean {
+  return sink.isStderr;
+}
+
+export function isDebugEnabled(): boolean {
+  return sink.minLevel <= LEVEL_VALUES.debug;
+}
+
+function write(level: LogLevel, msg: string, fields?: LogFields): void {
+  if (LEVEL_VALUES[level] < sink.minLevel) return;
+  const l = getLogger();
+  if (fields && Object.keys(fields).length > 0) l[level](fields, msg);
+  else l[level](msg);
+}
+
+export const log = {
+  debug: (msg: string, fields?: LogFields): void => write('debug', msg, fields),
+  info: (msg: string, fields?: LogFields): void => write('info', msg, fields),
+  warn: (msg: string, fields?: LogFields): void => write('warning', msg, fields),
+  error: (msg: string, fields?: LogFields): void => write('error', msg, fields),
+};
+
+/**
+ * runc's fatal(): the error becomes the last `error` record (with its cause
+ * chain, so a shared log.json carries the root cause), and when records go to a
+ * file the bare message is also printed on stderr for callers that only read
+ * stderr (conmon/podman). Without --log the record itself is the one stderr line.
+ */
+export function reportFatal(err: unknown): void {
+  const msg = errorChainMessage(err);
+  let logged = true;
+  try {
+    write('error', msg);
+  } catch {
+    logged = false; // logging must never hide the error itself
+  }
+  if (!sink.isStderr || !logged) writeAllSync(2, `${msg}\n`);
+}
+
+/**
+ * "outer: inner: root" — append each cause's message unless the message already
+ * carries it (fromNodeError() embeds the cause's errno and path).
+ */
+export function errorChainMessage(err: unknown): string {
+  let msg = messageOf(err);
+  const seen = new Set<unknown>([err]);
+  let cause = (err as { cause?: unknown } | null)?.cause;
+  while (cause !== undefined && cause !== null && !seen.has(cause)) {
+    seen.add(cause);
+    const causeMsg = messageOf(cause);
+    if (causeMsg && !msg.includes(causeMsg) && !describesErrno(msg, cause)) msg = `${msg}: ${causeMsg}`;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return msg;
+}
+
+/** A Node system error whose errno the message already names (SyscallError wraps them). */
+function describesErrno(msg: string, cause: unknown): boolean {
+  const code = (cause as { code?: unknown }).code;
+  return typeof code === 'string' && typeof (cause as { syscall?: unknown }).syscall === 'string' && msg.includes(code);
+}
+
+function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+function getLogger(): Logger<LogLevel, boolean> {
+  if (logger) return logger;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pino = require('pino') as typeof import('pino');
+  const destination = makeDestination(sink);
+  logger = pino.pino<LogLevel, boolean>(
+    {
+      level: sink.minLevel <= LEVEL_VALUES.debug ? 'debug' : 'info',
+      customLevels: LEVEL_VALUES,
+      useOnlyCustomLevels: true,
+      base: null,
+      messageKey: 'msg',
+      // millisecond RFC 3339 in UTC; Go's time.Parse(RFC3339) accepts the fraction
+      timestamp: () => `,"time":"${new Date().toISOString()}"`,
+      formatters: { level: (label: string) => ({ level: label }) },
+    },
+    destination,
+  );
+  return logger;
+}
+
+/** pino hands us each record as one JSON line; write it out synchronously. */
+function makeDestination(s: LogSink): { write(line: string): void } {
+  if (s.format === 'json') return { write: (line: string) => writeAllSync(s.fd, line) };
+  return { write: (line: string) => writeAllSync(s.fd, jsonRecordToText(line)) };
+}
+
+/**
+ * logrus text style: time, level, msg, then the other fields sorted by key;
+ * values quoted (Go %q style) when they contain anything beyond a safe set.
+ */
+export function jsonRecordToText(line: string): string {
+  const rec = JSON.parse(line) as Record<string, unknown>;
+  const parts = [`time=${quoteValue(String(rec.time ?? ''))}`, `level=${String(rec.level ?? '')}`, `msg=${quoteValue(String(rec.msg ?? ''))}`];
+  const rest = Object.keys(rec)
+    .filter((k) => k !== 'time' && k !== 'level' && k !== 'msg')
+    .sort();
+  for (const k of rest) {
+    const v = rec[k];
+    parts.push(`${k}=${quoteValue(typeof v === 'string' ? v : JSON.stringify(v))}`);
+  }
+  return `${parts.join(' ')}\n`;
+}
+
+export function quoteValue(v: string): string {
+  // logrus needsQuoting: quote anything outside [A-Za-z0-9-._/@^+] (so the time is always quoted)
+  if (v.length > 0 && /^[A-Za-z0-9\-._/@^+]+$/.test(v)) return v;
+  return JSON.stringify(v);
+}
+
+/** write(2) the whole string, retrying on EAGAIN (a caller may hand us a non-blocking pipe). */
+export function writeAllSync(fd: number, text: string): void {
+  const buf = Buffer.from(text, 'utf8');
+  let off = 0;
+  let spins = 0;
+  while (off < buf.length) {
+    try {
+      off += fs.writeSync(fd, buf, off, buf.length - off);
+      spins = 0;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN' && spins++ < 10_000) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+        continue;
+      }
+      if (code === 'EPIPE') return;
+      throw e;
+    }
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // already closed
+  }
+}

@@ -1,0 +1,63 @@
+// A container's status is derived each time from the kernel, never trusted
+// from state.json: the init is alive when /proc/<pid>/stat exists, is not a
+// zombie, and still has the start time recorded at create (PID reuse guard).
+//   alive + frozen cgroup        -> paused
+//   alive + exec.fifo present    -> created (init blocked before execve)
+//   alive                        -> running
+//   otherwise                    -> stopped (pid reported as 0)
+// For `list`, a stopped container also gets a detail: `dead` when the init
+// vanished before start (the FIFO is still there) or a cleanup failed, else
+// `exited`.
+import fs from 'node:fs';
+import path from 'node:path';
+import { readProcStat, type ProcReader } from './proc';
+import { EXEC_FIFO, type StoredState } from './types';
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'stopped';
+export type StoppedDetail = 'exited' | 'dead';
+
+export interface StatusProbe {
+  /** /proc/<pid>/stat reader (default: the real /proc) */
+  readProc: ProcReader;
+  /** does the exec FIFO exist? (default: lstat) */
+  fifoExists: (fifoPath: string) => boolean;
+  /** is the container's cgroup frozen? (default: never; the cgroups module supplies the real check) */
+  isPaused: (state: StoredState) => boolean;
+}
+
+export interface StatusResult {
+  status: ContainerStatus;
+  /** the init's host pid, 0 when stopped */
+  pid: number;
+  /** only for stopped containers */
+  detail?: StoppedDetail;
+}
+
+export const defaultStatusProbe: StatusProbe = {
+  readProc: (pid) => readProcStat(pid),
+  // no exception on ENOENT: creating one costs milliseconds at start-up
+  fifoExists: (p) => fs.lstatSync(p, { throwIfNoEntry: false }) !== undefined,
+  isPaused: () => false,
+};
+
+/** Is the recorded init still that same, non-zombie process? */
+export function isInitAlive(state: Pick<StoredState, 'initPid' | 'initStartTime'>, readProc: ProcReader): boolean {
+  if (!Number.isSafeInteger(state.initPid) || state.initPid <= 0) return false;
+  const stat = readProc(state.initPid);
+  if (!stat) return false;
+  if (stat.state === 'Z' || stat.state === 'X' || stat.state === 'x') return false;
+  return stat.startTime === state.initStartTime;
+}
+
+/** Status of a stored container; `dir` is its state directory (holding exec.fifo). */
+export function deriveStatus(state: StoredState, dir: string, probe: Partial<StatusProbe> = {}): StatusResult {
+  const p: StatusProbe = { ...defaultStatusProbe, ...probe };
+  const fifoPresent = p.fifoExists(path.join(dir, EXEC_FIFO));
+  if (isInitAlive(state, p.readProc)) {
+    if (p.isPaused(state)) return { status: 'paused', pid: state.initPid };
+    if (fifoPresent) return { status: 'created', pid: state.initPid };
+    return { status: 'running', pid: state.initPid };
+  }
+  const detail: StoppedDetail = state.cleanupFailed || fifoPresent ? 'dead' : 'exited';
+  return { status: 'stopped', pid: 0, detail };
+}

@@ -1,0 +1,40 @@
+// What tsrun keeps in <root>/<id>/state.json. Everything `state`, `list`,
+// `kill`, `delete` and `exec` need later comes from here, because config.json
+// edits after create must have no effect.
+
+/** Bump when the layout changes incompatibly; readers refuse newer formats. */
+export const STATE_FORMAT_VERSION = 1;
+
+export interface StoredState {
+  /** layout version of this file (STATE_FORMAT_VERSION) */
+  formatVersion: number;
+  id: string;
+  /** host pid of the container's init */
+  initPid: number;
+  /** /proc/<initPid>/stat field 22 at create time: guards against PID reuse */
+  initStartTime: number;
+  /** absolute bundle directory */
+  bundle: string;
+  /** absolute root filesystem path */
+  rootfs: string;
+  /** RFC 3339 (nanoseconds, UTC) creation time, as runc prints it */
+  created: string;
+  /** the `owner` printed by `state`; "" for root, as runc */
+  owner: string;
+  /** config.json annotations */
+  annotations: Record<string, string>;
+  /** the full OCI config as loaded at create (retyped once oci-spec lands) */
+  config: Record<string, unknown>;
+  /** controller (or "" for the unified tree) -> cgroup directory; opaque here */
+  cgroupPaths: Record<string, string>;
+  /** created with --rootless semantics (cgroup errors tolerated) */
+  rootless?: boolean;
+  /** a delete/cleanup step failed; the container is reported as dead */
+  cleanupFailed?: boolean;
+}
+
+/** Files inside a container's state directory. */
+export const STATE_FILE = 'state.json';
+export const LOCK_FILE = '.lock';
+/** runc's create/start rendezvous FIFO: present while the init waits for `start` */
+export const EXEC_FIFO = 'exec.fifo';

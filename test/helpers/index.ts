@@ -1,0 +1,4 @@
+export * from './ids';
+export * from './tsrun';
+export * from './bundle';
+export * from './leftovers';

@@ -1,0 +1,95 @@
+// What a test may leave behind by mistake: mounts, cgroup directories named
+// after test ids, and entries in the state root. Take a snapshot before,
+// assert after.
+import fs from 'node:fs';
+import path from 'node:path';
+import { TEST_PREFIX } from './ids';
+
+export interface LeftoverSnapshot {
+  /** "mountpoint fstype source" per mount (multiset as sorted list) */
+  mounts: string[];
+  /** cgroup directories whose name contains `match` */
+  cgroups: string[];
+  /** entries of the state root (empty when it does not exist) */
+  rootEntries: string[];
+  root?: string;
+  match: string;
+}
+
+export interface SnapshotOptions {
+  /** the --root to watch */
+  root?: string;
+  /** substring identifying the test's cgroups (default "tsrun-test-") */
+  match?: string;
+  cgroupMount?: string;
+}
+
+export function readMounts(): string[] {
+  return fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [pre, post = ''] = line.split(' - ');
+      const f = (pre ?? '').split(' ');
+      const g = post.split(' ');
+      return `${f[4]} ${g[0]} ${g[1]}`;
+    })
+    .sort();
+}
+
+export function findCgroupDirs(match: string, mount = '/sys/fs/cgroup', maxDepth = 8): string[] {
+  const found: string[] = [];
+  const walk = (dir: string, depth: number): void => {
+    if (depth > maxDepth) return;
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (!e.isDirectory()) continue;
+      const p = path.join(dir, e.name);
+      if (e.name.includes(match)) found.push(p);
+      walk(p, depth + 1);
+    }
+  };
+  walk(mount, 0);
+  return found.sort();
+}
+
+export function snapshotLeftovers(opts: SnapshotOptions = {}): LeftoverSnapshot {
+  const match = opts.match ?? TEST_PREFIX;
+  let rootEntries: string[] = [];
+  if (opts.root) {
+    try {
+      rootEntries = fs.readdirSync(opts.root).sort();
+    } catch {
+      rootEntries = [];
+    }
+  }
+  return { mounts: readMounts(), cgroups: findCgroupDirs(match, opts.cgroupMount), rootEntries, root: opts.root, match };
+}
+
+function added(before: readonly string[], after: readonly string[]): string[] {
+  const counts = new Map<string, number>();
+  for (const b of before) counts.set(b, (counts.get(b) ?? 0) + 1);
+  const out: string[] = [];
+  for (const a of after) {
+    const n = counts.get(a) ?? 0;
+    if (n > 0) counts.set(a, n - 1);
+    else out.push(a);
+  }
+  return out;
+}
+
+/** Throws, listing every new mount, cgroup dir and state-root entry since `before`. */
+export function assertNoLeftovers(before: LeftoverSnapshot, opts: { cgroupMount?: string } = {}): void {
+  const after = snapshotLeftovers({ root: before.root, match: before.match, cgroupMount: opts.cgroupMount });
+  const problems: string[] = [];
+  for (const m of added(before.mounts, after.mounts)) problems.push(`mount left behind: ${m}`);
+  for (const c of added(before.cgroups, after.cgroups)) problems.push(`cgroup left behind: ${c}`);
+  for (const r of added(before.rootEntries, after.rootEntries)) problems.push(`state root entry left behind: ${path.join(before.root ?? '', r)}`);
+  if (problems.length > 0) throw new Error(`leftovers after test:\n  ${problems.join('\n  ')}`);
+}
