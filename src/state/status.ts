@@ -2,7 +2,7 @@
 // from state.json: the init is alive when /proc/<pid>/stat exists, is not a
 // zombie, and still has the start time recorded at create (PID reuse guard).
 //   alive + frozen cgroup        -> paused
-//   alive + exec.fifo present    -> created (init blocked before execve)
+//   alive + start.sock present    -> created (init blocked before execve)
 //   alive                        -> running
 //   otherwise                    -> stopped (pid reported as 0)
 // For `list`, a stopped container also gets a detail: `dead` when the init
@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { readProcStat, type ProcReader } from './proc';
-import { EXEC_FIFO, type StoredState } from './types';
+import { START_SOCKET, type StoredState } from './types';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'stopped';
 export type StoppedDetail = 'exited' | 'dead';
@@ -20,7 +20,7 @@ export interface StatusProbe {
   /** /proc/<pid>/stat reader (default: the real /proc) */
   readProc: ProcReader;
   /** does the exec FIFO exist? (default: lstat) */
-  fifoExists: (fifoPath: string) => boolean;
+  startSocketExists: (startSocketPath: string) => boolean;
   /** is the container's cgroup frozen? (default: never; the cgroups module supplies the real check) */
   isPaused: (state: StoredState) => boolean;
 }
@@ -36,7 +36,7 @@ export interface StatusResult {
 export const defaultStatusProbe: StatusProbe = {
   readProc: (pid) => readProcStat(pid),
   // no exception on ENOENT: creating one costs milliseconds at start-up
-  fifoExists: (p) => fs.lstatSync(p, { throwIfNoEntry: false }) !== undefined,
+  startSocketExists: (p) => fs.lstatSync(p, { throwIfNoEntry: false }) !== undefined,
   isPaused: () => false,
 };
 
@@ -49,15 +49,15 @@ export function isInitAlive(state: Pick<StoredState, 'initPid' | 'initStartTime'
   return stat.startTime === state.initStartTime;
 }
 
-/** Status of a stored container; `dir` is its state directory (holding exec.fifo). */
+/** Status of a stored container; `dir` is its state directory (holding start.sock). */
 export function deriveStatus(state: StoredState, dir: string, probe: Partial<StatusProbe> = {}): StatusResult {
   const p: StatusProbe = { ...defaultStatusProbe, ...probe };
-  const fifoPresent = p.fifoExists(path.join(dir, EXEC_FIFO));
+  const startPending = p.startSocketExists(path.join(dir, START_SOCKET));
   if (isInitAlive(state, p.readProc)) {
     if (p.isPaused(state)) return { status: 'paused', pid: state.initPid };
-    if (fifoPresent) return { status: 'created', pid: state.initPid };
+    if (startPending) return { status: 'created', pid: state.initPid };
     return { status: 'running', pid: state.initPid };
   }
-  const detail: StoppedDetail = state.cleanupFailed || fifoPresent ? 'dead' : 'exited';
+  const detail: StoppedDetail = state.cleanupFailed || startPending ? 'dead' : 'exited';
   return { status: 'stopped', pid: 0, detail };
 }

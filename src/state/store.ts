@@ -17,7 +17,7 @@ import { ContainerExistsError, ContainerNotFoundError, TsrunError, fromNodeError
 import { native } from '../native';
 import { uniqueSuffix, writeFileAtomic } from './files';
 import { isValidContainerId, validateContainerId } from './id';
-import { EXEC_FIFO, LOCK_FILE, STATE_FILE, STATE_FORMAT_VERSION, type StoredState } from './types';
+import { START_SOCKET, LOCK_FILE, STATE_FILE, STATE_FORMAT_VERSION, type StoredState } from './types';
 
 export type LockMode = 'exclusive' | 'shared';
 
@@ -193,8 +193,8 @@ export class ContainerHandle {
     return path.join(this.dir, STATE_FILE);
   }
 
-  get fifoPath(): string {
-    return path.join(this.dir, EXEC_FIFO);
+  get startSocketPath(): string {
+    return path.join(this.dir, START_SOCKET);
   }
 
   get locked(): boolean {

@@ -36,5 +36,5 @@ export interface StoredState {
 /** Files inside a container's state directory. */
 export const STATE_FILE = 'state.json';
 export const LOCK_FILE = '.lock';
-/** runc's create/start rendezvous FIFO: present while the init waits for `start` */
-export const EXEC_FIFO = 'exec.fifo';
+/** the init's start socket (runc uses a FIFO): present while the init waits for `start` */
+export const START_SOCKET = 'start.sock';

@@ -43,7 +43,7 @@ async function stopInit(p: ChildProcess): Promise<void> {
 function storeContainer(id: string, pid: number, extra: Partial<StoredState> = {}, opts: { fifo?: boolean } = {}): void {
   const store = new StateStore(root);
   const h = store.create(id);
-  if (opts.fifo) native().mkfifo(h.fifoPath, 0o622);
+  if (opts.fifo) native().mkfifo(h.startSocketPath, 0o622);
   h.write({
     formatVersion: STATE_FORMAT_VERSION,
     id,
@@ -93,7 +93,7 @@ describe('state', () => {
       ].join('\n'),
     );
 
-    fs.unlinkSync(path.join(root, id, 'exec.fifo')); // what start does
+    fs.unlinkSync(path.join(root, id, 'start.sock')); // what start does
     r = await tsrun(['--root', root, 'state', id]);
     expect(JSON.parse(r.stdout)).toMatchObject({ status: 'running', pid });
 
