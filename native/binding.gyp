@@ -5,11 +5,18 @@
       "sources": [
         "src/addon.c",
         "src/napi_util.c",
-        "src/fsutil.c"
+        "src/fsutil.c",
+        "src/fdpass.c",
+        "src/fdpass_napi.c",
+        "src/seccomp_compile.c",
+        "src/seccomp_enosys.c",
+        "src/seccomp_kernel.c",
+        "src/seccomp_load.c",
+        "src/seccomp_plan.c"
       ],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2", "-fno-strict-aliasing"],
       "defines": ["_GNU_SOURCE", "NAPI_VERSION=8"],
-      "libraries": []
+      "libraries": ["-lseccomp"]
     }
   ]
 }

@@ -4,5 +4,7 @@
 #include <node_api.h>
 
 void tsrun_register_fsutil(napi_env env, napi_value exports);
+void tsrun_register_fdpass(napi_env env, napi_value exports);
+void tsrun_register_seccomp(napi_env env, napi_value exports);
 
 #endif
