@@ -1,5 +1,8 @@
 /* fd passing over AF_UNIX stream sockets; see fdpass.h. Async-signal-safe:
  * only raw syscalls, stack buffers and the caller's memory. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* O_PATH */
+#endif
 #include "fdpass.h"
 
 #include <errno.h>
@@ -76,12 +79,15 @@ int tsrun_send_fd_stream(int sock, const void *data, size_t len, int fd) {
   return 0;
 }
 
-static int connect_addr(int sock, const char *path, size_t len) {
+enum addr_op { OP_CONNECT, OP_BIND };
+
+static int use_addr(int sock, const char *path, size_t len, enum addr_op op) {
   struct sockaddr_un addr;
   memset(&addr, 0, sizeof addr);
   addr.sun_family = AF_UNIX;
   memcpy(addr.sun_path, path, len);
   socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);
+  if (op == OP_BIND) return bind(sock, (struct sockaddr *)&addr, alen) == 0 ? 0 : neg_errno();
   for (;;) {
     if (connect(sock, (struct sockaddr *)&addr, alen) == 0) return 0;
     if (errno == EINTR) continue;
@@ -91,8 +97,8 @@ static int connect_addr(int sock, const char *path, size_t len) {
   }
 }
 
-/* Connect through "/proc/self/fd/<dirfd>/<name>" when the path is too long. */
-static int connect_via_dirfd(int sock, const char *path, size_t len) {
+/* Go through "/proc/self/fd/<dirfd>/<name>" when the path is too long. */
+static int use_addr_via_dirfd(int sock, const char *path, size_t len, enum addr_op op) {
   const char *slash = NULL;
   for (size_t i = 0; i < len; i++)
     if (path[i] == '/') slash = path + i;
@@ -130,22 +136,35 @@ static int connect_via_dirfd(int sock, const char *path, size_t len) {
     memcpy(via + o, name, namelen);
     o += namelen;
     via[o] = '\0';
-    r = connect_addr(sock, via, o);
+    r = use_addr(sock, via, o, op);
   }
   close(dirfd);
   return r;
 }
 
-int tsrun_connect_unix(const char *path) {
+static int unix_socket_at(const char *path, enum addr_op op) {
   size_t len = strlen(path);
   if (len == 0) return -EINVAL;
   int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (sock < 0) return neg_errno();
-  int r = len < sizeof(((struct sockaddr_un *)0)->sun_path) ? connect_addr(sock, path, len)
-                                                             : connect_via_dirfd(sock, path, len);
+  int r = len < sizeof(((struct sockaddr_un *)0)->sun_path) ? use_addr(sock, path, len, op)
+                                                             : use_addr_via_dirfd(sock, path, len, op);
   if (r < 0) {
     close(sock);
     return r;
+  }
+  return sock;
+}
+
+int tsrun_connect_unix(const char *path) { return unix_socket_at(path, OP_CONNECT); }
+
+int tsrun_listen_unix(const char *path, int backlog) {
+  int sock = unix_socket_at(path, OP_BIND);
+  if (sock < 0) return sock;
+  if (listen(sock, backlog) < 0) {
+    int e = neg_errno();
+    close(sock);
+    return e;
   }
   return sock;
 }

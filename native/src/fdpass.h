@@ -32,6 +32,10 @@ int tsrun_send_fd_stream(int sock, const void *data, size_t len, int fd);
  * working directory (node is multithreaded; the init may rely on its cwd). */
 int tsrun_connect_unix(const char *path);
 
+/* socket + bind(path) + listen(backlog), long paths as in tsrun_connect_unix.
+ * The caller removes a stale socket file first. Returns the listening fd. */
+int tsrun_listen_unix(const char *path, int backlog);
+
 /* Fill `out` (at least 12 bytes) with the decimal form of v >= 0; returns the
  * length. Async-signal-safe replacement for snprintf("%d"). */
 size_t tsrun_format_uint(unsigned int v, char *out);

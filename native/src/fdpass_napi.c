@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "fdpass.h"
@@ -175,7 +174,7 @@ static napi_value js_connect_unix(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* listenUnix(path, backlog?) -> listening fd (SOCK_CLOEXEC); path < 108 bytes */
+/* listenUnix(path, backlog?) -> listening fd (SOCK_CLOEXEC); long paths as connectUnix */
 static napi_value js_listen_unix(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   char *path;
@@ -186,32 +185,10 @@ static napi_value js_listen_unix(napi_env env, napi_callback_info info) {
     free(path);
     return NULL;
   }
-  if (backlog < 0) backlog = 16;
-  struct sockaddr_un addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sun_family = AF_UNIX;
-  size_t len = strlen(path);
-  if (len == 0 || len >= sizeof addr.sun_path) {
-    napi_value e = tsrun_throw_errno(env, ENAMETOOLONG, "bind", path);
-    free(path);
-    return e;
-  }
-  memcpy(addr.sun_path, path, len);
-  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0) {
-    int e = errno;
-    free(path);
-    return tsrun_throw_errno(env, e, "socket", NULL);
-  }
-  if (bind(s, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(s, backlog) < 0) {
-    int e = errno;
-    close(s);
-    napi_value r = tsrun_throw_errno(env, e, "bind", path);
-    free(path);
-    return r;
-  }
+  int r = tsrun_listen_unix(path, backlog < 0 ? 16 : backlog);
+  napi_value out = r < 0 ? tsrun_throw_errno(env, -r, "bind", path) : tsrun_make_i32(env, r);
   free(path);
-  return tsrun_make_i32(env, s);
+  return out;
 }
 
 /* acceptUnix(listenFd, timeoutMs?) -> connected fd (SOCK_CLOEXEC) */

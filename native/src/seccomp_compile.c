@@ -472,8 +472,15 @@ static bool add_archs(struct ctx *c, scmp_filter_ctx f, napi_value profile, uint
       free(name);
       continue;
     }
-    free(name);
     int rc = seccomp_arch_add(f, token);
+    if (rc == -EDOM) {
+      /* a filter holds one byte order; such an arch cannot run here anyway */
+      warn(c, p, "architecture %s has another byte order than %s and was skipped", name,
+           arch_oci_name(seccomp_arch_native()));
+      free(name);
+      continue;
+    }
+    free(name);
     if (rc == -EEXIST) continue;
     if (rc < 0) return fail(env, p, "seccomp_arch_add: %s", strerror(-rc)), false;
     if (*ntokens < N_ARCHS) tokens[(*ntokens)++] = token;
