@@ -27,6 +27,10 @@
 #include "seccomp_enosys.h"
 #include "seccomp_kernel.h"
 
+/* Bump whenever this file changes the BPF it emits for the same profile:
+ * plan.ts keys its compiled-filter cache on it. */
+#define TSRUN_SECCOMP_COMPILER_REVISION 1
+
 #define JSON_ROOT "linux.seccomp"
 #define MAX_ARGS_PER_RULE 64
 #define PATH_LEN 160
@@ -651,7 +655,7 @@ static void set_bool(napi_env env, napi_value obj, const char *key, bool v) {
   napi_set_named_property(env, obj, key, b);
 }
 
-/* seccompInfo() -> { libseccompVersion, apiLevel, nativeArch, archs, actions, flags }
+/* seccompInfo() -> { libseccompVersion, compilerRevision, apiLevel, nativeArch, archs, actions, flags }
  * archs: OCI names this libseccomp can compile for; actions/flags: name ->
  * supported by this kernel (what `tsrun features` reports). */
 static napi_value js_seccomp_info(napi_env env, napi_callback_info info) {
@@ -661,7 +665,9 @@ static napi_value js_seccomp_info(napi_env env, napi_callback_info info) {
   char ver[32];
   snprintf(ver, sizeof ver, "%u.%u.%u", v->major, v->minor, v->micro);
   napi_set_named_property(env, out, "libseccompVersion", tsrun_make_string(env, ver));
-  napi_value api;
+  napi_value api, rev;
+  napi_create_uint32(env, TSRUN_SECCOMP_COMPILER_REVISION, &rev);
+  napi_set_named_property(env, out, "compilerRevision", rev);
   napi_create_uint32(env, seccomp_api_get(), &api);
   napi_set_named_property(env, out, "apiLevel", api);
   napi_set_named_property(env, out, "nativeArch", tsrun_make_string(env, arch_oci_name(seccomp_arch_native())));

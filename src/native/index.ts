@@ -72,6 +72,8 @@ export interface CompiledSeccomp {
 
 export interface SeccompInfo {
   libseccompVersion: string;
+  /** bumped when the addon's compiler emits different BPF for the same profile */
+  compilerRevision: number;
   apiLevel: number;
   /** e.g. "SCMP_ARCH_X86_64" */
   nativeArch: string;

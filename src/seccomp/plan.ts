@@ -9,17 +9,23 @@
 // without any NOTIFY rule is dropped with a warning.
 import { warning, type Finding } from '../container/checks';
 import { ConfigError } from '../errors';
-import { native, type Native, type NativeSeccompProfile } from '../native';
+import { native, type CompiledSeccomp, type Native, type NativeSeccompProfile } from '../native';
 import type { SeccompPlan } from '../native/plan';
+import { cacheKey, readCached, writeCached } from './cache';
 import { isDisabled } from './checks';
 import type { LinuxSeccomp, SeccompValue } from './types';
 import { toUint64 } from './values';
 import { SECCOMP_FILTER_FLAG } from './names';
 
 export interface SeccompPlanOptions {
-  /** injectable for unit tests */
-  native?: Pick<Native, 'compileSeccomp'>;
+  /** injectable for unit tests (seccompInfo is only needed with cacheDir) */
+  native?: Pick<Native, 'compileSeccomp'> & Partial<Pick<Native, 'seccompInfo'>>;
   containerId?: string;
+  /**
+   * Keep compiled filters here (e.g. "<state root>/seccomp-cache"): created
+   * 0700, ignored unless owned by us and closed to others. Omit to always compile.
+   */
+  cacheDir?: string;
 }
 
 export interface SeccompPlanResult {
@@ -41,9 +47,33 @@ export function buildSeccompPlan(
 ): SeccompPlanResult {
   if (!seccomp || isDisabled(seccomp)) return { warnings: [], unknownSyscalls: [] };
   const n = opts.native ?? native();
-  let compiled;
+  const profile = toNativeProfile(seccomp);
+  let compiled: CompiledSeccomp | undefined;
+  const key = opts.cacheDir && n.seccompInfo ? cacheKey(profile, n.seccompInfo()) : undefined;
+  if (key) compiled = readCached(opts.cacheDir!, key);
+  if (!compiled) {
+    compiled = compile(n, profile, opts);
+    if (key) writeCached(opts.cacheDir!, key, compiled);
+  }
+  const plan: SeccompPlan = { filter: compiled.filter, flags: compiled.flags };
+  if (compiled.flags & SECCOMP_FILTER_FLAG.NEW_LISTENER) {
+    plan.listenerPath = seccomp.listenerPath;
+    if (seccomp.listenerMetadata) plan.listenerMetadata = seccomp.listenerMetadata;
+  }
+  return {
+    plan,
+    warnings: compiled.warnings.map((w) => warning(w.path, w.message)),
+    unknownSyscalls: compiled.unknownSyscalls,
+  };
+}
+
+function compile(
+  n: Pick<Native, 'compileSeccomp'>,
+  profile: NativeSeccompProfile,
+  opts: SeccompPlanOptions,
+): CompiledSeccomp {
   try {
-    compiled = n.compileSeccomp(toNativeProfile(seccomp));
+    return n.compileSeccomp(profile);
   } catch (e) {
     const err = e as Error & { jsonPath?: string };
     if (typeof err?.jsonPath === 'string') {
@@ -59,16 +89,6 @@ export function buildSeccompPlan(
       cause: e,
     });
   }
-  const plan: SeccompPlan = { filter: compiled.filter, flags: compiled.flags };
-  if (compiled.flags & SECCOMP_FILTER_FLAG.NEW_LISTENER) {
-    plan.listenerPath = seccomp.listenerPath;
-    if (seccomp.listenerMetadata) plan.listenerMetadata = seccomp.listenerMetadata;
-  }
-  return {
-    plan,
-    warnings: compiled.warnings.map((w) => warning(w.path, w.message)),
-    unknownSyscalls: compiled.unknownSyscalls,
-  };
 }
 
 /** The addon's input: same arrays and order (JSON paths stay valid), exact bigint values. */
