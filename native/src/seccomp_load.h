@@ -4,7 +4,17 @@
  * in the child between fork and execve. The filter itself is compiled in the
  * parent (seccomp_compile.c) and copied into this struct by
  * tsrun_seccomp_plan_from_js (seccomp_plan.h) before the fork.
- * Functions return >= 0 on success, -errno on failure. */
+ * Functions return >= 0 on success, -errno on failure.
+ *
+ * With a listener (p->listener_path != NULL) the intended sequence is:
+ *   parent, before fork: conn = connectUnix(listenerPath) (or
+ *     tsrun_connect_unix in the child before pivot_root); keep it CLOEXEC
+ *     and among the fds the init preserves;
+ *   parent, once the init's pid is known: build the state text with
+ *     src/seccomp/listener.ts and pass it to the init (preallocated buffer);
+ *   init, last step before execve (after NNP), with signal handlers reset to
+ *     SIG_DFL: tsrun_seccomp_install_and_send(p, conn, json, len, &what).
+ * Without a listener: tsrun_seccomp_install(p, NULL). */
 #ifndef TSRUN_SECCOMP_LOAD_H
 #define TSRUN_SECCOMP_LOAD_H
 #include <linux/filter.h>

@@ -33,14 +33,20 @@ export function buildCHelpers(): CHelpers {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-test-seccomp-'));
   const h = (n: string) => path.join(HELPERS, n);
   const out = (n: string) => path.join(dir, n);
-  gcc(out('harness'), [
-    h('seccomp-harness.c'),
-    path.join(NATIVE_SRC, 'seccomp_load.c'),
-    path.join(NATIVE_SRC, 'fdpass.c'),
-  ]);
-  gcc(out('responder'), [h('notify-responder.c')]);
-  gcc(out('nsprobe'), [h('nsprobe.c')]);
-  gcc(out('fdsend'), [h('fdsend.c')]);
+  try {
+    gcc(out('harness'), [
+      h('seccomp-harness.c'),
+      path.join(NATIVE_SRC, 'seccomp_load.c'),
+      path.join(NATIVE_SRC, 'fdpass.c'),
+    ]);
+    gcc(out('responder'), [h('notify-responder.c')]);
+    gcc(out('nsprobe'), [h('nsprobe.c')]);
+    gcc(out('fdsend'), [h('fdsend.c')]);
+  } catch (e) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    const stderr = (e as { stderr?: Buffer }).stderr?.toString() ?? '';
+    throw new Error(`building the C test helpers failed (gcc needed):\n${stderr}`, { cause: e });
+  }
   return {
     dir,
     harness: out('harness'),
