@@ -12,14 +12,19 @@
         "src/rootfs.c",
         "src/process.c",
         "src/spawn.c",
-        "src/seccomp_stub.c",
         "src/exec.c",
         "src/console.c",
-        "src/fdpass_tmp.c"
+        "src/fdpass.c",
+        "src/fdpass_napi.c",
+        "src/seccomp_compile.c",
+        "src/seccomp_enosys.c",
+        "src/seccomp_kernel.c",
+        "src/seccomp_load.c",
+        "src/seccomp_plan.c"
       ],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2", "-fno-strict-aliasing"],
       "defines": ["_GNU_SOURCE", "NAPI_VERSION=8"],
-      "libraries": []
+      "libraries": ["-lseccomp"]
     }
   ]
 }

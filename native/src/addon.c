@@ -6,6 +6,8 @@ static napi_value init(napi_env env, napi_value exports) {
   tsrun_register_fsutil(env, exports);
   tsrun_register_spawn(env, exports);
   tsrun_register_exec(env, exports);
+  tsrun_register_fdpass(env, exports);
+  tsrun_register_seccomp(env, exports);
   return exports;
 }
 

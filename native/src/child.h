@@ -15,9 +15,12 @@ struct child_ctx {
   /* scratch text buffer (from the plan, preallocated by the parent) */
   char *buf;
   size_t buf_len;
-  /* state JSON received from the parent, for startContainer hooks */
+  /* state JSON received from the parent, for the init's hooks */
   char *state_json;
   size_t state_len;
+  /* container process state JSON for the seccomp agent (listenerPath) */
+  char *agent_json;
+  size_t agent_len;
 };
 
 /* --- text in a fixed buffer --- */

@@ -46,10 +46,18 @@ __attribute__((noreturn)) static void exec_stage1(struct exec_plan *p, int sync_
                         .buf_len = p->scratch_len};
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   child_reset_signals();
-  int keep[2] = {sync_fd, p->console_socket_fd};
-  child_setup_fds(&c, keep, 2, p->preserve_fds);
+  int keep[3] = {sync_fd, p->console_socket_fd, p->process.seccomp_listener_fd};
+  child_setup_fds(&c, keep, 3, p->preserve_fds);
   p->console_socket_fd = keep[1];
+  p->process.seccomp_listener_fd = keep[2];
   sync_wait_go(&c);
+  if (p->process.seccomp_listener_fd >= 0) {
+    /* the agent's container process state comes with the go */
+    c.agent_json = c.buf + c.buf_len / 2;
+    int t = sync_recv(c.sync_fd, NULL, c.agent_json, c.buf_len / 2, &c.agent_len);
+    if (t != SYNC_STATE) _exit(2);
+    c.buf_len /= 2;
+  }
   enter_namespaces(&c, p->ns, p->n_ns, false);
   pid_t child = _Fork();
   if (child < 0) child_fail(&c, errno, "fork", "exec");

@@ -166,13 +166,19 @@ static void set_names(struct child_ctx *c) {
 
 __attribute__((noreturn)) static void stage2(struct child_ctx *c) {
   struct tsrun_plan *p = c->plan;
-  /* the parent sends the state JSON first; keep it in the tail of scratch */
-  size_t half = c->buf_len / 2;
+  /* the parent sends the state JSON first (and, with a seccomp listener, the
+     agent's container process state); keep them in the tail of scratch */
+  size_t half = c->buf_len / 4;
   size_t n = 0;
   int t = sync_recv(c->sync_fd, NULL, c->buf + half, half, &n);
   if (t != SYNC_STATE) _exit(2);
   c->state_json = c->buf + half;
   c->state_len = n;
+  if (p->process.seccomp_listener_fd >= 0) {
+    c->agent_json = c->buf + 2 * half;
+    t = sync_recv(c->sync_fd, NULL, c->agent_json, 2 * half, &c->agent_len);
+    if (t != SYNC_STATE) _exit(2);
+  }
   c->buf_len = half;
 
   if (p->personality >= 0 && personality((unsigned long)p->personality) < 0)
@@ -206,9 +212,10 @@ __attribute__((noreturn)) void tsrun_init_stage1(struct tsrun_plan *p, int sync_
   /* first: nothing may open /proc/<pid>/exe (the host's node) or our memory */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   child_reset_signals();
-  int keep[2] = {sync_fd, p->console_socket_fd};
-  child_setup_fds(&c, keep, 2, p->preserve_fds);
+  int keep[3] = {sync_fd, p->console_socket_fd, p->process.seccomp_listener_fd};
+  child_setup_fds(&c, keep, 3, p->preserve_fds);
   p->console_socket_fd = keep[1];
+  p->process.seccomp_listener_fd = keep[2];
   /* the parent puts us into the container's cgroups, then says go */
   sync_wait_go(&c);
   enter_namespaces(&c, p->ns, p->n_ns, true);

@@ -6,5 +6,7 @@
 void tsrun_register_fsutil(napi_env env, napi_value exports);
 void tsrun_register_spawn(napi_env env, napi_value exports);
 void tsrun_register_exec(napi_env env, napi_value exports);
+void tsrun_register_fdpass(napi_env env, napi_value exports);
+void tsrun_register_seccomp(napi_env env, napi_value exports);
 
 #endif

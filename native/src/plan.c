@@ -243,7 +243,7 @@ static bool sysctl_from(napi_env env, napi_value obj, struct tsrun_plan *p) {
   return true;
 }
 
-extern bool tsrun_seccomp_from_js(napi_env env, napi_value obj, struct tsrun_seccomp_plan **out);
+#include "seccomp_plan.h"
 
 bool tsrun_process_from_js(napi_env env, napi_value obj, struct tsrun_process *pr) {
   memset(pr, 0, sizeof *pr);
@@ -302,7 +302,13 @@ bool tsrun_process_from_js(napi_env env, napi_value obj, struct tsrun_process *p
       !tsrun_read_string_prop(env, obj, "selinuxLabel", &pr->selinux_label, false))
     return false;
   if (!get_prop(env, obj, "seccomp", &v, &present)) return false;
-  if (present && !tsrun_seccomp_from_js(env, v, &pr->seccomp)) return false;
+  if (present) {
+    pr->seccomp = calloc(1, sizeof *pr->seccomp);
+    if (!pr->seccomp) return fail(env, "out of memory", "process.seccomp");
+    if (!tsrun_seccomp_plan_from_js(env, v, pr->seccomp)) return false;
+  }
+  if (!tsrun_read_i64_prop(env, obj, "seccompListenerFd", &i64, -1)) return false;
+  pr->seccomp_listener_fd = (int)i64;
   return true;
 }
 
@@ -393,8 +399,10 @@ void tsrun_process_free(struct tsrun_process *pr) {
   free(pr->rlimits);
   free(pr->apparmor_profile);
   free(pr->selinux_label);
-  extern void tsrun_seccomp_free(struct tsrun_seccomp_plan *);
-  if (pr->seccomp) tsrun_seccomp_free(pr->seccomp);
+  if (pr->seccomp) {
+    tsrun_seccomp_plan_free(pr->seccomp);
+    free(pr->seccomp);
+  }
 }
 
 void tsrun_plan_free(struct tsrun_plan *p) {

@@ -68,6 +68,7 @@ struct tsrun_process {
   bool terminal;
   unsigned console_height, console_width;
   struct tsrun_seccomp_plan *seccomp; /* NULL: none */
+  int seccomp_listener_fd;            /* connected to listenerPath by the parent (-1: none) */
   char *apparmor_profile, *selinux_label; /* "" = none */
 };
 

@@ -112,6 +112,29 @@ static void set_user(struct child_ctx *c) {
   prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 }
 
+/* Install the filter; with a listener, the agent gets the notify fd before
+ * any syscall runs under the filter (tsrun_seccomp_install_and_send). */
+static void load_seccomp(struct child_ctx *c) {
+  struct tsrun_process *pr = c->process;
+  int r;
+  const char *step = "seccomp";
+  if (pr->seccomp->listener_path) {
+    r = tsrun_seccomp_install_and_send(pr->seccomp, pr->seccomp_listener_fd, c->agent_json, c->agent_len, &step);
+    pr->seccomp_listener_fd = -1;
+  } else {
+    r = tsrun_seccomp_install(pr->seccomp, NULL);
+  }
+  if (r < 0) {
+    char what[128];
+    struct sbuf b;
+    sb_init(&b, what, sizeof what);
+    sb_add(&b, "load seccomp filter (");
+    sb_add(&b, step);
+    sb_add(&b, ")");
+    child_fail(c, -r, what, NULL);
+  }
+}
+
 void process_finalize(struct child_ctx *c, bool is_init) {
   struct tsrun_process *pr = c->process;
   (void)is_init;
@@ -121,11 +144,7 @@ void process_finalize(struct child_ctx *c, bool is_init) {
   change_dir(c);
   /* without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it while
      we still hold it (as runc does); otherwise as late as possible */
-  if (pr->seccomp && !pr->no_new_privileges) {
-    int nfd = -1;
-    if (tsrun_seccomp_install(pr->seccomp, &nfd) < 0) child_fail(c, errno, "load seccomp filter", NULL);
-    tsrun_seccomp_after_install(c, nfd);
-  }
+  if (pr->seccomp && !pr->no_new_privileges) load_seccomp(c);
   drop_bounding(c);
   set_user(c);
   set_capabilities(c);
@@ -135,10 +154,7 @@ void process_finalize(struct child_ctx *c, bool is_init) {
 
 void process_seccomp_late(struct child_ctx *c) {
   struct tsrun_process *pr = c->process;
-  if (!pr->seccomp || !pr->no_new_privileges) return;
-  int nfd = -1;
-  if (tsrun_seccomp_install(pr->seccomp, &nfd) < 0) child_fail(c, errno, "load seccomp filter", NULL);
-  tsrun_seccomp_after_install(c, nfd);
+  if (pr->seccomp && pr->no_new_privileges) load_seccomp(c);
 }
 
 static const char *env_lookup(char **envp, const char *name) {

@@ -24,6 +24,30 @@ export interface Native {
   /** connect a SOCK_SEQPACKET unix socket (paths longer than sun_path work) */
   connectSeqpacket(path: string): number;
   closeFd(fd: number): void;
+
+  // --- fd passing (native/src/fdpass*.c); every fd returned is CLOEXEC ---
+  /** One sendmsg: 1..4095 bytes of data + one SCM_RIGHTS fd (console-socket contract). */
+  sendFd(socketFd: number, data: string | Buffer, fd: number): void;
+  /** Any length; the fd rides the first sendmsg, the rest follows without fds. */
+  sendFdStream(socketFd: number, data: string | Buffer, fd: number): void;
+  /**
+   * One recvmsg(MSG_CMSG_CLOEXEC) that must carry 1..4095 bytes and exactly one
+   * fd (else throws with code EPROTO and closes what came). timeoutMs: wait at
+   * most that long for data (ETIMEDOUT); omitted: block.
+   */
+  recvFd(socketFd: number, timeoutMs?: number): { fd: number; data: string };
+  /** Connected AF_UNIX stream socket; paths longer than sun_path go via /proc/self/fd. */
+  connectUnix(path: string): number;
+  /** Bound, listening AF_UNIX stream socket; long paths as in connectUnix. Caller unlinks stale files. */
+  listenUnix(path: string, backlog?: number): number;
+  /** accept4 on a listening socket; timeoutMs as in recvFd. */
+  acceptUnix(listenFd: number, timeoutMs?: number): number;
+
+  // --- seccomp (native/src/seccomp_compile.c), parent side ---
+  /** OCI linux.seccomp (normalised) -> cBPF; throws Error with .jsonPath on a bad profile. */
+  compileSeccomp(profile: NativeSeccompProfile): CompiledSeccomp;
+  /** libseccomp version and what this kernel supports. */
+  seccompInfo(): SeccompInfo;
 }
 
 export interface SyncMessage {
@@ -38,6 +62,56 @@ export interface WaitResult {
   pid: number;
   exitCode: number | null;
   signal: number | null;
+}
+
+/** linux.seccomp as compileSeccomp takes it: same arrays and order as config.json. */
+export interface NativeSeccompProfile {
+  defaultAction: string;
+  defaultErrnoRet?: number;
+  architectures: string[];
+  /** undefined: runc's default (SPEC_ALLOW if the kernel has it); [] = none */
+  flags?: string[];
+  syscalls: NativeSeccompRule[];
+}
+
+export interface NativeSeccompRule {
+  names: string[];
+  action: string;
+  errnoRet?: number;
+  args: NativeSeccompArg[];
+}
+
+export interface NativeSeccompArg {
+  index: number;
+  op: string;
+  /** exact uint64 values (JSON numbers lose precision above 2^53) */
+  value: bigint;
+  valueTwo: bigint;
+}
+
+export interface CompiledSeccomp {
+  /** struct sock_filter[], host byte order, ENOSYS stub included */
+  filter: Buffer;
+  /** SECCOMP_FILTER_FLAG_* for seccomp(2), NEW_LISTENER included when a rule notifies */
+  flags: number;
+  warnings: Array<{ path: string; message: string }>;
+  /** names this libseccomp does not know: skipped, as runc does */
+  unknownSyscalls: string[];
+}
+
+export interface SeccompInfo {
+  libseccompVersion: string;
+  /** bumped when the addon's compiler emits different BPF for the same profile */
+  compilerRevision: number;
+  apiLevel: number;
+  /** e.g. "SCMP_ARCH_X86_64" */
+  nativeArch: string;
+  /** OCI architecture names this libseccomp can compile for */
+  archs: string[];
+  /** action name -> available in this kernel */
+  actions: Record<string, boolean>;
+  /** flag name -> accepted by this kernel's seccomp(2) */
+  flags: Record<string, boolean>;
 }
 
 let loaded: Native | undefined;

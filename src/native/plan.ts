@@ -108,6 +108,8 @@ export interface ProcessPlan {
   consoleHeight: number;
   consoleWidth: number;
   seccomp?: SeccompPlan;
+  /** socket connected to seccomp.listenerPath by the parent; the init hands the notify fd over it */
+  seccompListenerFd?: number;
   /** AppArmor profile name, or "" */
   apparmorProfile: string;
   /** SELinux label for the process, or "" */

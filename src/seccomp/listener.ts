@@ -1,0 +1,44 @@
+// The "container process state" a runtime sends to the seccomp agent at
+// linux.seccomp.listenerPath together with the notify fd (runtime-spec
+// config-linux.md "The Container Process State"). TS builds the text; the
+// addon only sends the bytes (seccomp_load.h / Native.sendFdStream).
+
+/** runtime.md "state" as sent to the agent. */
+export interface AgentVisibleState {
+  ociVersion: string;
+  id: string;
+  /** runc sends "creating" from create and "running" from exec */
+  status: string;
+  pid: number;
+  bundle: string;
+  annotations?: Record<string, string>;
+}
+
+export interface ContainerProcessStateInput {
+  ociVersion: string;
+  /** the container process, as seen by the runtime (host pid namespace) */
+  pid: number;
+  /** linux.seccomp.listenerMetadata */
+  metadata?: string;
+  state: AgentVisibleState;
+}
+
+/** The name of the one fd sent (index 0 of SCM_RIGHTS). */
+export const SECCOMP_FD_NAME = 'seccompFd';
+
+export function containerProcessStateJson(input: ContainerProcessStateInput): string {
+  const state: AgentVisibleState = {
+    ociVersion: input.state.ociVersion,
+    id: input.state.id,
+    status: input.state.status,
+    pid: input.state.pid,
+    bundle: input.state.bundle,
+  };
+  if (input.state.annotations && Object.keys(input.state.annotations).length > 0) {
+    state.annotations = input.state.annotations;
+  }
+  const doc: Record<string, unknown> = { ociVersion: input.ociVersion, fds: [SECCOMP_FD_NAME], pid: input.pid };
+  if (input.metadata) doc.metadata = input.metadata;
+  doc.state = state;
+  return JSON.stringify(doc);
+}

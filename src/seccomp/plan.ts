@@ -1,0 +1,120 @@
+// linux.seccomp -> SeccompPlan: compile the filter in the parent, before the
+// fork, so the init only has to call seccomp(2) (native/src/seccomp_load.h).
+//
+// Flags: runc's rules. `flags` absent = SPEC_ALLOW when the kernel has it;
+// given (even []) = exactly those. TSYNC is accepted and not passed on: the
+// init is single-threaded and the kernel refuses TSYNC with NEW_LISTENER.
+// NEW_LISTENER is added when a rule uses SCMP_ACT_NOTIFY. A flag or action
+// the kernel lacks is an error (runc fails the same way); WAIT_KILLABLE_RECV
+// without any NOTIFY rule is dropped with a warning.
+import { warning, type Finding } from '../container/checks';
+import { ConfigError } from '../errors';
+import { native, type CompiledSeccomp, type Native, type NativeSeccompProfile } from '../native';
+import type { SeccompPlan } from '../native/plan';
+import { cacheKey, readCached, writeCached } from './cache';
+import { isDisabled } from './checks';
+import type { LinuxSeccomp, SeccompValue } from './types';
+import { toUint64 } from './values';
+import { SECCOMP_FILTER_FLAG } from './names';
+
+export interface SeccompPlanOptions {
+  /** injectable for unit tests (seccompInfo is only needed with cacheDir) */
+  native?: Pick<Native, 'compileSeccomp'> & Partial<Pick<Native, 'seccompInfo'>>;
+  containerId?: string;
+  /**
+   * Keep compiled filters here (e.g. "<state root>/seccomp-cache"): created
+   * 0700, ignored unless owned by us and closed to others. Omit to always compile.
+   */
+  cacheDir?: string;
+}
+
+export interface SeccompPlanResult {
+  /** undefined when the config installs no filter (no seccomp, or runc's "empty" form) */
+  plan?: SeccompPlan;
+  warnings: Finding[];
+  /** syscall names libseccomp does not know; skipped like runc does (it logs them at debug level) */
+  unknownSyscalls: string[];
+}
+
+/**
+ * Compile a validated linux.seccomp (seccompChecks passed) into the plan the
+ * init loads. Throws ConfigError (with jsonPath) when libseccomp or the
+ * kernel cannot do what the profile asks.
+ */
+export function buildSeccompPlan(
+  seccomp: LinuxSeccomp | null | undefined,
+  opts: SeccompPlanOptions = {},
+): SeccompPlanResult {
+  if (!seccomp || isDisabled(seccomp)) return { warnings: [], unknownSyscalls: [] };
+  const n = opts.native ?? native();
+  const profile = toNativeProfile(seccomp);
+  let compiled: CompiledSeccomp | undefined;
+  const key = opts.cacheDir && n.seccompInfo ? cacheKey(profile, n.seccompInfo()) : undefined;
+  if (key) compiled = readCached(opts.cacheDir!, key);
+  if (!compiled) {
+    compiled = compile(n, profile, opts);
+    if (key) writeCached(opts.cacheDir!, key, compiled);
+  }
+  const plan: SeccompPlan = { filter: compiled.filter, flags: compiled.flags };
+  if (compiled.flags & SECCOMP_FILTER_FLAG.NEW_LISTENER) {
+    plan.listenerPath = seccomp.listenerPath;
+    if (seccomp.listenerMetadata) plan.listenerMetadata = seccomp.listenerMetadata;
+  }
+  return {
+    plan,
+    warnings: compiled.warnings.map((w) => warning(w.path, w.message)),
+    unknownSyscalls: compiled.unknownSyscalls,
+  };
+}
+
+function compile(
+  n: Pick<Native, 'compileSeccomp'>,
+  profile: NativeSeccompProfile,
+  opts: SeccompPlanOptions,
+): CompiledSeccomp {
+  try {
+    return n.compileSeccomp(profile);
+  } catch (e) {
+    const err = e as Error & { jsonPath?: string };
+    if (typeof err?.jsonPath === 'string') {
+      throw new ConfigError(`${err.jsonPath}: ${err.message}`, {
+        jsonPath: err.jsonPath,
+        containerId: opts.containerId,
+        cause: e,
+      });
+    }
+    throw new ConfigError(`linux.seccomp: cannot compile the filter: ${err?.message ?? String(e)}`, {
+      jsonPath: 'linux.seccomp',
+      containerId: opts.containerId,
+      cause: e,
+    });
+  }
+}
+
+/** The addon's input: same arrays and order (JSON paths stay valid), exact bigint values. */
+export function toNativeProfile(s: LinuxSeccomp): NativeSeccompProfile {
+  const profile: NativeSeccompProfile = {
+    defaultAction: s.defaultAction ?? '',
+    architectures: s.architectures ?? [],
+    syscalls: (s.syscalls ?? []).map((r, i) => ({
+      names: r.names ?? [],
+      action: r.action,
+      ...(r.errnoRet === undefined || r.errnoRet === null ? {} : { errnoRet: r.errnoRet }),
+      args: (r.args ?? []).map((a, k) => ({
+        index: a.index,
+        op: a.op,
+        value: exact(a.value, `linux.seccomp.syscalls[${i}].args[${k}].value`),
+        valueTwo: exact(a.valueTwo, `linux.seccomp.syscalls[${i}].args[${k}].valueTwo`),
+      })),
+    })),
+  };
+  if (s.defaultErrnoRet !== undefined && s.defaultErrnoRet !== null) profile.defaultErrnoRet = s.defaultErrnoRet;
+  if (s.flags !== undefined && s.flags !== null) profile.flags = s.flags;
+  return profile;
+}
+
+function exact(v: SeccompValue | undefined, path: string): bigint {
+  const r = toUint64(v);
+  if (!r.ok) throw new ConfigError(`${path}: ${r.reason}`, { jsonPath: path });
+  return r.value;
+}
