@@ -4,6 +4,7 @@
 
 static napi_value init(napi_env env, napi_value exports) {
   tsrun_register_fsutil(env, exports);
+  tsrun_register_bpf_devices(env, exports);
   return exports;
 }
 

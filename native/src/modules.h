@@ -4,5 +4,6 @@
 #include <node_api.h>
 
 void tsrun_register_fsutil(napi_env env, napi_value exports);
+void tsrun_register_bpf_devices(napi_env env, napi_value exports);
 
 #endif

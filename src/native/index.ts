@@ -9,6 +9,16 @@ export interface Native {
   flock(fd: number, exclusive: boolean, nonblocking: boolean): boolean;
   /** mkfifo(3) with exactly `mode` (umask not applied) */
   mkfifo(path: string, mode: number): void;
+  /**
+   * cgroup v2 device filter: BPF_PROG_LOAD `insns` (struct bpf_insn[], see
+   * src/cgroups/v2/devices-ebpf.ts) as BPF_PROG_TYPE_CGROUP_DEVICE, attach it to
+   * the cgroup dir with BPF_F_ALLOW_MULTI, then detach the device programs that
+   * were attached before. Errors carry .syscall ("bpf(BPF_PROG_LOAD)", ...) and,
+   * for a rejected program, .verifierLog.
+   */
+  loadDeviceFilter(cgroupPath: string, insns: Buffer): void;
+  /** ids of the BPF_CGROUP_DEVICE programs attached to a cgroup v2 dir */
+  queryDeviceFilters(cgroupPath: string): number[];
 }
 
 let loaded: Native | undefined;
