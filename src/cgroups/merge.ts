@@ -72,7 +72,9 @@ function mergeBlockIO(cur: LinuxBlockIO | undefined, upd: LinuxBlockIO | undefin
 export function mergeResources(cur: LinuxResources, upd: LinuxResources): LinuxResources {
   const out: LinuxResources = structuredClone(cur);
   const set = <K extends keyof LinuxResources>(k: K, v: LinuxResources[K] | undefined) => {
-    if (v === undefined) delete out[k];
+    // an all-zero update of an absent group leaves it absent
+    const empty = typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
+    if (v === undefined || (empty && cur[k] === undefined)) delete out[k];
     else out[k] = structuredClone(v);
   };
   set('memory', mergeMemory(cur.memory, upd.memory));

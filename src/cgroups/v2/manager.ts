@@ -26,7 +26,7 @@ const FREEZE_TIMEOUT_MS = 10_000;
 /** Enable every controller `dir` offers for its children (runc does the same); ignore refusals. */
 export function enableSubtreeControllers(dir: string, trace?: (p: string, v: string) => void, only?: readonly string[]): void {
   const available = (readOptional(path.join(dir, 'cgroup.controllers')) ?? '').split(/\s+/).filter(Boolean);
-  const enabled = new Set((readOptional(path.join(dir, 'cgroup.subtree_control')) ?? '').split(/\s+/).filter(Boolean));
+  const enabled = new Set((readOptional(path.join(dir, 'cgroup.subtree_control')) ?? '').split(/\s+/).filter(Boolean).map((c) => c.replace(/^\+/, '')));
   const want = available.filter((c) => !enabled.has(c) && (!only || only.includes(c)));
   if (want.length === 0) return;
   const file = path.join(dir, 'cgroup.subtree_control');
