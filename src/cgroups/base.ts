@@ -241,8 +241,11 @@ export abstract class BaseManager {
   /**
    * Kill what is left, then remove the directories create() made, deepest
    * first, retrying while the kernel still reports them busy. Idempotent.
+   * `includeUnrecordedLeaf`: also remove the container's own directory in each
+   * hierarchy when no create() recorded it (delete --force after tsrun died
+   * inside create, before the descriptor was stored). Parents are never touched.
    */
-  destroy(): void {
+  destroy(opts: DestroyOptions = {}): void {
     if (this.exists() && this.pids().length > 0) {
       this.killAll(SIGKILL);
       if (!pollUntil(() => this.pids().length === 0, DESTROY_WAIT_MS)) {
@@ -251,6 +254,11 @@ export abstract class BaseManager {
       }
     }
     for (const dir of [...this.created].reverse()) this.rmdirTree(dir, true);
+    if (opts.includeUnrecordedLeaf) for (const h of this.hierarchies) this.rmdirTree(h.dir, true);
     this.created = [];
   }
+}
+
+export interface DestroyOptions {
+  includeUnrecordedLeaf?: boolean;
 }

@@ -8,7 +8,7 @@
 // stats()/oomKillCount(); delete → destroy(). Persist descriptor() in the state
 // and rebuild the manager in a later process with loadCgroupManager().
 import type { Native } from '../native/index';
-import type { CgroupDescriptor, CgroupEnv } from './base';
+import type { CgroupDescriptor, CgroupEnv, DestroyOptions } from './base';
 import { detectCgroupHost, type CgroupHost, type CgroupLayout } from './detect';
 import type { WriteTrace } from './fsio';
 import type { CgroupMountPlan, CgroupMountRequest } from './mount-plan';
@@ -19,7 +19,7 @@ import { V1Manager } from './v1/manager';
 import { V2Manager } from './v2/manager';
 import { CgroupError } from '../errors';
 
-export type { CgroupDescriptor, CgroupEnv } from './base';
+export type { CgroupDescriptor, CgroupEnv, DestroyOptions } from './base';
 
 export interface CgroupManager {
   readonly layout: CgroupLayout;
@@ -45,8 +45,12 @@ export interface CgroupManager {
   pids(): number[];
   /** signal every process (v2 SIGKILL: cgroup.kill; else freeze, signal, thaw) */
   killAll(signal: number | NodeJS.Signals): void;
-  /** kill leftovers, rmdir only what create() made (bottom-up, EBUSY retried); idempotent */
-  destroy(): void;
+  /**
+   * kill leftovers, rmdir only what create() made (bottom-up, EBUSY retried);
+   * idempotent. includeUnrecordedLeaf: also the container's own dirs when no
+   * descriptor recorded them (cleanup after a crash inside create)
+   */
+  destroy(opts?: DestroyOptions): void;
   /** the container's cgroup directory exists in some hierarchy */
   exists(): boolean;
   /** `events --stats` data */

@@ -293,6 +293,18 @@ describe.skipIf(!runnable)('cgroup v1/hybrid manager on this host', () => {
     if (host.layout === 'hybrid') expectError({ unified: { 'memory.high': '1' } }, /^linux\.resources\.unified\["memory\.high"\]: /, /unified\/tsrun-test-[0-9a-f]+\/memory\.high does not exist/);
   });
 
+  it('delete --force after a crash inside create: a fresh manager removes the unrecorded leaf dirs only', () => {
+    const m = make();
+    m.create();
+    start(m, 'sleep 30');
+    const fresh = cgroupManagerFor({ containerId: name, cgroupsPath: `/${name}` });
+    fresh.destroy();
+    expect(m.dirs().every((d) => fs.existsSync(d.dir))).toBe(true); // nothing recorded: nothing removed
+    fresh.destroy({ includeUnrecordedLeaf: true });
+    expect(m.dirs().some((d) => fs.existsSync(d.dir))).toBe(false);
+    expect(m.pids()).toEqual([]);
+  });
+
   it('a cgroup that already holds processes is refused at create', () => {
     const m = make();
     m.create();
