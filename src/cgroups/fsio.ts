@@ -105,10 +105,11 @@ export function parseKeyValues(text: string): Map<string, string> {
 
 /** A u64 counter as a JS number (bigint only above 2^53, e.g. "unlimited" values). */
 export function parseUint(text: string | undefined): number | bigint {
-  if (text === undefined || text === '') return 0;
-  if (text === 'max') return 18446744073709551615n;
-  const big = BigInt(text.trim());
-  return big <= BigInt(Number.MAX_SAFE_INTEGER) && big >= 0n ? Number(big) : big;
+  const t = (text ?? '').trim();
+  if (t === 'max') return 18446744073709551615n;
+  if (!/^\d+$/.test(t)) return 0; // absent or not a counter: report 0 like runc's missing files
+  const big = BigInt(t);
+  return big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));

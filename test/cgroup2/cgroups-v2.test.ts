@@ -33,6 +33,11 @@ function gated(script: string): Gated {
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const read = (p: string) => fs.readFileSync(p, 'utf8').trim();
+/** The counting loop appends one line per step (one write(2) each, so never a torn read). */
+async function readCounter(p: string): Promise<number> {
+  const lines = read(p).split('\n');
+  return Number(lines[lines.length - 1]);
+}
 const kv = (p: string) => new Map(read(p).split('\n').map((l) => l.split(' ') as [string, string]));
 
 /** A block device io.max accepts: the first partition, else loop0 (7:0, autoloaded by the kernel). */
@@ -183,19 +188,23 @@ describe.skipIf(!runnable)('cgroup v2 manager on a pure v2 kernel', () => {
     const m = make();
     m.create();
     const counter = `/tmp/${name}.count`;
-    const g = start(m, `i=0; while :; do i=$((i+1)); echo $i > ${counter}; done`);
+    const g = start(m, `i=0; while :; do i=$((i+1)); echo $i >> ${counter}; done`);
     g.release();
-    await sleep(1500);
-    m.freeze();
-    expect(m.isFrozen()).toBe(true);
-    expect(kv(`${dir(m)}/cgroup.events`).get('frozen')).toBe('1');
-    const a = Number(read(counter));
-    await sleep(1500);
-    expect(Number(read(counter))).toBe(a);
-    m.thaw();
-    expect(m.isFrozen()).toBe(false);
-    await sleep(1500);
-    expect(Number(read(counter))).toBeGreaterThan(a);
+    try {
+      await sleep(1500);
+      m.freeze();
+      expect(m.isFrozen()).toBe(true);
+      expect(kv(`${dir(m)}/cgroup.events`).get('frozen')).toBe('1');
+      const a = await readCounter(counter);
+      await sleep(1500);
+      expect(await readCounter(counter)).toBe(a);
+      m.thaw();
+      expect(m.isFrozen()).toBe(false);
+      await sleep(1500);
+      expect(await readCounter(counter)).toBeGreaterThan(a);
+    } finally {
+      fs.rmSync(counter, { force: true });
+    }
   });
 
   it('killAll(SIGKILL) uses cgroup.kill and takes every process, even frozen ones', async () => {

@@ -36,6 +36,11 @@ function gated(script: string): Gated {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const read = (p: string) => fs.readFileSync(p, 'utf8').trim();
+/** The counting loop appends one line per step (one write(2) each, so never a torn read). */
+async function readCounter(p: string): Promise<number> {
+  const lines = read(p).split('\n');
+  return Number(lines[lines.length - 1]);
+}
 /** major:minor of a real block device of this host (throttle files refuse unknown devices) */
 const blockDevice = (() => {
   const line = fs.readFileSync('/proc/partitions', 'utf8').split('\n').slice(2).find((l) => l.trim());
@@ -133,19 +138,19 @@ describe.skipIf(!runnable)('cgroup v1/hybrid manager on this host', () => {
     const m = make();
     m.create();
     const counter = path.join(os.tmpdir(), `${name}.count`);
-    const g = start(m, `i=0; while :; do i=$((i+1)); echo $i > ${counter}; sleep 0.02; done`);
+    const g = start(m, `i=0; while :; do i=$((i+1)); echo $i >> ${counter}; sleep 0.02; done`);
     g.release();
     try {
       await sleep(300);
       m.freeze();
       expect(m.isFrozen()).toBe(true);
-      const a = Number(read(counter));
+      const a = await readCounter(counter);
       await sleep(400);
-      expect(Number(read(counter))).toBe(a);
+      expect(await readCounter(counter)).toBe(a);
       m.thaw();
       expect(m.isFrozen()).toBe(false);
       await sleep(400);
-      expect(Number(read(counter))).toBeGreaterThan(a);
+      expect(await readCounter(counter)).toBeGreaterThan(a);
     } finally {
       fs.rmSync(counter, { force: true });
     }

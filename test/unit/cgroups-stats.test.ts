@@ -23,6 +23,8 @@ describe('stats helpers', () => {
     expect(parseUint('9223372036854771712')).toBe(9223372036854771712n);
     expect(parseUint('max')).toBe(MAX_U64);
     expect(parseUint(undefined)).toBe(0);
+    expect(parseUint('-1')).toBe(0);
+    expect(parseUint('garbage')).toBe(0);
   });
   it('statsToJson prints bigints as exact integers', () => {
     expect(statsToJson({ a: 9223372036854771712n, b: [MAX_U64], c: 'x' })).toBe('{"a":9223372036854771712,"b":[18446744073709551615],"c":"x"}');
