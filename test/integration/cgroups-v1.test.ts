@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { detectCgroupHost } from '../../src/cgroups/detect';
 import { cgroupManagerFor, loadCgroupManager, type CgroupManager } from '../../src/cgroups/manager';
 import { statsToJson } from '../../src/cgroups/stats';
@@ -66,6 +66,16 @@ describe.skipIf(!runnable)('cgroup v1/hybrid manager on this host', () => {
     return g;
   };
   const dir = (m: CgroupManager, ctrl: string) => m.dirs().find((d) => d.controllers.includes(ctrl) || (ctrl === '' && d.key === ''))!.dir;
+
+  // hugepage limits enable hugetlb in the unified root's subtree_control; give the host back its state
+  const unifiedRootControl = host.unified ? path.join(host.unified.mountpoint, 'cgroup.subtree_control') : undefined;
+  const unifiedRootBefore = unifiedRootControl && runnable ? read(unifiedRootControl).split(' ').filter(Boolean) : [];
+  afterAll(() => {
+    if (!unifiedRootControl || !runnable) return;
+    for (const c of read(unifiedRootControl).split(' ').filter(Boolean)) {
+      if (!unifiedRootBefore.includes(c)) fs.writeFileSync(unifiedRootControl, `-${c}`);
+    }
+  });
 
   afterEach(() => {
     for (const m of managers.splice(0)) {
