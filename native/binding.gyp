@@ -20,7 +20,8 @@
         "src/seccomp_enosys.c",
         "src/seccomp_kernel.c",
         "src/seccomp_load.c",
-        "src/seccomp_plan.c"
+        "src/seccomp_plan.c",
+        "src/bpf_devices.c"
       ],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2", "-fno-strict-aliasing"],
       "defines": ["_GNU_SOURCE", "NAPI_VERSION=8"],

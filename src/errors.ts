@@ -106,6 +106,7 @@ const ERRNO_TEXT: Record<string, string> = {
   ENOSYS: 'function not implemented',
   ENOTEMPTY: 'directory not empty',
   EOPNOTSUPP: 'operation not supported',
+  ENOTSUP: 'operation not supported',
   ETIMEDOUT: 'connection timed out',
   ECONNREFUSED: 'connection refused',
 };

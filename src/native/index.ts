@@ -25,6 +25,17 @@ export interface Native {
   connectSeqpacket(path: string): number;
   closeFd(fd: number): void;
 
+  /**
+   * cgroup v2 device filter: BPF_PROG_LOAD `insns` (struct bpf_insn[], see
+   * src/cgroups/v2/devices-ebpf.ts) as BPF_PROG_TYPE_CGROUP_DEVICE, attach it to
+   * the cgroup dir with BPF_F_ALLOW_MULTI, then detach the device programs that
+   * were attached before. Errors carry .syscall ("bpf(BPF_PROG_LOAD)", ...) and,
+   * for a rejected program, .verifierLog.
+   */
+  loadDeviceFilter(cgroupPath: string, insns: Buffer): void;
+  /** ids of the BPF_CGROUP_DEVICE programs attached to a cgroup v2 dir */
+  queryDeviceFilters(cgroupPath: string): number[];
+
   // --- fd passing (native/src/fdpass*.c); every fd returned is CLOEXEC ---
   /** One sendmsg: 1..4095 bytes of data + one SCM_RIGHTS fd (console-socket contract). */
   sendFd(socketFd: number, data: string | Buffer, fd: number): void;

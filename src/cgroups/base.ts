@@ -1,0 +1,264 @@
+// What the v1 and v2 managers share: directory creation and removal, joining
+// processes, listing pids, signalling, and the descriptor the state store keeps.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CgroupError, describeErrno } from '../errors';
+import type { Native } from '../native/index';
+import type { CgroupLayout } from './detect';
+import { cgroupOpError, performWrite, readOptional, sleepMs, writeRaw, type CgroupWrite, type WriteTrace } from './fsio';
+import { cgroupMountPlan, type CgroupMountPlan, type CgroupMountRequest } from './mount-plan';
+import type { HierarchyDir } from './paths';
+import type { LinuxResources } from './resources';
+
+/** JSON the state store keeps, enough for a later tsrun process to reload the manager. */
+export interface CgroupDescriptor {
+  version: 1;
+  layout: CgroupLayout;
+  containerId: string;
+  /** linux.cgroupsPath as given ("" when absent) */
+  cgroupsPath: string;
+  hierarchies: HierarchyDir[];
+  /** directories create() made, top-down; destroy() removes only these */
+  created: string[];
+  /** the resources in effect (update merges into them) */
+  resources: LinuxResources;
+  /** linux.devices[].path: their default device allows are left to the config */
+  configDevicePaths: string[];
+}
+
+/** Things a manager needs that are not state: the addon, tracing, warnings. */
+export interface CgroupEnv {
+  native?: Pick<Native, 'loadDeviceFilter'>;
+  /** called for every file write performed (tests record the write list) */
+  trace?: WriteTrace;
+  /** non-fatal problems (ignored fields); the lead routes them to the log */
+  warn?: (message: string) => void;
+}
+
+export const SIGKILL = 9;
+const DESTROY_WAIT_MS = 10_000;
+const RMDIR_RETRY_MS = 5_000;
+
+function errnoOf(err: unknown): string {
+  return (err as NodeJS.ErrnoException | undefined)?.code ?? 'EIO';
+}
+
+/** Wait with a growing pause until `done()` or the deadline; returns done()'s last answer. */
+export function pollUntil(done: () => boolean, timeoutMs: number): boolean {
+  const deadline = Date.now() + timeoutMs;
+  let pause = 1;
+  for (;;) {
+    if (done()) return true;
+    if (Date.now() >= deadline) return false;
+    sleepMs(pause);
+    pause = Math.min(pause * 2, 20);
+  }
+}
+
+export abstract class BaseManager {
+  readonly layout: CgroupLayout;
+  readonly containerId: string;
+  protected readonly cgroupsPath: string;
+  protected readonly hierarchies: HierarchyDir[];
+  protected created: string[];
+  protected current: LinuxResources;
+  protected readonly configDevicePaths: string[];
+  protected readonly env: CgroupEnv;
+
+  constructor(desc: CgroupDescriptor, env: CgroupEnv) {
+    this.layout = desc.layout;
+    this.containerId = desc.containerId;
+    this.cgroupsPath = desc.cgroupsPath;
+    this.hierarchies = desc.hierarchies.map((h) => ({ ...h, controllers: [...h.controllers] }));
+    this.created = [...desc.created];
+    this.current = structuredClone(desc.resources);
+    this.configDevicePaths = [...desc.configDevicePaths];
+    this.env = env;
+  }
+
+  dirs(): readonly HierarchyDir[] {
+    return this.hierarchies;
+  }
+
+  resources(): LinuxResources {
+    return structuredClone(this.current);
+  }
+
+  descriptor(): CgroupDescriptor {
+    return {
+      version: 1,
+      layout: this.layout,
+      containerId: this.containerId,
+      cgroupsPath: this.cgroupsPath,
+      hierarchies: this.hierarchies.map((h) => ({ ...h, controllers: [...h.controllers] })),
+      created: [...this.created],
+      resources: structuredClone(this.current),
+      configDevicePaths: [...this.configDevicePaths],
+    };
+  }
+
+  mountPlan(req: CgroupMountRequest): CgroupMountPlan {
+    return cgroupMountPlan(this.layout, this.hierarchies, req);
+  }
+
+  exists(): boolean {
+    return this.hierarchies.some((h) => fs.existsSync(h.dir));
+  }
+
+  protected warn(message: string): void {
+    this.env.warn?.(message);
+  }
+
+  protected write(dir: string, w: CgroupWrite): boolean {
+    return performWrite(dir, w, this.env.trace, this.containerId);
+  }
+
+  protected fail(message: string, p?: string, errno?: string): CgroupError {
+    return new CgroupError(message, { containerId: this.containerId, path: p, errno });
+  }
+
+  /**
+   * mkdir the container's dir in every hierarchy, top-down, recording what
+   * this call made. `prepare(h, dir, parent)` runs for each level below the
+   * mount point before the next mkdir (v2: subtree_control, v1: cpuset copy).
+   * On failure everything made so far is removed again.
+   */
+  protected makeDirs(prepare: (h: HierarchyDir, dir: string, made: boolean) => void): void {
+    const made: string[] = [];
+    try {
+      for (const h of this.hierarchies) {
+        const rel = path.posix.relative(h.mountpoint, h.dir);
+        if (rel.startsWith('..')) throw this.fail(`cgroup dir ${h.dir} is outside its hierarchy ${h.mountpoint}`, h.dir);
+        let dir = h.mountpoint;
+        prepare(h, dir, false);
+        for (const part of rel.split('/').filter(Boolean)) {
+          dir = path.posix.join(dir, part);
+          let didMake = false;
+          try {
+            fs.mkdirSync(dir, 0o755);
+            made.push(dir);
+            didMake = true;
+          } catch (err) {
+            if (errnoOf(err) !== 'EEXIST') throw cgroupOpError('cannot create cgroup', dir, err, this.containerId);
+          }
+          prepare(h, dir, didMake);
+        }
+      }
+    } catch (err) {
+      for (const d of [...made].reverse()) this.rmdirTree(d, false);
+      throw err;
+    }
+    this.created.push(...made.filter((d) => !this.created.includes(d)));
+  }
+
+  /** Refuse a pre-existing container cgroup that still holds processes. */
+  protected checkEmpty(): void {
+    const pids = this.pids();
+    if (pids.length > 0) {
+      throw this.fail(`cgroup ${this.hierarchies[0]!.dir} already holds ${pids.length} process(es) (${pids.slice(0, 5).join(' ')}): not a new container cgroup`, this.hierarchies[0]!.dir);
+    }
+  }
+
+  apply(pid: number): void {
+    for (const h of this.hierarchies) {
+      const file = path.join(h.dir, 'cgroup.procs');
+      try {
+        writeRaw(file, String(pid));
+      } catch (err) {
+        const code = errnoOf(err);
+        throw this.fail(`cannot move process ${pid} into ${h.dir}: ${describeErrno(code)}`, file, code);
+      }
+    }
+  }
+
+  /** pids of a directory tree (the dir and every sub-cgroup the container made). */
+  protected static treePids(dir: string, into: Set<number>): void {
+    const procs = readOptional(path.join(dir, 'cgroup.procs'));
+    if (procs === undefined) return;
+    for (const line of procs.split('\n')) if (line) into.add(Number(line));
+    let entries: fs.Dirent[] = [];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) if (e.isDirectory()) BaseManager.treePids(path.join(dir, e.name), into);
+  }
+
+  /** Every pid in the container's cgroups (all hierarchies, sub-cgroups included), sorted. */
+  pids(): number[] {
+    const all = new Set<number>();
+    for (const h of this.hierarchies) BaseManager.treePids(h.dir, all);
+    return [...all].sort((a, b) => a - b);
+  }
+
+  protected signalPids(signal: number | NodeJS.Signals): void {
+    for (const pid of this.pids()) {
+      try {
+        process.kill(pid, signal);
+      } catch (err) {
+        if (errnoOf(err) !== 'ESRCH') throw cgroupOpError(`cannot signal process ${pid} in cgroup`, this.hierarchies[0]!.dir, err, this.containerId);
+      }
+    }
+  }
+
+  abstract freeze(): void;
+  abstract thaw(): void;
+  abstract isFrozen(): boolean;
+  abstract killAll(signal: number | NodeJS.Signals): void;
+
+  /**
+   * rmdir a cgroup dir and the sub-cgroups inside it, deepest first; ENOENT
+   * counts as done. With `retry`, EBUSY (tasks still exiting) is retried for a
+   * while and a final failure throws; without it (rollback) failures are ignored.
+   */
+  protected rmdirTree(dir: string, retry: boolean): void {
+    let entries: fs.Dirent[] = [];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT') return;
+      if (!retry) return;
+      throw cgroupOpError('cannot list cgroup', dir, err, this.containerId);
+    }
+    for (const e of entries) if (e.isDirectory()) this.rmdirTree(path.join(dir, e.name), retry);
+    let lastErr: unknown;
+    const tryRemove = (): boolean => {
+      try {
+        fs.rmdirSync(dir);
+        return true;
+      } catch (err) {
+        if (errnoOf(err) === 'ENOENT') return true;
+        lastErr = err;
+        return false;
+      }
+    };
+    if (tryRemove() || !retry) return;
+    if (errnoOf(lastErr) === 'EBUSY' && pollUntil(tryRemove, RMDIR_RETRY_MS)) return;
+    throw cgroupOpError('cannot remove cgroup', dir, lastErr, this.containerId);
+  }
+
+  /**
+   * Kill what is left, then remove the directories create() made, deepest
+   * first, retrying while the kernel still reports them busy. Idempotent.
+   * `includeUnrecordedLeaf`: also remove the container's own directory in each
+   * hierarchy when no create() recorded it (delete --force after tsrun died
+   * inside create, before the descriptor was stored). Parents are never touched.
+   */
+  destroy(opts: DestroyOptions = {}): void {
+    if (this.exists() && this.pids().length > 0) {
+      this.killAll(SIGKILL);
+      if (!pollUntil(() => this.pids().length === 0, DESTROY_WAIT_MS)) {
+        const left = this.pids();
+        throw this.fail(`cannot destroy cgroup ${this.hierarchies[0]!.dir}: ${left.length} process(es) survive SIGKILL (${left.slice(0, 5).join(' ')})`);
+      }
+    }
+    for (const dir of [...this.created].reverse()) this.rmdirTree(dir, true);
+    if (opts.includeUnrecordedLeaf) for (const h of this.hierarchies) this.rmdirTree(h.dir, true);
+    this.created = [];
+  }
+}
+
+export interface DestroyOptions {
+  includeUnrecordedLeaf?: boolean;
+}

@@ -1,0 +1,103 @@
+// What a `cgroup`-type mount (e.g. podman's and docker's ro /sys/fs/cgroup)
+// becomes for this container:
+//   v1 / hybrid: a tmpfs, one bind per v1 hierarchy of the container's own
+//     cgroup dir (flags from the config mount, so "ro" makes them read-only),
+//     symlinks for co-mounted controllers (cpu -> cpu,cpuacct), then the tmpfs
+//     is remounted read-only if the mount asks for ro. Like runc, the hybrid
+//     host's unified tree is not exposed.
+//   v2: a cgroup2 mount when the container has its own cgroup namespace (it
+//     then shows the container's cgroup as its root), else a bind of the
+//     container's cgroup dir.
+import * as path from 'node:path';
+import type { MountPlan, SymlinkPlan } from '../native/plan';
+import type { CgroupLayout } from './detect';
+import type { HierarchyDir } from './paths';
+
+export const MS_RDONLY = 0x1;
+export const MS_NOSUID = 0x2;
+export const MS_NODEV = 0x4;
+export const MS_NOEXEC = 0x8;
+export const MS_REMOUNT = 0x20;
+export const MS_NOATIME = 0x400;
+export const MS_NODIRATIME = 0x800;
+export const MS_BIND = 0x1000;
+export const MS_REC = 0x4000;
+export const MS_RELATIME = 0x200000;
+export const MS_STRICTATIME = 0x1000000;
+
+/** flags that a bind's MS_REMOUNT pass can change */
+const REMOUNTABLE = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
+const TMPFS_FLAGS = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+export interface CgroupMountRequest {
+  /** container path of the mount, usually /sys/fs/cgroup */
+  destination: string;
+  /** MS_* flags from the config mount's options (MS_RDONLY, MS_NOSUID, ...) */
+  flags: number;
+  /** propagation calls from the options (MS_PRIVATE|MS_REC, ...) */
+  propagation: number[];
+  /** the container gets a new cgroup namespace */
+  cgroupNamespace: boolean;
+}
+
+export interface CgroupMountPlan {
+  mounts: MountPlan[];
+  /** create after `mounts` (inside the tmpfs, v1 only) */
+  symlinks: SymlinkPlan[];
+  /**
+   * mount(2) calls to make after the symlinks exist: on v1 with "ro", the
+   * MS_REMOUNT|MS_RDONLY of the tmpfs (source "", fstype "").
+   */
+  finalRemounts: MountPlan[];
+}
+
+function plan(p: Partial<MountPlan> & Pick<MountPlan, 'source' | 'destination'>): MountPlan {
+  return {
+    fstype: '',
+    flags: 0,
+    data: '',
+    remountFlags: 0,
+    propagation: [],
+    recursiveAttrSet: 0,
+    recursiveAttrClr: 0,
+    destinationIsFile: false,
+    ...p,
+  };
+}
+
+export function cgroupMountPlan(layout: CgroupLayout, dirs: readonly HierarchyDir[], req: CgroupMountRequest): CgroupMountPlan {
+  const dest = req.destination;
+  const remountFlags = req.flags & REMOUNTABLE;
+  if (layout === 'v2') {
+    const dir = dirs.find((d) => d.key === '');
+    if (req.cgroupNamespace || !dir) {
+      return {
+        mounts: [plan({ source: 'cgroup', destination: dest, fstype: 'cgroup2', flags: req.flags & REMOUNTABLE, propagation: req.propagation })],
+        symlinks: [],
+        finalRemounts: [],
+      };
+    }
+    return {
+      mounts: [plan({ source: dir.dir, destination: dest, flags: MS_BIND | MS_REC, remountFlags, propagation: req.propagation })],
+      symlinks: [],
+      finalRemounts: [],
+    };
+  }
+  const mounts: MountPlan[] = [
+    plan({ source: 'tmpfs', destination: dest, fstype: 'tmpfs', flags: TMPFS_FLAGS, data: 'mode=755', propagation: req.propagation }),
+  ];
+  const symlinks: SymlinkPlan[] = [];
+  for (const h of dirs) {
+    if (h.key === '') continue;
+    const name = path.posix.basename(h.mountpoint);
+    mounts.push(plan({ source: h.dir, destination: path.posix.join(dest, name), flags: MS_BIND | MS_REC, remountFlags, propagation: req.propagation }));
+    if (name.includes(',')) {
+      for (const ctrl of name.split(',')) symlinks.push({ target: name, linkPath: path.posix.join(dest, ctrl) });
+    }
+  }
+  const finalRemounts =
+    req.flags & MS_RDONLY
+      ? [plan({ source: '', destination: dest, flags: MS_REMOUNT | MS_RDONLY | TMPFS_FLAGS, data: 'mode=755' })]
+      : [];
+  return { mounts, symlinks, finalRemounts };
+}

@@ -1,0 +1,175 @@
+// The cgroup v2 manager: one directory in the unified hierarchy.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fromNodeError } from '../../errors';
+import { native } from '../../native/index';
+import { BaseManager, pollUntil, SIGKILL, type CgroupDescriptor, type CgroupEnv } from '../base';
+import { hugePageSizes } from '../hostinfo';
+import { normalizeDeviceRules, withDefaultAllows } from '../devices';
+import { exists, parseKeyValues, readOptional, writeRaw, type CgroupWrite } from '../fsio';
+import { mergeResources } from '../merge';
+import type { LinuxResources } from '../resources';
+import type { CgroupStats } from '../stats';
+import { cpuV2Writes } from './cpu';
+import { cpusetWrites } from './cpuset';
+import { deviceFilterProgram } from './devices-ebpf';
+import { hugetlbV2Writes } from './hugetlb';
+import { ioV2Writes } from './io';
+import { memoryV2Writes } from './memory';
+import { pidsWrites } from './pids';
+import { rdmaWrites } from './rdma';
+import { oomKillCountV2, statsV2 } from './stats';
+import { unifiedWrites } from './unified';
+
+const FREEZE_TIMEOUT_MS = 10_000;
+
+/** Enable every controller `dir` offers for its children (runc does the same); ignore refusals. */
+export function enableSubtreeControllers(dir: string, trace?: (p: string, v: string) => void, only?: readonly string[]): void {
+  const available = (readOptional(path.join(dir, 'cgroup.controllers')) ?? '').split(/\s+/).filter(Boolean);
+  const enabled = new Set((readOptional(path.join(dir, 'cgroup.subtree_control')) ?? '').split(/\s+/).filter(Boolean).map((c) => c.replace(/^\+/, '')));
+  const want = available.filter((c) => !enabled.has(c) && (!only || only.includes(c)));
+  if (want.length === 0) return;
+  const file = path.join(dir, 'cgroup.subtree_control');
+  const write = (v: string) => {
+    writeRaw(file, v);
+    trace?.(file, v);
+  };
+  try {
+    write(want.map((c) => `+${c}`).join(' '));
+  } catch {
+    // one refused controller fails the whole write: enable the others one by one
+    for (const c of want) {
+      try {
+        write(`+${c}`);
+      } catch {
+        /* not enableable here (threaded subtree, processes in an inner node): skipped */
+      }
+    }
+  }
+}
+
+export class V2Manager extends BaseManager {
+  private get dir(): string {
+    return this.hierarchies[0]!.dir;
+  }
+
+  create(): void {
+    this.makeDirs((h, dir) => {
+      if (dir !== h.dir) enableSubtreeControllers(dir, this.env.trace);
+    });
+    this.checkEmpty();
+    if (readOptional(path.join(this.dir, 'cgroup.freeze')) === '1') throw this.fail(`cgroup ${this.dir} is frozen: not a new container cgroup`, this.dir);
+  }
+
+  /** Controllers enabled for the container's cgroup. */
+  private enabledControllers(): Set<string> {
+    return new Set((readOptional(path.join(this.dir, 'cgroup.controllers')) ?? '').split(/\s+/).filter(Boolean));
+  }
+
+  /** All writes for `res`, in runc's fs2 order (devices are a BPF program, not writes). */
+  computeWrites(res: LinuxResources): { before: CgroupWrite[]; after: CgroupWrite[] } {
+    const warn = (m: string) => this.warn(m);
+    const before = [
+      ...pidsWrites(res.pids),
+      ...memoryV2Writes(res.memory, { warn }),
+      ...ioV2Writes(res.blockIO, { hasBfq: exists(path.join(this.dir, 'io.bfq.weight')), warn }),
+      ...cpuV2Writes(res.cpu),
+    ];
+    const after = [...cpusetWrites(res.cpu), ...hugetlbV2Writes(res.hugepageLimits), ...rdmaWrites(res.rdma), ...unifiedWrites(res.unified, this.enabledControllers())];
+    if (res.network && ((res.network.priorities ?? []).length > 0 || res.network.classID)) {
+      throw this.fail('linux.resources.network: net_cls and net_prio are cgroup v1 controllers; cgroup v2 has no equivalent');
+    }
+    return { before, after };
+  }
+
+  private applyDevices(res: LinuxResources): void {
+    if (!res.devices || res.devices.length === 0) return;
+    const rules = withDefaultAllows(normalizeDeviceRules(res.devices), this.configDevicePaths);
+    const nat = this.env.native ?? native();
+    try {
+      nat.loadDeviceFilter(this.dir, deviceFilterProgram(rules));
+    } catch (err) {
+      throw fromNodeError('linux.resources.devices: cannot install the device filter', err, { containerId: this.containerId, path: this.dir });
+    }
+  }
+
+  private applyAll(res: LinuxResources, devices: boolean): void {
+    const { before, after } = this.computeWrites(res);
+    for (const w of before) this.write(this.dir, w);
+    if (devices) this.applyDevices(res);
+    for (const w of after) this.write(this.dir, w);
+  }
+
+  setResources(res: LinuxResources): void {
+    this.applyAll(res, true);
+    this.current = structuredClone(res);
+  }
+
+  update(res: LinuxResources): LinuxResources {
+    const merged = mergeResources(this.current, res);
+    if (res.memory?.checkBeforeUpdate) this.checkMemoryUsage(merged);
+    this.applyAll(merged, (res.devices ?? []).length > 0);
+    this.current = merged;
+    return structuredClone(merged);
+  }
+
+  private checkMemoryUsage(res: LinuxResources): void {
+    const usage = Number(readOptional(path.join(this.dir, 'memory.current')) ?? 0);
+    for (const f of ['limit', 'swap'] as const) {
+      const v = res.memory?.[f] ?? 0;
+      if (v > 0 && v <= usage) throw this.fail(`memory.${f}: ${v} is not above the current usage ${usage} (memory.checkBeforeUpdate)`);
+    }
+  }
+
+  private events(): Map<string, string> {
+    return parseKeyValues(readOptional(path.join(this.dir, 'cgroup.events')) ?? '');
+  }
+
+  private setFrozen(frozen: boolean): void {
+    const want = frozen ? '1' : '0';
+    this.write(this.dir, { file: 'cgroup.freeze', value: want, field: frozen ? 'pause' : 'resume' });
+    if (!pollUntil(() => this.events().get('frozen') === want, FREEZE_TIMEOUT_MS)) {
+      if (frozen) this.write(this.dir, { file: 'cgroup.freeze', value: '0', field: 'pause' });
+      throw this.fail(`cgroup ${this.dir} did not become ${frozen ? 'frozen' : 'thawed'} within ${FREEZE_TIMEOUT_MS / 1000}s`, this.dir);
+    }
+  }
+
+  freeze(): void {
+    this.setFrozen(true);
+  }
+
+  thaw(): void {
+    this.setFrozen(false);
+  }
+
+  isFrozen(): boolean {
+    return readOptional(path.join(this.dir, 'cgroup.freeze')) === '1';
+  }
+
+  killAll(signal: number | NodeJS.Signals): void {
+    if (!fs.existsSync(this.dir)) return;
+    if ((signal === SIGKILL || signal === 'SIGKILL') && exists(path.join(this.dir, 'cgroup.kill'))) {
+      this.write(this.dir, { file: 'cgroup.kill', value: '1', field: 'kill --all' });
+      return;
+    }
+    const wasFrozen = this.isFrozen();
+    if (!wasFrozen) this.freeze();
+    try {
+      this.signalPids(signal);
+    } finally {
+      if (!wasFrozen || signal === SIGKILL || signal === 'SIGKILL') this.thaw();
+    }
+  }
+
+  stats(): CgroupStats {
+    return statsV2(this.dir, hugePageSizes());
+  }
+
+  oomKillCount(): number {
+    return oomKillCountV2(this.dir);
+  }
+}
+
+export function loadV2Manager(desc: CgroupDescriptor, env: CgroupEnv): V2Manager {
+  return new V2Manager(desc, env);
+}
