@@ -113,3 +113,24 @@ export function isSet(v: number | null | undefined): v is number {
 export function isPresent<T>(v: T | null | undefined): v is T {
   return v !== undefined && v !== null;
 }
+
+/**
+ * The config's `linux.resources` as the cgroup code takes it: 64-bit values
+ * that the spec parser kept as bigint (beyond 2^53) become numbers. Such
+ * values only occur as "practically unlimited" byte counts, where the
+ * kernel rounds to pages anyway.
+ */
+export function fromSpecResources(res: unknown): LinuxResources {
+  return toNumbers(res ?? {}) as LinuxResources;
+}
+
+function toNumbers(v: unknown): unknown {
+  if (typeof v === 'bigint') return Number(v);
+  if (Array.isArray(v)) return v.map(toNumbers);
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = toNumbers(x);
+    return out;
+  }
+  return v;
+}

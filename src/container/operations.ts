@@ -195,24 +195,24 @@ function notImplemented(op: string): never {
   throw new TsrunError(`${op}: not implemented yet`);
 }
 
-export async function create(_ctx: RuntimeContext, _opts: CreateOptions): Promise<void> {
-  notImplemented('create');
+export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<void> {
+  await (await import('./create')).createContainer(ctx, opts);
 }
 
-export async function run(_ctx: RuntimeContext, _opts: RunOptions): Promise<number> {
-  notImplemented('run');
+export async function run(ctx: RuntimeContext, opts: RunOptions): Promise<number> {
+  return (await import('./run')).runContainer(ctx, opts);
 }
 
-export async function start(_ctx: RuntimeContext, _opts: StartOptions): Promise<void> {
-  notImplemented('start');
+export async function start(ctx: RuntimeContext, opts: StartOptions): Promise<void> {
+  await (await import('./start')).startContainer(ctx, opts);
 }
 
-export async function kill(_ctx: RuntimeContext, _opts: KillOptions): Promise<void> {
-  notImplemented('kill');
+export async function kill(ctx: RuntimeContext, opts: KillOptions): Promise<void> {
+  (await import('./kill')).killContainer(ctx, opts);
 }
 
-export async function deleteContainer(_ctx: RuntimeContext, _opts: DeleteOptions): Promise<void> {
-  notImplemented('delete');
+export async function deleteContainer(ctx: RuntimeContext, opts: DeleteOptions): Promise<void> {
+  await (await import('./delete')).deleteContainer(ctx, opts);
 }
 
 export async function exec(_ctx: RuntimeContext, _opts: ExecOptions): Promise<number> {

@@ -1,3 +1,5 @@
+import type { Config } from '../../oci-spec';
+import type { CgroupDescriptor } from '../cgroups/manager';
 // What tsrun keeps in <root>/<id>/state.json. Everything `state`, `list`,
 // `kill`, `delete` and `exec` need later comes from here, because config.json
 // edits after create must have no effect.
@@ -23,10 +25,10 @@ export interface StoredState {
   owner: string;
   /** config.json annotations */
   annotations: Record<string, string>;
-  /** the full OCI config as loaded at create (retyped once oci-spec lands) */
-  config: Record<string, unknown>;
-  /** controller (or "" for the unified tree) -> cgroup directory; opaque here */
-  cgroupPaths: Record<string, string>;
+  /** the full OCI config as loaded at create */
+  config: Config;
+  /** the cgroup manager's descriptor (loadCgroupManager rebuilds it) */
+  cgroup: CgroupDescriptor;
   /** created with --rootless semantics (cgroup errors tolerated) */
   rootless?: boolean;
   /** a delete/cleanup step failed; the container is reported as dead */

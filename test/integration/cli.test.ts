@@ -54,8 +54,8 @@ function storeContainer(id: string, pid: number, extra: Partial<StoredState> = {
     created: '2026-11-22T09:12:31.781515712Z',
     owner: '',
     annotations: {},
-    config: {},
-    cgroupPaths: {},
+    config: {} as StoredState['config'],
+    cgroup: {} as StoredState['cgroup'],
     ...extra,
   });
   h.release();

@@ -34,8 +34,8 @@ function state(id: string, extra: Partial<StoredState> = {}): StoredState {
     created: '2026-11-22T09:12:31.781515712Z',
     owner: '',
     annotations: {},
-    config: {},
-    cgroupPaths: {},
+    config: {} as StoredState['config'],
+    cgroup: {} as StoredState['cgroup'],
     ...extra,
   };
 }
@@ -225,7 +225,7 @@ describe('locking between processes', () => {
   it('of several concurrent creates of one id exactly one wins', async () => {
     const id = uniqueId('race');
     const script = `
-      try { const h = store.create(args[0]); h.write({ formatVersion: 1, id: args[0], initPid: process.pid, initStartTime: 0, bundle: '/b', rootfs: '/r', created: '', owner: '', annotations: {}, config: {}, cgroupPaths: {} }); h.release(); console.log('won'); }
+      try { const h = store.create(args[0]); h.write({ formatVersion: 1, id: args[0], initPid: process.pid, initStartTime: 0, bundle: '/b', rootfs: '/r', created: '', owner: '', annotations: {}, config: {}, cgroup: {} }); h.release(); console.log('won'); }
       catch (e) { console.log('lost: ' + e.message); }`;
     const racers = Array.from({ length: 6 }, () => child(script, id));
     const results = await Promise.all(racers.map((r) => r.done));

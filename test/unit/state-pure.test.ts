@@ -17,8 +17,8 @@ function stored(over: Partial<StoredState> = {}): StoredState {
     created: '2026-11-22T09:12:31.781515712Z',
     owner: '',
     annotations: {},
-    config: {},
-    cgroupPaths: {},
+    config: {} as StoredState['config'],
+    cgroup: {} as StoredState['cgroup'],
     ...over,
   };
 }

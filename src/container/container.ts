@@ -1,0 +1,71 @@
+// An existing container: its stored state, its status derived from the
+// kernel, and its cgroup manager. Legal transitions are checked here, with
+// runc's wording (engines match on it).
+import { loadCgroupManager, type CgroupManager } from '../cgroups/manager';
+import { InvalidStateError } from '../errors';
+import { log } from '../log';
+import { deriveStatus, type ContainerStatus, type StatusResult } from '../state/status';
+import { StateStore, type ContainerHandle } from '../state/store';
+import type { StoredState } from '../state/types';
+import { isFrozen } from '../cgroups/freezer-probe';
+import type { RuntimeContext } from './operations';
+
+export class Container {
+  readonly handle: ContainerHandle;
+  readonly state: StoredState;
+  private manager?: CgroupManager;
+
+  constructor(handle: ContainerHandle, state: StoredState) {
+    this.handle = handle;
+    this.state = state;
+  }
+
+  /** Lock and load `id` ("container does not exist" when unknown). */
+  static open(ctx: RuntimeContext, id: string): Container {
+    const handle = new StateStore(ctx.root).open(id);
+    try {
+      return new Container(handle, handle.read());
+    } catch (err) {
+      handle.release();
+      throw err;
+    }
+  }
+
+  get id(): string {
+    return this.state.id;
+  }
+
+  status(): StatusResult {
+    return deriveStatus(this.state, this.handle.dir, { isPaused: (s) => isFrozen(s.cgroup) });
+  }
+
+  cgroup(): CgroupManager {
+    this.manager ??= loadCgroupManager(this.state.cgroup, { warn: (m) => log.warn(m) });
+    return this.manager;
+  }
+
+  release(): void {
+    this.handle.release();
+  }
+}
+
+/** runc's wording for `start` in a state other than created. */
+export function assertStartable(id: string, status: ContainerStatus): void {
+  switch (status) {
+    case 'created':
+      return;
+    case 'stopped':
+      throw new InvalidStateError('cannot start a container that has stopped', { containerId: id });
+    case 'running':
+      throw new InvalidStateError('cannot start an already running container', { containerId: id });
+    default:
+      throw new InvalidStateError(`cannot start a container in the ${status} state`, { containerId: id });
+  }
+}
+
+/** The OCI state object hooks get on stdin. */
+export function hookState(s: Pick<StoredState, 'id' | 'bundle' | 'annotations'>, status: string, pid: number): string {
+  const o: Record<string, unknown> = { ociVersion: '1.3.0', id: s.id, status, pid, bundle: s.bundle };
+  if (s.annotations && Object.keys(s.annotations).length) o.annotations = s.annotations;
+  return JSON.stringify(o);
+}

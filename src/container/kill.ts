@@ -1,0 +1,32 @@
+// `kill`: signal the init (or, with --all, every process in the cgroup).
+import { InvalidStateError, TsrunError } from '../errors';
+import { Container } from './container';
+import type { KillOptions, RuntimeContext } from './operations';
+
+const SIGKILL = 9;
+
+export function killContainer(ctx: RuntimeContext, opts: KillOptions): void {
+  const c = Container.open(ctx, opts.id);
+  try {
+    const { status } = c.status();
+    if (status === 'stopped') {
+      // runc: --all on a stopped container succeeds (the shim sends it after every exit)
+      if (opts.all) return;
+      throw new InvalidStateError('container not running', { containerId: c.id });
+    }
+    if (opts.all) {
+      c.cgroup().killAll(opts.signal);
+      return;
+    }
+    try {
+      process.kill(c.state.initPid, opts.signal);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') throw new InvalidStateError('container not running', { containerId: c.id });
+      throw new TsrunError(`kill ${c.state.initPid}: ${(err as Error).message}`, { containerId: c.id, cause: err });
+    }
+    // a frozen task dies only once thawed
+    if (status === 'paused' && opts.signal === SIGKILL) c.cgroup().thaw();
+  } finally {
+    c.release();
+  }
+}

@@ -1,0 +1,47 @@
+// `start`: release a created init, then run the poststart hooks. The init's
+// start socket closes on a successful execve; a failing startContainer hook or
+// execve comes back over it as the init's own error.
+import * as fs from 'node:fs';
+import { runHooks } from '../hooks/run';
+import { native, type Native } from '../native';
+import { log } from '../log';
+import { assertStartable, Container, hookState } from './container';
+import { releaseInit } from './init-process';
+import type { RuntimeContext, StartOptions } from './operations';
+import { InvalidStateError } from '../errors';
+
+export async function startContainer(ctx: RuntimeContext, opts: StartOptions, n: Native = native()): Promise<number> {
+  const c = Container.open(ctx, opts.id);
+  try {
+    const st = c.status();
+    assertStartable(c.id, st.status);
+    try {
+      releaseInit(n, c.handle.startSocketPath, c.id);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // nobody listens: the init died between create and start
+      if (code === 'ECONNREFUSED' || code === 'ENOENT') {
+        throw new InvalidStateError('cannot start a container that has stopped', { containerId: c.id, cause: err });
+      }
+      throw err;
+    } finally {
+      fs.rmSync(c.handle.startSocketPath, { force: true });
+    }
+    const state = JSON.parse(hookState(c.state, 'running', c.state.initPid)) as unknown;
+    try {
+      await runHooks('poststart', c.state.config.hooks?.poststart, state, { containerId: c.id });
+    } catch (err) {
+      // runtime-spec 1.3: a failing poststart hook stops the container
+      log.warn(`poststart hook failed, killing container ${c.id}`);
+      try {
+        process.kill(c.state.initPid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+      throw err;
+    }
+    return c.state.initPid;
+  } finally {
+    c.release();
+  }
+}
