@@ -119,29 +119,27 @@ export abstract class BaseManager {
 
   /**
    * mkdir the container's dir in every hierarchy, top-down, recording what
-   * this call made. `prepare(h, dir, parent)` runs for each level below the
-   * mount point before the next mkdir (v2: subtree_control, v1: cpuset copy).
+   * this call made. `prepare(h, dir)` runs for the mount point and each level
+   * below it, before the next mkdir (v2: subtree_control, v1: cpuset copy).
    * On failure everything made so far is removed again.
    */
-  protected makeDirs(prepare: (h: HierarchyDir, dir: string, made: boolean) => void): void {
+  protected makeDirs(prepare: (h: HierarchyDir, dir: string) => void): void {
     const made: string[] = [];
     try {
       for (const h of this.hierarchies) {
         const rel = path.posix.relative(h.mountpoint, h.dir);
         if (rel.startsWith('..')) throw this.fail(`cgroup dir ${h.dir} is outside its hierarchy ${h.mountpoint}`, h.dir);
         let dir = h.mountpoint;
-        prepare(h, dir, false);
+        prepare(h, dir);
         for (const part of rel.split('/').filter(Boolean)) {
           dir = path.posix.join(dir, part);
-          let didMake = false;
           try {
             fs.mkdirSync(dir, 0o755);
             made.push(dir);
-            didMake = true;
           } catch (err) {
             if (errnoOf(err) !== 'EEXIST') throw cgroupOpError('cannot create cgroup', dir, err, this.containerId);
           }
-          prepare(h, dir, didMake);
+          prepare(h, dir);
         }
       }
     } catch (err) {

@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import { BaseManager, pollUntil, SIGKILL, type CgroupDescriptor, type CgroupEnv } from '../base';
 import { normalizeDeviceRules, withDefaultAllows } from '../devices';
-import { exists, readOptional, sleepMs, type CgroupWrite } from '../fsio';
+import { exists, parseUint, readOptional, sleepMs, type CgroupWrite } from '../fsio';
 import { hugePageSizes } from '../hostinfo';
 import { mergeResources } from '../merge';
 import type { HierarchyDir } from '../paths';
@@ -72,7 +72,7 @@ export class V1Manager extends BaseManager {
       ...cpusetV1Writes(res.cpu),
       ...devicesV1Writes(rules),
       ...memoryV1Writes(res.memory, {
-        currentLimit: BigInt(readOptional(memDir ? path.join(memDir, 'memory.limit_in_bytes') : '/nonexistent') ?? '0'),
+        currentLimit: memDir ? BigInt(parseUint(readOptional(path.join(memDir, 'memory.limit_in_bytes')))) : 0n,
         swapAccounting: memDir !== undefined && exists(path.join(memDir, 'memory.memsw.limit_in_bytes')),
         warn,
       }),
