@@ -345,6 +345,9 @@ bool tsrun_plan_from_js(napi_env env, napi_value obj, struct tsrun_plan *p) {
   if (!read_obj_array(env, obj, "symlinks", sizeof(struct tsrun_symlink), &arr, &p->n_symlinks, symlink_from))
     return false;
   p->symlinks = arr;
+  if (!read_obj_array(env, obj, "lateMounts", sizeof(struct tsrun_mount), &arr, &p->n_late_mounts, mount_from))
+    return false;
+  p->late_mounts = arr;
   if (!tsrun_read_strv_prop(env, obj, "maskedPaths", &p->masked_paths, &p->n_masked) ||
       !tsrun_read_strv_prop(env, obj, "readonlyPaths", &p->readonly_paths, &p->n_readonly) ||
       !tsrun_read_string_prop(env, obj, "hostname", &p->hostname, false) ||
@@ -381,6 +384,16 @@ static void free_strv(char **v) {
   free(v);
 }
 
+static void free_mounts(struct tsrun_mount *m, int n) {
+  for (int i = 0; i < n; i++) {
+    free(m[i].source);
+    free(m[i].destination);
+    free(m[i].fstype);
+    free(m[i].data);
+  }
+  free(m);
+}
+
 static void free_hooks(struct tsrun_hook *h, int n) {
   for (int i = 0; i < n; i++) {
     free(h[i].path);
@@ -409,14 +422,8 @@ void tsrun_plan_free(struct tsrun_plan *p) {
   free(p->container_id);
   for (int i = 0; i < p->n_ns; i++) free(p->ns[i].path);
   free(p->rootfs);
-  for (int i = 0; i < p->n_mounts; i++) {
-    struct tsrun_mount *m = &p->mounts[i];
-    free(m->source);
-    free(m->destination);
-    free(m->fstype);
-    free(m->data);
-  }
-  free(p->mounts);
+  free_mounts(p->mounts, p->n_mounts);
+  free_mounts(p->late_mounts, p->n_late_mounts);
   for (int i = 0; i < p->n_devices; i++) free(p->devices[i].path);
   free(p->devices);
   for (int i = 0; i < p->n_symlinks; i++) {

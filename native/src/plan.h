@@ -86,6 +86,8 @@ struct tsrun_plan {
   bool bind_devices, setup_dev;
   struct tsrun_symlink *symlinks;
   int n_symlinks;
+  struct tsrun_mount *late_mounts; /* after the symlinks */
+  int n_late_mounts;
   char **masked_paths;
   int n_masked;
   char **readonly_paths;

@@ -240,6 +240,13 @@ static void make_symlink(struct child_ctx *c, const struct tsrun_symlink *s) {
   close(dir);
 }
 
+static void do_mounts(struct child_ctx *c, const struct tsrun_mount *mounts, int n) {
+  for (int i = 0; i < n; i++) {
+    if (mounts[i].flags & MS_BIND) do_bind(c, &mounts[i]);
+    else do_fs_mount(c, &mounts[i]);
+  }
+}
+
 void rootfs_prepare(struct child_ctx *c) {
   struct tsrun_plan *p = c->plan;
   umask(0);
@@ -253,13 +260,10 @@ void rootfs_prepare(struct child_ctx *c) {
     child_fail(c, errno, "bind mount rootfs", p->rootfs);
   root_fd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) child_fail(c, errno, "open rootfs", p->rootfs);
-  for (int i = 0; i < p->n_mounts; i++) {
-    const struct tsrun_mount *m = &p->mounts[i];
-    if (m->flags & MS_BIND) do_bind(c, m);
-    else do_fs_mount(c, m);
-  }
+  do_mounts(c, p->mounts, p->n_mounts);
   for (int i = 0; i < p->n_devices; i++) make_device(c, &p->devices[i], p->bind_devices);
   for (int i = 0; i < p->n_symlinks; i++) make_symlink(c, &p->symlinks[i]);
+  do_mounts(c, p->late_mounts, p->n_late_mounts);
 }
 
 static void pivot(struct child_ctx *c) {

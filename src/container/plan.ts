@@ -27,7 +27,7 @@ export interface PlanHost {
 }
 
 /** What a `cgroup`-type mount becomes (the cgroup manager knows the layout). */
-export type CgroupMountExpander = (m: Mount) => { mounts: MountPlan[]; symlinks: SymlinkPlan[] };
+export type CgroupMountExpander = (m: Mount) => { mounts: MountPlan[]; symlinks: SymlinkPlan[]; finalRemounts: MountPlan[] };
 
 export interface PlanInput {
   id: string;
@@ -66,12 +66,14 @@ export function buildInitPlan(input: PlanInput): PlanResult {
 
   const mounts: MountPlan[] = [];
   const symlinks: SymlinkPlan[] = [];
+  const lateMounts: MountPlan[] = [];
   for (const m of config.mounts ?? []) {
     if (m.type === 'cgroup') {
       if (!input.expandCgroupMount) throw new Error('cgroup mount without a cgroup manager');
       const x = input.expandCgroupMount(m);
       mounts.push(...x.mounts);
       symlinks.push(...x.symlinks);
+      lateMounts.push(...x.finalRemounts);
       continue;
     }
     mounts.push(mountPlan(m, input.bundle));
@@ -97,6 +99,7 @@ export function buildInitPlan(input: PlanInput): PlanResult {
     // mknod is not allowed in a user namespace: bind the host's nodes instead
     bindDevices: inUserNs,
     symlinks,
+    lateMounts,
     setupDev,
     maskedPaths: linux.maskedPaths ?? [],
     readonlyPaths: linux.readonlyPaths ?? [],

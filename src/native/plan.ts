@@ -131,6 +131,8 @@ export interface InitPlan {
   bindDevices: boolean;
   /** /dev/fd, /dev/stdin, ..., /dev/ptmx and cgroup v1 co-mount links */
   symlinks: SymlinkPlan[];
+  /** mounts made after the symlinks exist (the read-only remount of a v1 cgroup tmpfs) */
+  lateMounts: MountPlan[];
   /** set up /dev/ptmx -> pts/ptmx and /dev/console (only when /dev is a fresh tmpfs) */
   setupDev: boolean;
   maskedPaths: string[];
