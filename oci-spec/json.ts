@@ -71,6 +71,28 @@ function parseKeepingLargeIntegers(text: string): unknown {
   );
 }
 
+/**
+ * JSON.stringify that writes bigint values as exact integer literals (the
+ * inverse of parseJsonText), so a config holding uint64 values above 2^53
+ * survives a round trip through state.json.
+ */
+export function stringifyJson(value: unknown, space?: string | number): string {
+  let tag: string | undefined;
+  const text = JSON.stringify(
+    value,
+    (_key, v: unknown) => {
+      if (typeof v !== 'bigint') return v;
+      tag ??= `\u0000tsrun-int-${Math.random().toString(36).slice(2)}:`;
+      return tag + v.toString();
+    },
+    space,
+  );
+  if (tag === undefined) return text;
+  // the tag starts with U+0000, which JSON.stringify always escapes the same way
+  const quoted = JSON.stringify(tag).slice(0, -1);
+  return text.split(quoted).map((part, i) => (i === 0 ? part : part.replace(/^(-?\d+)"/, '$1'))).join('');
+}
+
 /** Index just past the string literal starting at `i` (text is known to be valid JSON). */
 function skipString(text: string, i: number): number {
   i++;

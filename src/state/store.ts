@@ -13,6 +13,7 @@
 // and two creates of one id cannot both win.
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseJsonText, stringifyJson } from '../../oci-spec/json';
 import { ContainerExistsError, ContainerNotFoundError, TsrunError, fromNodeError } from '../errors';
 import { native } from '../native';
 import { uniqueSuffix, writeFileAtomic } from './files';
@@ -208,7 +209,8 @@ export class ContainerHandle {
   /** Replace state.json atomically (temp + fsync + rename), mode 0600. */
   write(state: StoredState): void {
     if (state.id !== this.id) throw new TsrunError(`state for ${state.id} written to container ${this.id}`, { containerId: this.id });
-    writeFileAtomic(this.statePath, `${JSON.stringify(state)}\n`, 0o600);
+    // stringifyJson: a config may hold uint64 values above 2^53 (bigint)
+    writeFileAtomic(this.statePath, `${stringifyJson(state)}\n`, 0o600);
   }
 
   /** Remove the whole directory while still holding the lock, then release it. */
@@ -240,7 +242,7 @@ export function readStateFile(id: string, file: string): StoredState {
   }
   let state: StoredState;
   try {
-    state = JSON.parse(text) as StoredState;
+    state = parseJsonText(text, file) as StoredState;
   } catch (e) {
     throw new TsrunError(`state of container ${id} is corrupt (${file}): ${(e as Error).message}`, { containerId: id, cause: e });
   }
