@@ -41,7 +41,7 @@ export interface DefaultSpec {
     gidMappings?: SpecIdMapping[];
     resources?: { devices: { allow: boolean; access: string }[] };
     namespaces: { type: string }[];
-    /** filled from DefaultSpecOptions.seccomp (the default profile plugs in there) */
+    /** from DefaultSpecOptions.seccomp (`tsrun spec` passes the default profile) */
     seccomp?: Record<string, unknown>;
     maskedPaths: string[];
     readonlyPaths: string[];
@@ -52,9 +52,9 @@ export interface DefaultSpecOptions {
   /** add a cgroup namespace, as runc does on a pure cgroup v2 host */
   cgroupNamespace?: boolean;
   /**
-   * Seccomp hook point: the default seccomp profile (LinuxSeccomp object) goes
-   * here once the seccomp module provides one. runc's example spec has none,
-   * so `tsrun spec` passes nothing for now.
+   * linux.seccomp, placed after `namespaces` as runc's Go struct orders it.
+   * runc's example spec has none; `tsrun spec` passes
+   * src/seccomp/default-profile.ts (see docs/seccomp.md).
    */
   seccomp?: Record<string, unknown>;
   /** make it a rootless spec mapping container root to this host uid/gid (runc's ToRootless) */
@@ -111,7 +111,10 @@ export function defaultSpec(opts: DefaultSpecOptions = {}): DefaultSpec {
     },
   };
   if (opts.cgroupNamespace) spec.linux.namespaces.push({ type: 'cgroup' });
-  if (opts.seccomp) spec.linux.seccomp = structuredClone(opts.seccomp);
+  if (opts.seccomp) {
+    const { maskedPaths, readonlyPaths, ...before } = spec.linux;
+    spec.linux = { ...before, seccomp: structuredClone(opts.seccomp), maskedPaths, readonlyPaths };
+  }
   return opts.rootless ? toRootless(spec, opts.rootless.uid, opts.rootless.gid) : spec;
 }
 

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TsrunError, fromNodeError } from '../errors';
+import { defaultSeccompProfile } from '../seccomp/default-profile';
 import { defaultSpec, formatSpecJson } from './default-spec';
 import type { RuntimeContext, SpecOptions } from './operations';
 
@@ -19,6 +20,7 @@ export function writeDefaultSpec(_ctx: RuntimeContext, opts: SpecOptions): void 
   if (fs.existsSync(file)) throw exists();
   const doc = defaultSpec({
     cgroupNamespace: isCgroup2UnifiedHost(),
+    seccomp: defaultSeccompProfile() as unknown as Record<string, unknown>,
     ...(opts.rootless ? { rootless: { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 } } : {}),
   });
   try {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultSpec, formatSpecJson } from '../../src/container/default-spec';
 import { native } from '../../src/native';
+import { defaultSeccompProfile } from '../../src/seccomp/default-profile';
 import { processStartTime } from '../../src/state/proc';
 import { StateStore } from '../../src/state/store';
 import { STATE_FORMAT_VERSION, type StoredState } from '../../src/state/types';
@@ -227,7 +228,8 @@ describe('spec', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
     const text = fs.readFileSync(path.join(bundle, 'config.json'), 'utf8');
-    expect(text).toBe(formatSpecJson(defaultSpec()));
+    // runc's example spec plus tsrun's default seccomp profile
+    expect(text).toBe(formatSpecJson(defaultSpec({ seccomp: defaultSeccompProfile() as unknown as Record<string, unknown> })));
     r = await tsrun(['spec', '-b', bundle]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`File ${path.join(bundle, 'config.json')} exists. Remove it first`);

@@ -28,6 +28,8 @@ describe('default spec (runc specconv.Example)', () => {
     const s = defaultSpec({ cgroupNamespace: true, seccomp: { defaultAction: 'SCMP_ACT_ERRNO' } });
     expect(s.linux.namespaces.at(-1)).toEqual({ type: 'cgroup' });
     expect(s.linux.seccomp).toEqual({ defaultAction: 'SCMP_ACT_ERRNO' });
+    // where runc's Go struct has it: after namespaces, before the path lists
+    expect(Object.keys(s.linux)).toEqual(['resources', 'namespaces', 'seccomp', 'maskedPaths', 'readonlyPaths']);
   });
 
   it('returns independent objects', () => {
