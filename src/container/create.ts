@@ -7,8 +7,8 @@ import { fromSpecResources } from '../cgroups/resources';
 import { runHooks } from '../hooks/run';
 import { log } from '../log';
 import { native, type Native } from '../native';
-import { containerProcessStateJson } from '../seccomp/listener';
-import { buildSeccompPlan } from '../seccomp/plan';
+import { connectSeccompAgent, containerProcessStateJson } from '../seccomp/listener';
+import { buildSeccompPlan, unknownSyscallsWarning } from '../seccomp/plan';
 import { writePidFile } from '../state/pidfile';
 import { processStartTime } from '../state/proc';
 import { StateStore, type ContainerHandle } from '../state/store';
@@ -74,7 +74,11 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest, d
     cacheDir: path.join(ctx.root, '.seccomp-cache'),
   });
   for (const w of seccomp.warnings) log.warn(`config.json: ${w.path}: ${w.message}`);
-  if (seccomp.unknownSyscalls.length) log.debug(`seccomp: syscalls unknown here, skipped: ${seccomp.unknownSyscalls.join(', ')}`);
+  if (seccomp.unknownSyscalls.length) {
+    const text = unknownSyscallsWarning(seccomp.unknownSyscalls);
+    if (seccomp.fromCache) log.debug(text);
+    else log.warn(text);
+  }
 
   const handle = store.create(id);
   const fds: number[] = [];
@@ -85,7 +89,7 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest, d
     cgroup.setResources(fromSpecResources(config.linux?.resources));
     const consoleSocketFd = req.consoleSocketFd ?? (req.consoleSocket ? track(fds, deps.native.connectUnix(req.consoleSocket)) : -1);
     const listenerPath = config.linux?.seccomp?.listenerPath;
-    const listenerFd = seccomp.plan?.listenerPath && listenerPath ? track(fds, deps.native.connectUnix(listenerPath)) : -1;
+    const listenerFd = seccomp.plan?.listenerPath && listenerPath ? track(fds, connectSeccompAgent(deps.native, listenerPath, id)) : -1;
     const { plan, warnings: planWarnings } = buildInitPlan({
       id,
       bundle,

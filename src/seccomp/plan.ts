@@ -32,8 +32,10 @@ export interface SeccompPlanResult {
   /** undefined when the config installs no filter (no seccomp, or runc's "empty" form) */
   plan?: SeccompPlan;
   warnings: Finding[];
-  /** syscall names libseccomp does not know; skipped like runc does (it logs them at debug level) */
+  /** syscall names libseccomp does not know; skipped like runc does */
   unknownSyscalls: string[];
+  /** the filter came from the on-disk cache: it was compiled (and warned about) before */
+  fromCache: boolean;
 }
 
 /**
@@ -45,12 +47,13 @@ export function buildSeccompPlan(
   seccomp: LinuxSeccomp | null | undefined,
   opts: SeccompPlanOptions = {},
 ): SeccompPlanResult {
-  if (!seccomp || isDisabled(seccomp)) return { warnings: [], unknownSyscalls: [] };
+  if (!seccomp || isDisabled(seccomp)) return { warnings: [], unknownSyscalls: [], fromCache: false };
   const n = opts.native ?? native();
   const profile = toNativeProfile(seccomp);
   let compiled: CompiledSeccomp | undefined;
   const key = opts.cacheDir && n.seccompInfo ? cacheKey(profile, n.seccompInfo()) : undefined;
   if (key) compiled = readCached(opts.cacheDir!, key);
+  const fromCache = compiled !== undefined;
   if (!compiled) {
     compiled = compile(n, profile, opts);
     if (key) writeCached(opts.cacheDir!, key, compiled);
@@ -64,7 +67,20 @@ export function buildSeccompPlan(
     plan,
     warnings: compiled.warnings.map((w) => warning(w.path, w.message)),
     unknownSyscalls: compiled.unknownSyscalls,
+    fromCache,
   };
+}
+
+/**
+ * The warning for profile names libseccomp cannot resolve here (too new for
+ * it, or another architecture's): they are left out of the filter, so those
+ * syscalls get the default action. runc skips them the same way (and only
+ * logs them at debug level). tsrun warns when it compiles a profile, and
+ * logs at debug level when the filter comes from the cache, so a profile
+ * used for every container does not repeat the same warning each time.
+ */
+export function unknownSyscallsWarning(names: readonly string[]): string {
+  return `linux.seccomp: syscalls unknown to libseccomp on this host, skipped (they get the default action): ${names.join(', ')}`;
 }
 
 function compile(

@@ -1,8 +1,11 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors';
-import type { CompiledSeccomp, NativeSeccompProfile } from '../../src/native';
+import type { CompiledSeccomp, NativeSeccompProfile, SeccompInfo } from '../../src/native';
 import { SECCOMP_FILTER_FLAG as F } from '../../src/seccomp/names';
-import { buildSeccompPlan, toNativeProfile } from '../../src/seccomp/plan';
+import { buildSeccompPlan, toNativeProfile, unknownSyscallsWarning } from '../../src/seccomp/plan';
 
 /** A stand-in for the addon that records what it was given. */
 function fakeNative(result: Partial<CompiledSeccomp> | Error = {}) {
@@ -76,8 +79,8 @@ describe('toNativeProfile', () => {
 describe('buildSeccompPlan', () => {
   it('returns no plan when there is nothing to install', () => {
     const f = fakeNative();
-    expect(buildSeccompPlan(undefined, f)).toEqual({ warnings: [], unknownSyscalls: [] });
-    expect(buildSeccompPlan({}, f)).toEqual({ warnings: [], unknownSyscalls: [] });
+    expect(buildSeccompPlan(undefined, f)).toEqual({ warnings: [], unknownSyscalls: [], fromCache: false });
+    expect(buildSeccompPlan({}, f)).toEqual({ warnings: [], unknownSyscalls: [], fromCache: false });
     expect(f.calls).toHaveLength(0);
   });
 
@@ -124,6 +127,40 @@ describe('buildSeccompPlan', () => {
   it('wraps other addon failures at linux.seccomp', () => {
     expect(() => buildSeccompPlan({ defaultAction: 'SCMP_ACT_ALLOW' }, fakeNative(new TypeError('boom')))).toThrow(
       expect.objectContaining({ jsonPath: 'linux.seccomp', message: 'linux.seccomp: cannot compile the filter: boom' }),
+    );
+  });
+});
+
+describe('unknown syscall names and the cache', () => {
+  const info = (): SeccompInfo => ({
+    libseccompVersion: '2.5.4',
+    compilerRevision: 1,
+    apiLevel: 6,
+    nativeArch: 'SCMP_ARCH_X86_64',
+    archs: ['SCMP_ARCH_X86_64'],
+    actions: {},
+    flags: {},
+  });
+
+  it('reports them, and says whether the filter came from the cache (warn once, then debug)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-test-seccomp-plan-'));
+    try {
+      const f = fakeNative({ unknownSyscalls: ['mseal', 'statmount'] });
+      const n = { ...f.native, seccompInfo: info };
+      const opts = { native: n, cacheDir: path.join(dir, 'cache') };
+      const first = buildSeccompPlan({ defaultAction: 'SCMP_ACT_ALLOW' }, opts);
+      expect(first).toMatchObject({ unknownSyscalls: ['mseal', 'statmount'], fromCache: false });
+      const second = buildSeccompPlan({ defaultAction: 'SCMP_ACT_ALLOW' }, opts);
+      expect(second).toMatchObject({ unknownSyscalls: ['mseal', 'statmount'], fromCache: true });
+      expect(f.calls).toHaveLength(1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names them in the warning text', () => {
+    expect(unknownSyscallsWarning(['mseal', 'statmount'])).toBe(
+      'linux.seccomp: syscalls unknown to libseccomp on this host, skipped (they get the default action): mseal, statmount',
     );
   });
 });

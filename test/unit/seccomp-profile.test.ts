@@ -93,6 +93,7 @@ describe('containerProcessStateJson', () => {
 describe('seccompFeatures', () => {
   const info: SeccompInfo = {
     libseccompVersion: '2.5.4',
+    compilerRevision: 1,
     apiLevel: 6,
     nativeArch: 'SCMP_ARCH_X86_64',
     archs: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_AARCH64', 'SCMP_ARCH_X86'],
