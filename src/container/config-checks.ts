@@ -19,7 +19,6 @@ import {
   CAPABILITY_SETS,
   LINUX_MOUNT_OPTIONS,
   OCI_VERSION,
-  SECCOMP_ERRNO_ACTIONS,
   type Capability,
   type Config,
   type IdMapping,
@@ -521,37 +520,8 @@ const checkHooks: Check<Config, HostFacts> = (config) => {
 };
 
 // ---------------------------------------------------------------------------
-// seccomp
-
-const checkSeccomp: Check<Config, HostFacts> = (config) => {
-  const sc = config.linux?.seccomp;
-  if (!sc) return [];
-  const findings: Finding[] = [];
-  if (sc.defaultAction === 'SCMP_ACT_NOTIFY') findings.push(error('linux.seccomp.defaultAction', 'SCMP_ACT_NOTIFY cannot be the default action'));
-  if (sc.defaultErrnoRet !== undefined && !SECCOMP_ERRNO_ACTIONS.includes(sc.defaultAction)) {
-    findings.push(error('linux.seccomp.defaultErrnoRet', `only SCMP_ACT_ERRNO and SCMP_ACT_TRACE return an errno, not ${sc.defaultAction}`));
-  }
-  if (sc.listenerMetadata && !sc.listenerPath) findings.push(error('linux.seccomp.listenerMetadata', 'needs linux.seccomp.listenerPath'));
-  (sc.syscalls ?? []).forEach((rule, i) => {
-    const base = `linux.seccomp.syscalls[${i}]`;
-    if (rule.names.length === 0) findings.push(error(`${base}.names`, 'must contain at least one syscall name'));
-    rule.names.forEach((n, j) => {
-      if (!n) findings.push(error(`${base}.names[${j}]`, 'must not be empty'));
-    });
-    if (rule.errnoRet !== undefined && !SECCOMP_ERRNO_ACTIONS.includes(rule.action)) {
-      findings.push(error(`${base}.errnoRet`, `only SCMP_ACT_ERRNO and SCMP_ACT_TRACE return an errno, not ${rule.action}`));
-    }
-    if (rule.action === 'SCMP_ACT_NOTIFY') {
-      if (!sc.listenerPath) findings.push(error(`${base}.action`, 'SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath'));
-      // the agent itself could not reply if write(2) were trapped
-      if (rule.names.includes('write')) findings.push(error(`${base}.action`, 'SCMP_ACT_NOTIFY cannot be used for the write syscall'));
-    }
-    (rule.args ?? []).forEach((arg, k) => {
-      if (arg.index > 5) findings.push(error(`${base}.args[${k}].index`, `must be from 0 to 5 (a syscall has six arguments), got ${arg.index}`));
-    });
-  });
-  return findings;
-};
+// seccomp: checked by src/seccomp/checks.ts (preflight runs both lists), so
+// each problem is reported once, by the module that compiles the profile.
 
 // ---------------------------------------------------------------------------
 // intelRdt, personality, netDevices, memoryPolicy, resources
@@ -635,7 +605,6 @@ export const configChecks: readonly Check<Config, HostFacts>[] = [
   checkMaskedAndReadonlyPaths,
   checkDevices,
   checkHooks,
-  checkSeccomp,
   checkIntelRdt,
   checkPersonality,
   checkNetDevices,
