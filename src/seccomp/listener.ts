@@ -2,6 +2,8 @@
 // linux.seccomp.listenerPath together with the notify fd (runtime-spec
 // config-linux.md "The Container Process State"). TS builds the text; the
 // addon only sends the bytes (seccomp_load.h / Native.sendFdStream).
+import { SyscallError } from '../errors';
+import type { Native } from '../native';
 
 /** runtime.md "state" as sent to the agent. */
 export interface AgentVisibleState {
@@ -41,4 +43,24 @@ export function containerProcessStateJson(input: ContainerProcessStateInput): st
   if (input.metadata) doc.metadata = input.metadata;
   doc.state = state;
   return JSON.stringify(doc);
+}
+
+/**
+ * Connect to the agent at linux.seccomp.listenerPath (before the fork: the
+ * host path is not reachable from the container's mount namespace). Fails
+ * naming the JSON path, the socket and the errno.
+ */
+export function connectSeccompAgent(n: Pick<Native, 'connectUnix'>, listenerPath: string, containerId?: string): number {
+  try {
+    return n.connectUnix(listenerPath);
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    throw new SyscallError('linux.seccomp.listenerPath: cannot reach the seccomp agent', {
+      syscall: 'connect',
+      path: listenerPath,
+      errno: typeof code === 'string' ? code : undefined,
+      containerId,
+      cause: e,
+    });
+  }
 }
