@@ -21,6 +21,8 @@ export interface TsrunOptions {
   /** kill after this many ms (default 30 s) */
   timeout?: number;
   cwd?: string;
+  /** open fds handed to tsrun as its fds 3, 4, ... (what a leaky caller does) */
+  extraFds?: number[];
 }
 
 /** The environment bin/tsrun would give node. */
@@ -45,7 +47,7 @@ export function tsrun(args: readonly string[], opts: TsrunOptions = {}): Promise
     const child = spawn(process.execPath, [CLI_MAIN, ...args], {
       cwd: opts.cwd ?? PROJECT_ROOT,
       env: cliEnv(opts.env),
-      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...(opts.extraFds ?? [])],
     });
     let stdout = '';
     let stderr = '';

@@ -56,3 +56,18 @@ export function buildCHelpers(): CHelpers {
     cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
 }
+
+/**
+ * escape-probe.c linked statically (glibc's libc.a), so it runs inside a
+ * busybox rootfs. Built once per test process into `dir`.
+ */
+export function buildStaticProbe(dir: string): string {
+  const out = path.join(dir, 'escape-probe');
+  try {
+    gcc(out, [path.join(HELPERS, 'escape-probe.c')], ['-static']);
+  } catch (e) {
+    const stderr = (e as { stderr?: Buffer }).stderr?.toString() ?? '';
+    throw new Error(`building the static escape probe failed (gcc and libc6-dev needed):\n${stderr}`, { cause: e });
+  }
+  return out;
+}

@@ -1,0 +1,150 @@
+// Real containers for the seccomp and escape tests: busybox bundles run with
+// the built CLI under a private --root, the static escape probe copied into
+// the rootfs, and force-delete of everything a test created.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { stringifyJson } from '../../../oci-spec/json';
+import {
+  deepMerge,
+  makeBundle,
+  makeTestRoot,
+  snapshotLeftovers,
+  tsrun,
+  uniqueId,
+  type Bundle,
+  type LeftoverSnapshot,
+  type SpecDoc,
+  type SpecOverride,
+  type TestRoot,
+  type TsrunOptions,
+  type TsrunResult,
+} from '../../helpers';
+import { buildStaticProbe } from './cbuild';
+
+export const PROBE_IN_CONTAINER = '/bin/escape-probe';
+
+export class ContainerLab {
+  readonly root: TestRoot;
+  readonly work: string;
+  readonly probe: string;
+  private readonly bundles: Bundle[] = [];
+  private readonly ids = new Set<string>();
+  private before?: LeftoverSnapshot;
+
+  constructor(label: string) {
+    this.root = makeTestRoot(label);
+    this.work = fs.mkdtempSync(path.join(os.tmpdir(), `tsrun-test-${label}-work-`));
+    this.probe = buildStaticProbe(this.work);
+  }
+
+  /** call in beforeAll: what exists before the tests */
+  snapshot(): void {
+    this.before = snapshotLeftovers({ root: this.root.root });
+  }
+
+  /**
+   * Only what this lab made counts: other test processes on the machine add
+   * and remove their own mounts and cgroups meanwhile. The compiled-filter
+   * cache in the state root is tsrun's, not a container's.
+   */
+  private mine(s: LeftoverSnapshot): LeftoverSnapshot {
+    const ids = [...this.ids];
+    const ours = (x: string) => x.includes(this.work) || x.includes(this.root.root) || ids.some((id) => x.includes(id));
+    return {
+      ...s,
+      mounts: s.mounts.filter(ours),
+      cgroups: s.cgroups.filter(ours),
+      rootEntries: s.rootEntries.filter((e) => e !== '.seccomp-cache'),
+    };
+  }
+
+  /** A busybox bundle with the probe at /bin/escape-probe. */
+  bundle(override?: SpecOverride): Bundle {
+    const b = makeBundle(undefined, { parent: this.work });
+    if (typeof override === 'function') b.spec = override(b.spec) ?? b.spec;
+    else if (override) b.spec = deepMerge(b.spec, override) as SpecDoc;
+    fs.copyFileSync(this.probe, path.join(b.rootfs, PROBE_IN_CONTAINER));
+    fs.chmodSync(path.join(b.rootfs, PROBE_IN_CONTAINER), 0o755);
+    // stringifyJson: a spec may carry bigint values (exact uint64)
+    b.writeConfig = () => fs.writeFileSync(b.configPath, stringifyJson(b.spec, '\t'));
+    b.writeConfig();
+    this.bundles.push(b);
+    return b;
+  }
+
+  id(label: string): string {
+    const id = uniqueId(label);
+    this.ids.add(id);
+    return id;
+  }
+
+  cli(args: string[], opts: TsrunOptions = {}): Promise<TsrunResult> {
+    return tsrun(['--root', this.root.root, ...args], opts);
+  }
+
+  /** `tsrun run` in the foreground: the container's output and exit status. */
+  run(b: Bundle, id: string, opts: TsrunOptions = {}): Promise<TsrunResult> {
+    return this.cli(['run', '--bundle', b.dir, id], opts);
+  }
+
+  create(b: Bundle, id: string, opts: TsrunOptions = {}): Promise<TsrunResult> {
+    return this.cli(['create', '--bundle', b.dir, id], opts);
+  }
+
+  async state(id: string): Promise<{ status: string; pid: number }> {
+    const r = await this.cli(['state', id]);
+    if (r.code !== 0) throw new Error(`state ${id}: ${r.stderr}`);
+    return JSON.parse(r.stdout) as { status: string; pid: number };
+  }
+
+  async forceDelete(id: string): Promise<void> {
+    await this.cli(['delete', '--force', id]);
+  }
+
+  /** call in afterAll */
+  async cleanup(): Promise<void> {
+    for (const id of this.ids) await this.forceDelete(id);
+    for (const b of this.bundles) b.cleanup();
+    fs.rmSync(this.work, { recursive: true, force: true });
+    try {
+      if (this.before) {
+        const after = this.mine(snapshotLeftovers({ root: this.root.root }));
+        const before = this.mine(this.before);
+        const problems = [
+          ...after.mounts.filter((m) => !before.mounts.includes(m)).map((m) => `mount left behind: ${m}`),
+          ...after.cgroups.filter((c) => !before.cgroups.includes(c)).map((c) => `cgroup left behind: ${c}`),
+          ...after.rootEntries.map((e) => `state root entry left behind: ${e}`),
+        ];
+        if (problems.length) throw new Error(`leftovers after test:\n  ${problems.join('\n  ')}`);
+      }
+    } finally {
+      this.root.cleanup();
+    }
+  }
+}
+
+/** "dev:ino" of a host file, the way fstat sees it inside a container. */
+export function devIno(file: string): string {
+  const st = fs.statSync(file);
+  return `${st.dev}:${st.ino}`;
+}
+
+/** The pid of a host process as its innermost pid namespace numbers it. */
+export function nsPid(hostPid: number): number {
+  const status = fs.readFileSync(`/proc/${hostPid}/status`, 'utf8');
+  const line = status.split('\n').find((l) => l.startsWith('NSpid:'));
+  const pids = (line ?? '').split(/\s+/).slice(1).filter(Boolean).map(Number);
+  return pids[pids.length - 1] ?? hostPid;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Poll until `cond` holds (or throw after `ms`). */
+export async function waitFor(cond: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
