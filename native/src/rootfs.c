@@ -355,8 +355,33 @@ static void readonly_paths(struct child_ctx *c) {
   }
 }
 
+/* "self/x" or "thread-self/x" -> "<pid>/x" or "<pid>/task/<tid>/x", read
+ * from the verified procfs itself: the lookup below refuses every symlink,
+ * and these two are procfs's own magic links. */
+static int proc_self_path(int proc, const char *relpath, char *out, size_t cap) {
+  const char *links[2] = {"thread-self", "self"};
+  for (int i = 0; i < 2; i++) {
+    size_t n = c_strlen(links[i]);
+    if (c_strncmp(relpath, links[i], n) != 0 || relpath[n] != '/') continue;
+    char target[64];
+    ssize_t len = readlinkat(proc, links[i], target, sizeof target - 1);
+    if (len <= 0) return -1;
+    target[len] = 0;
+    struct sbuf b;
+    sb_init(&b, out, cap);
+    sb_add(&b, target);
+    sb_add(&b, relpath + n);
+    return b.len + 1 < cap ? 0 : (errno = ENAMETOOLONG, -1);
+  }
+  struct sbuf b;
+  sb_init(&b, out, cap);
+  sb_add(&b, relpath);
+  return 0;
+}
+
 /* Open a file under the container's /proc, refusing anything but procfs and
- * any symlink on the way (CVE-2025-52881: redirected procfs writes). */
+ * any symlink or mount point on the way (CVE-2025-52881: redirected procfs
+ * writes). relpath may start with "self/" or "thread-self/". */
 int open_proc_file(struct child_ctx *c, const char *relpath, int flags) {
   int proc = open_in_root("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW);
   if (proc < 0) return -1;
@@ -366,7 +391,14 @@ int open_proc_file(struct child_ctx *c, const char *relpath, int flags) {
     errno = EXDEV;
     return -1;
   }
-  int fd = sys_openat2(proc, relpath, flags | O_NOFOLLOW, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV);
+  char path[512];
+  if (proc_self_path(proc, relpath, path, sizeof path) < 0) {
+    int e = errno;
+    close(proc);
+    errno = e;
+    return -1;
+  }
+  int fd = sys_openat2(proc, path, flags | O_NOFOLLOW, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV);
   int e = errno;
   close(proc);
   (void)c;
