@@ -52,6 +52,12 @@ void sync_wait_go(struct child_ctx *c);
 __attribute__((noreturn)) void child_fail(struct child_ctx *c, int err, const char *what, const char *detail);
 void child_warn(struct child_ctx *c, const char *what, const char *detail);
 
+/* PR_SET_DUMPABLE 0 again: a change of uid/gid or a new user namespace
+ * resets dumpability to fs.suid_dumpable, which may be 1. Until execve no
+ * container process may open our /proc/<pid>/exe (the host's node), mem,
+ * fd or cwd (CVE-2019-5736). */
+void child_stay_undumpable(void);
+
 /* --- steps --- */
 /* Move the fds the child needs above the preserved range and close every other fd >= 3. */
 void child_setup_fds(struct child_ctx *c, int *keep, int n_keep, int preserve);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -163,3 +164,5 @@ void child_setup_fds(struct child_ctx *c, int *keep, int n_keep, int preserve) {
     if (fl >= 0) fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
   }
 }
+
+void child_stay_undumpable(void) { prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); }

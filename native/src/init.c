@@ -105,6 +105,7 @@ void enter_namespaces(struct child_ctx *c, const struct tsrun_ns *ns, int n_ns, 
     }
   }
   if (unshare_flags && unshare(unshare_flags) < 0) child_fail(c, errno, "unshare", "namespaces");
+  child_stay_undumpable();
 }
 
 static int listen_start_socket(struct child_ctx *c) {

@@ -148,6 +148,7 @@ void process_finalize(struct child_ctx *c, bool is_init) {
   drop_bounding(c);
   set_user(c);
   set_capabilities(c);
+  child_stay_undumpable();
   if (pr->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     child_fail(c, errno, "prctl PR_SET_NO_NEW_PRIVS", NULL);
 }
