@@ -17,9 +17,28 @@
 int open_in_root(const char *path, int flags);
 int mkdir_in_root_for_file(const char *path);
 
+/* The bind target is /dev/console itself, never what a symlink there points
+ * at: a planted link would put the pty over any file of the container, e.g.
+ * a procfs file that masking or a read-only path protects (CVE-2025-52565). */
+static int open_console_target(struct child_ctx *c) {
+  int target = open_in_root("/dev/console", O_PATH | O_NOFOLLOW);
+  if (target < 0 && errno == ENOENT) {
+    target = mkdir_in_root_for_file("/dev/console");
+    if (target < 0) child_fail(c, errno, "create", "/dev/console");
+    close(target);
+    target = open_in_root("/dev/console", O_PATH | O_NOFOLLOW);
+  }
+  if (target < 0) child_fail(c, errno, "open", "/dev/console");
+  struct stat st;
+  if (fstat(target, &st) < 0) child_fail(c, errno, "stat", "/dev/console");
+  if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+    child_fail(c, EPERM, "refusing to bind the console over /dev/console: it is not a regular file or a device",
+               S_ISLNK(st.st_mode) ? "(a symbolic link)" : NULL);
+  return target;
+}
+
 static void bind_slave_to_console(struct child_ctx *c, int slave) {
-  int target = mkdir_in_root_for_file("/dev/console");
-  if (target < 0) child_fail(c, errno, "create", "/dev/console");
+  int target = open_console_target(c);
   int tree = open_tree(slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
   if (tree < 0) child_fail(c, errno, "bind pty to", "/dev/console");
   if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
