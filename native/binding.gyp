@@ -11,6 +11,7 @@
         "src/init.c",
         "src/rootfs.c",
         "src/process.c",
+        "src/lsm.c",
         "src/spawn.c",
         "src/exec.c",
         "src/console.c",

@@ -75,4 +75,7 @@ void process_seccomp_late(struct child_ctx *c);
 __attribute__((noreturn)) void process_exec(struct child_ctx *c, const char *path);
 void run_hooks(struct child_ctx *c, const char *kind, const struct tsrun_hook *hooks, int n);
 
+/* lsm.c: AppArmor profile / SELinux label for the next execve */
+void lsm_apply_exec_labels(struct child_ctx *c);
+
 #endif

@@ -139,6 +139,8 @@ void process_finalize(struct child_ctx *c, bool is_init) {
   struct tsrun_process *pr = c->process;
   (void)is_init;
   set_oom_score_adj(c);
+  /* while still root with every capability, as runc does */
+  lsm_apply_exec_labels(c);
   set_rlimits(c);
   if (pr->umask >= 0) umask((mode_t)pr->umask);
   change_dir(c);

@@ -239,7 +239,7 @@ const checkProcessLabels: ProcessCheck = (p, facts, base) => {
     findings.push(error(at(base, 'apparmorProfile'), `AppArmor is not enabled on this host, so profile ${JSON.stringify(p.apparmorProfile)} cannot be applied`));
   }
   if (p.selinuxLabel && facts.selinuxEnabled === false) {
-    findings.push(error(at(base, 'selinuxLabel'), 'SELinux is not enabled on this host, so the label cannot be applied'));
+    findings.push(error(at(base, 'selinuxLabel'), `SELinux is not enabled on this host, so label ${JSON.stringify(p.selinuxLabel)} cannot be applied`));
   }
   return findings;
 };
@@ -519,6 +519,12 @@ const checkHooks: Check<Config, HostFacts> = (config) => {
   return findings;
 };
 
+/** runc ignores linux.mountLabel without SELinux; say so instead of silently. */
+const checkMountLabel: Check<Config, HostFacts> = (config, facts) =>
+  config.linux?.mountLabel && facts.selinuxEnabled === false
+    ? [warning('linux.mountLabel', `SELinux is not enabled on this host, so mount label ${JSON.stringify(config.linux.mountLabel)} is ignored`)]
+    : [];
+
 // ---------------------------------------------------------------------------
 // seccomp: checked by src/seccomp/checks.ts (preflight runs both lists), so
 // each problem is reported once, by the module that compiles the profile.
@@ -603,6 +609,7 @@ export const configChecks: readonly Check<Config, HostFacts>[] = [
   checkRootfsPropagation,
   checkMounts,
   checkMaskedAndReadonlyPaths,
+  checkMountLabel,
   checkDevices,
   checkHooks,
   checkIntelRdt,

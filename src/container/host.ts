@@ -81,6 +81,7 @@ export function readHost(): Host {
       lastCap: Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim()),
       boundingSet: BigInt(`0x${bnd}`),
       hasKcore: fs.existsSync('/proc/kcore'),
+      selinuxEnabled: fs.existsSync('/sys/fs/selinux/enforce'),
     },
   };
 }

@@ -24,6 +24,8 @@ export interface PlanHost {
   boundingSet: bigint;
   /** /proc/kcore exists (runc then links /dev/core to it) */
   hasKcore: boolean;
+  /** SELinux is enabled: linux.mountLabel becomes a context= mount option */
+  selinuxEnabled?: boolean;
 }
 
 /** What a `cgroup`-type mount becomes (the cgroup manager knows the layout). */
@@ -78,6 +80,9 @@ export function buildInitPlan(input: PlanInput): PlanResult {
     }
     mounts.push(mountPlan(m, input.bundle));
   }
+  if (linux.mountLabel && input.host.selinuxEnabled) {
+    for (const m of mounts) m.data = withMountLabel(m, linux.mountLabel);
+  }
 
   // runc sets up /dev (nodes, links, ptmx) unless /dev is bind-mounted from the host
   const devBound = mounts.some((m) => m.destination === '/dev' && (m.flags & MS.BIND) !== 0);
@@ -117,6 +122,16 @@ export function buildInitPlan(input: PlanInput): PlanResult {
   };
   void newUserNs;
   return { plan, warnings };
+}
+
+/** Filesystems that take no SELinux context= option (runc labels them otherwise or not at all). */
+const NO_MOUNT_LABEL = new Set(['proc', 'sysfs', 'mqueue', 'cgroup', 'cgroup2']);
+
+/** runc's label.FormatMountLabel: `context="<label>"` for the filesystems a container creates. */
+export function withMountLabel(m: MountPlan, label: string): string {
+  if ((m.flags & MS.BIND) !== 0 || NO_MOUNT_LABEL.has(m.fstype) || /(^|,)context=/.test(m.data)) return m.data;
+  const context = `context="${label}"`;
+  return m.data ? `${m.data},${context}` : context;
 }
 
 export function mountPlan(m: Mount, bundle: string): MountPlan {

@@ -158,11 +158,19 @@ describe('root and process', () => {
       'config.json: process.apparmorProfile: AppArmor is not enabled on this host, so profile "docker-default" cannot be applied',
     ]);
     expect(check((c) => (c.process.selinuxLabel = 'system_u:system_r:container_t:s0'), thisHost()).errors).toEqual([
-      'config.json: process.selinuxLabel: SELinux is not enabled on this host, so the label cannot be applied',
+      'config.json: process.selinuxLabel: SELinux is not enabled on this host, so label "system_u:system_r:container_t:s0" cannot be applied',
     ]);
     expect(check((c) => (c.process.apparmorProfile = 'docker-default'), capableHost({ apparmorEnabled: true }))).toEqual(clean);
     // docker sends an empty profile when AppArmor is off
     expect(check((c) => (c.process.apparmorProfile = ''), thisHost())).toEqual(clean);
+  });
+  it('warns that linux.mountLabel is ignored without SELinux', () => {
+    const label = 'system_u:object_r:container_file_t:s0:c1,c2';
+    expect(check((c) => (c.linux.mountLabel = label), thisHost())).toEqual({
+      errors: [],
+      warnings: [`config.json: linux.mountLabel: SELinux is not enabled on this host, so mount label "${label}" is ignored`],
+    });
+    expect(check((c) => (c.linux.mountLabel = label), capableHost({ selinuxEnabled: true }))).toEqual(clean);
   });
 });
 
