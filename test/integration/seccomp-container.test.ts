@@ -473,7 +473,7 @@ describe('a malformed linux.seccomp fails create naming the JSON path, and leave
       });
       const id = lab.id('bad-seccomp');
       const log = path.join(b.dir, 'log.json');
-      const r = await lab.cli(['--log', log, '--log-format', 'json', 'create', '--bundle', b.dir, id]);
+      const r = await lab.create(b, id, { global: ['--log', log, '--log-format', 'json'] });
       expect(r.code).toBe(1);
       expect(r.stdout).toBe('');
       const last = JSON.parse(fs.readFileSync(log, 'utf8').trim().split('\n').at(-1)!) as { level: string; msg: string };

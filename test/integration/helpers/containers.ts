@@ -1,12 +1,16 @@
 // Real containers for the seccomp and escape tests: busybox bundles run with
 // the built CLI under a private --root, the static escape probe copied into
 // the rootfs, and force-delete of everything a test created.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringifyJson } from '../../../oci-spec/json';
 import {
+  CLI_MAIN,
+  cliEnv,
   deepMerge,
+  PROJECT_ROOT,
   makeBundle,
   makeTestRoot,
   snapshotLeftovers,
@@ -31,6 +35,7 @@ export class ContainerLab {
   private readonly bundles: Bundle[] = [];
   private readonly ids = new Set<string>();
   private before?: LeftoverSnapshot;
+  private seq = 0;
 
   constructor(label: string) {
     this.root = makeTestRoot(label);
@@ -88,8 +93,36 @@ export class ContainerLab {
     return this.cli(['run', '--bundle', b.dir, id], opts);
   }
 
-  create(b: Bundle, id: string, opts: TsrunOptions = {}): Promise<TsrunResult> {
-    return this.cli(['create', '--bundle', b.dir, id], opts);
+  /**
+   * `tsrun create`: its stdout/stderr go to files, since the init inherits
+   * them and keeps pipes open (the result comes when tsrun exits).
+   */
+  create(b: Bundle, id: string, opts: { global?: string[]; extraFds?: number[] } = {}): Promise<TsrunResult> {
+    return this.cliDetached([...(opts.global ?? []), 'create', '--bundle', b.dir, id], opts.extraFds);
+  }
+
+  /** The CLI with stdout/stderr in files; resolves when tsrun exits, whoever still holds them. */
+  cliDetached(args: string[], extraFds: number[] = []): Promise<TsrunResult> {
+    const out = path.join(this.work, `out-${++this.seq}`);
+    const err = `${out}.err`;
+    const o = fs.openSync(out, 'w+');
+    const e = fs.openSync(err, 'w+');
+    return new Promise<TsrunResult>((resolve, reject) => {
+      const child = spawn(process.execPath, [CLI_MAIN, '--root', this.root.root, ...args], {
+        cwd: PROJECT_ROOT,
+        env: cliEnv(),
+        stdio: ['ignore', o, e, ...extraFds],
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      child.on('error', reject);
+      child.on('exit', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, signal, stdout: fs.readFileSync(out, 'utf8'), stderr: fs.readFileSync(err, 'utf8') });
+      });
+    }).finally(() => {
+      fs.closeSync(o);
+      fs.closeSync(e);
+    });
   }
 
   async state(id: string): Promise<{ status: string; pid: number }> {
