@@ -56,7 +56,7 @@ static struct {
   ino_t ino;
 } allowed[MAX_ALLOWED];
 static int n_allowed;
-static int reported[MAX_PIDS]; /* bit 0: denied printed, bit 1: reached printed */
+static int reported[MAX_PIDS]; /* bit 0: denied printed, bits 1..: reached (per WHATS) */
 
 static int is_allowed(const struct stat *st) {
   for (int i = 0; i < n_allowed; i++)
@@ -70,10 +70,17 @@ static double now_ms(void) {
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+static const char *const WHATS[] = {"exe", "exe-write", "mem", "map_files", "fd", "cwd", "root", NULL};
+
+/* print once per pid and kind */
 static void reach(int pid, const char *what, const char *detail) {
+  int bit = 1;
+  for (int i = 0; WHATS[i]; i++)
+    if (strcmp(WHATS[i], what) == 0) bit = 2 << i;
+  if (pid < MAX_PIDS && (reported[pid] & bit)) return;
+  if (pid < MAX_PIDS) reported[pid] |= bit;
   printf("reached %d %s %s\n", pid, what, detail);
   fflush(stdout);
-  if (pid < MAX_PIDS) reported[pid] |= 2;
 }
 
 /* One round against one pid. */
@@ -109,10 +116,27 @@ static void attack(int pid, long *attempts) {
       link[n] = 0;
       reach(pid, "root", link);
     }
+    /* root may list the fd numbers (the directory is root's), but
+       following one needs ptrace access */
     snprintf(p, sizeof p, "/proc/%d/fd", pid);
     DIR *d = opendir(p);
     if (d) {
-      if (readdir(d)) reach(pid, "fd", "listed");
+      struct dirent *de;
+      while ((de = readdir(d))) {
+        if (de->d_name[0] == '.') continue;
+        char fdp[300];
+        snprintf(fdp, sizeof fdp, "/proc/%d/fd/%s", pid, de->d_name);
+        n = readlink(fdp, link, sizeof link - 1);
+        if (n >= 0) {
+          link[n] = 0;
+          reach(pid, "fd", link);
+        }
+        int f = open(fdp, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (f >= 0) {
+          reach(pid, "fd", "opened");
+          close(f);
+        }
+      }
       closedir(d);
     }
     snprintf(p, sizeof p, "/proc/%d/map_files", pid);
