@@ -146,8 +146,12 @@ void child_setup_fds(struct child_ctx *c, int *keep, int n_keep, int preserve) {
     high = nfd + 1;
   }
   for (int i = 0; i < n_keep; i++) {
-    if (keep[i] < 0) continue;
     int want = base + i;
+    if (keep[i] < 0) {
+      /* an unused slot: whatever fd sits there (inherited by node) goes */
+      close(want);
+      continue;
+    }
     if (dup3(keep[i], want, O_CLOEXEC) < 0) child_fail(c, errno, "dup3 fd", NULL);
     keep[i] = want;
     if (i == 0) c->sync_fd = want; /* the sync fd is always first */
