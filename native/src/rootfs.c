@@ -39,9 +39,14 @@ int open_in_root(const char *path, int flags) {
   return sys_openat2(root_fd, rel(path), flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
-/* Open `path` inside the root, creating missing directories (and the last
- * component as an empty file when `last_is_file`). Returns an O_PATH fd. */
-static int mkdir_all_in_root(struct child_ctx *c, const char *path, bool last_is_file) {
+#define MKDIR_REWRITTEN (-2)
+
+/* One pass of mkdir_all_in_root. When a component is a symlink whose target
+ * does not exist yet, writes the path with that link replaced by its target
+ * to `next` and returns MKDIR_REWRITTEN: the caller starts over with it, so
+ * the directories are made where the link points inside the root (as runc's
+ * MkdirAllInRoot does), never outside it. */
+static int mkdir_walk(const char *path, bool last_is_file, char *next, size_t next_cap) {
   int fd = open_in_root(path, O_PATH);
   if (fd >= 0 || errno != ENOENT) return fd;
   char prefix[4096];
@@ -66,27 +71,71 @@ static int mkdir_all_in_root(struct child_ctx *c, const char *path, bool last_is
       size_t nl = end - start;
       if (nl >= sizeof name) {
         errno = ENAMETOOLONG;
-        return -1;
+        goto fail;
       }
       c_memcpy(name, p + start, nl);
       name[nl] = 0;
+      char target[4096];
+      ssize_t tl = readlinkat(parent, name, target, sizeof target - 1);
+      if (tl > 0) {
+        /* a dangling symlink: continue from its target, inside the root */
+        target[tl] = 0;
+        struct sbuf b;
+        sb_init(&b, next, next_cap);
+        if (target[0] != '/') {
+          sb_add(&b, "/");
+          sb_add_n(&b, p, start);
+        }
+        sb_add(&b, target);
+        if (!last) {
+          sb_add(&b, "/");
+          sb_add(&b, p + end + 1);
+        }
+        if (b.len + 1 >= next_cap) {
+          errno = ENAMETOOLONG;
+          goto fail;
+        }
+        if (parent_owned) close(parent);
+        return MKDIR_REWRITTEN;
+      }
       if (last && last_is_file) {
         int f = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (f < 0 && errno != EEXIST) return -1;
+        if (f < 0 && errno != EEXIST) goto fail;
         if (f >= 0) close(f);
       } else if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST) {
-        return -1;
+        goto fail;
       }
       cur = open_in_root(prefix, O_PATH);
     }
-    if (cur < 0) return -1;
+    if (cur < 0) goto fail;
     if (parent_owned) close(parent);
     parent = cur;
     parent_owned = true;
     start = end + 1;
   }
-  (void)c;
   return parent;
+fail:;
+  int e = errno;
+  if (parent_owned) close(parent);
+  errno = e;
+  return -1;
+}
+
+/* Open `path` inside the root, creating missing directories (and the last
+ * component as an empty file when `last_is_file`). Symlinks on the way are
+ * followed inside the root, dangling ones included. Returns an O_PATH fd. */
+static int mkdir_all_in_root(struct child_ctx *c, const char *path, bool last_is_file) {
+  static char bufs[2][4096];
+  const char *cur = path;
+  (void)c;
+  for (int hops = 0; hops < 40; hops++) {
+    char *next = bufs[hops & 1];
+    int fd = mkdir_walk(cur, last_is_file, next, sizeof bufs[0]);
+    if (fd != MKDIR_REWRITTEN) return fd;
+    cur = next;
+  }
+  errno = ELOOP;
+  return -1;
 }
 
 static void fd_path(char *out, size_t cap, int fd) {
