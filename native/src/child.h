@@ -66,6 +66,8 @@ void child_setup_fds(struct child_ctx *c, int *keep, int n_keep, int preserve);
 void rootfs_prepare(struct child_ctx *c);  /* before create hooks: mounts, devices */
 void rootfs_finish(struct child_ctx *c);   /* after create hooks: pivot, masks, ro, sysctl */
 int open_proc_file(struct child_ctx *c, const char *rel, int flags); /* under /proc, checked */
+/* fail naming /proc/<rel>, explaining a refusal of open_proc_file (EXDEV, ELOOP) */
+__attribute__((noreturn)) void fail_proc_file(struct child_ctx *c, int err, const char *verb, const char *rel);
 
 /* process.c */
 void process_finalize(struct child_ctx *c, bool is_init); /* rlimits, user, caps, cwd, nnp */

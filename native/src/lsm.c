@@ -22,7 +22,7 @@ static void write_attr(struct child_ctx *c, int fd, const char *text, size_t len
 static void apply_apparmor(struct child_ctx *c, const char *profile) {
   int fd = open_proc_file(c, "thread-self/attr/apparmor/exec", O_WRONLY);
   if (fd < 0 && errno == ENOENT) fd = open_proc_file(c, "thread-self/attr/exec", O_WRONLY);
-  if (fd < 0) child_fail(c, errno, "open /proc/thread-self/attr/apparmor/exec for AppArmor profile", profile);
+  if (fd < 0) fail_proc_file(c, errno, "write the AppArmor profile to", "thread-self/attr/apparmor/exec");
   char text[4200];
   struct sbuf b;
   sb_init(&b, text, sizeof text);
@@ -34,7 +34,7 @@ static void apply_apparmor(struct child_ctx *c, const char *profile) {
 
 static void apply_selinux(struct child_ctx *c, const char *label) {
   int fd = open_proc_file(c, "thread-self/attr/exec", O_WRONLY);
-  if (fd < 0) child_fail(c, errno, "open /proc/thread-self/attr/exec for SELinux label", label);
+  if (fd < 0) fail_proc_file(c, errno, "write the SELinux label to", "thread-self/attr/exec");
   write_attr(c, fd, label, c_strlen(label), "apply SELinux label", label);
 }
 

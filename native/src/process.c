@@ -48,7 +48,7 @@ static void set_oom_score_adj(struct child_ctx *c) {
   sb_init(&b, v, sizeof v);
   sb_add_int(&b, c->process->oom_score_adj);
   int fd = open_proc_file(c, "self/oom_score_adj", O_WRONLY);
-  if (fd < 0) child_fail(c, errno, "open", "/proc/self/oom_score_adj");
+  if (fd < 0) fail_proc_file(c, errno, "write", "self/oom_score_adj");
   if (write(fd, v, b.len) < 0) child_fail(c, errno, "write oom_score_adj", v);
   close(fd);
 }

@@ -455,6 +455,19 @@ int open_proc_file(struct child_ctx *c, const char *relpath, int flags) {
   return fd;
 }
 
+void fail_proc_file(struct child_ctx *c, int err, const char *verb, const char *relpath) {
+  char what[600];
+  struct sbuf b;
+  sb_init(&b, what, sizeof what);
+  if (err == EXDEV || err == ELOOP) sb_add(&b, "refusing to ");
+  sb_add(&b, verb);
+  sb_add(&b, " /proc/");
+  sb_add(&b, relpath);
+  if (err == EXDEV) sb_add(&b, ": not the container's procfs (/proc is another filesystem, or a mount is on the way)");
+  else if (err == ELOOP) sb_add(&b, ": a symbolic link is on the way");
+  child_fail(c, err, what, NULL);
+}
+
 static void write_sysctls(struct child_ctx *c) {
   struct tsrun_plan *p = c->plan;
   for (int i = 0; i < p->n_sysctl; i++) {
@@ -464,9 +477,9 @@ static void write_sysctls(struct child_ctx *c) {
     sb_add(&b, "sys/");
     sb_add(&b, p->sysctl_keys[i]);
     int fd = open_proc_file(c, path, O_WRONLY);
-    if (fd < 0) child_fail(c, errno, "open sysctl /proc/", path);
+    if (fd < 0) fail_proc_file(c, errno, "write sysctl", path);
     const char *v = p->sysctl_values[i];
-    if (write(fd, v, c_strlen(v)) < 0) child_fail(c, errno, "write sysctl /proc/", path);
+    if (write(fd, v, c_strlen(v)) < 0) fail_proc_file(c, errno, "write sysctl", path);
     close(fd);
   }
 }
