@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringifyJson } from '../../../oci-spec/json';
+import { native } from '../../../src/native';
 import {
   CLI_MAIN,
   cliEnv,
@@ -123,6 +124,49 @@ export class ContainerLab {
       fs.closeSync(o);
       fs.closeSync(e);
     });
+  }
+
+  /**
+   * `tsrun run` with a terminal: a console socket in the bundle receives the
+   * pty master; `input` is typed into it; resolves with what the terminal
+   * showed and run's exit status. `received` is false when no master came.
+   */
+  async runOnTerminal(b: Bundle, id: string, input: string): Promise<TsrunResult & { screen: string; received: boolean }> {
+    const n = native();
+    const sock = path.join(b.dir, `console-${++this.seq}.sock`);
+    const lfd = n.listenUnix(sock);
+    let master = -1;
+    try {
+      const run = this.cli(['run', '--console-socket', sock, '--bundle', b.dir, id]);
+      let conn = -1;
+      try {
+        conn = n.acceptUnix(lfd, 20_000);
+        master = n.recvFd(conn, 20_000).fd;
+      } catch {
+        // create failed before sending the master
+      } finally {
+        if (conn >= 0) fs.closeSync(conn);
+      }
+      if (master < 0) return { ...(await run), screen: '', received: false };
+      fs.writeSync(master, input);
+      let screen = '';
+      const reader = new Promise<void>((resolve) => {
+        const buf = Buffer.alloc(4096);
+        const next = (): void =>
+          fs.read(master, buf, 0, buf.length, null, (err, nb) => {
+            if (err || nb === 0) return resolve();
+            screen += buf.subarray(0, nb).toString();
+            next();
+          });
+        next();
+      });
+      const r = await run;
+      await reader;
+      return { ...r, screen, received: true };
+    } finally {
+      fs.closeSync(lfd);
+      if (master >= 0) fs.closeSync(master);
+    }
   }
 
   async state(id: string): Promise<{ status: string; pid: number }> {
