@@ -433,7 +433,11 @@ static int proc_self_path(int proc, const char *relpath, char *out, size_t cap) 
  * writes). relpath may start with "self/" or "thread-self/". */
 int open_proc_file(struct child_ctx *c, const char *relpath, int flags) {
   int proc = open_in_root("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW);
-  if (proc < 0) return -1;
+  if (proc < 0) {
+    /* a symlink or a file at /proc: not the container's procfs */
+    if (errno == ENOTDIR || errno == ELOOP) errno = EXDEV;
+    return -1;
+  }
   struct statfs sf;
   if (fstatfs(proc, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC) {
     close(proc);
