@@ -21,6 +21,8 @@ struct child_ctx {
   /* container process state JSON for the seccomp agent (listenerPath) */
   char *agent_json;
   size_t agent_len;
+  /* the init's listening start socket (bound by stage 1) */
+  int start_listen_fd;
 };
 
 /* --- text in a fixed buffer --- */

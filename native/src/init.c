@@ -185,7 +185,7 @@ __attribute__((noreturn)) static void stage2(struct child_ctx *c) {
   if (p->personality >= 0 && personality((unsigned long)p->personality) < 0)
     child_fail(c, errno, "personality", NULL);
   rootfs_prepare(c);
-  int listen_fd = listen_start_socket(c);
+  int listen_fd = c->start_listen_fd;
   sync_send(c->sync_fd, SYNC_CREATE_HOOKS, 0, 0, NULL, 0);
   sync_wait_go(c);
   run_hooks(c, "createContainer", p->create_hooks, p->n_create_hooks);
@@ -217,6 +217,9 @@ __attribute__((noreturn)) void tsrun_init_stage1(struct tsrun_plan *p, int sync_
   child_setup_fds(&c, keep, 3, p->preserve_fds);
   p->console_socket_fd = keep[1];
   p->process.seccomp_listener_fd = keep[2];
+  /* bound here, as the caller's user: in a new user namespace the init may
+     not even search the state dir (0700) */
+  c.start_listen_fd = listen_start_socket(&c);
   /* the parent puts us into the container's cgroups, then says go */
   sync_wait_go(&c);
   enter_namespaces(&c, p->ns, p->n_ns, true);
