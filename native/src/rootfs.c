@@ -270,6 +270,11 @@ static void make_device(struct child_ctx *c, const struct tsrun_device *d, bool 
   const char *name;
   int dir = split_parent(c, d->path, &name);
   if (bind) {
+    /* bind onto the node's own path: a symlink the image put there would
+       send the host's device to wherever it points */
+    struct stat st;
+    if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) && unlinkat(dir, name, 0) < 0)
+      child_fail(c, errno, "remove symlink at", d->path);
     struct tsrun_mount m = {.source = d->path, .destination = d->path, .fstype = "", .data = "", .flags = MS_BIND};
     close(dir);
     do_bind(c, &m);

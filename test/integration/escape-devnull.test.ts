@@ -5,6 +5,7 @@
 // tsrun makes /dev/null itself when it sets up /dev, and before masking it
 // checks that what /dev/null resolves to is the null device (char 1:3); if
 // not, create is refused.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,6 +44,26 @@ it('an image whose /dev/null is a symlink to a procfs file: tsrun makes a real /
   // the masks are the null device itself, not what the image's link named
   expect(r.stdout).toBe('character special file 1:3\n'.repeat(3) + '0\n0\n');
   expect(r.code).toBe(0);
+});
+
+it('the same in a user namespace (the host\'s nodes are bound, not made): bound onto /dev/null itself, not where the link points', async () => {
+  const b = lab.bundle((s) => {
+    withoutDevTmpfs(s);
+    s.mounts = s.mounts.filter((m) => m.type !== 'cgroup');
+    s.linux.namespaces.push({ type: 'user' });
+    s.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    s.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    delete s.linux.resources;
+    s.process.args = ['sh', '-c', 'stat -c "%F %t:%T" /dev/null /proc/keys; cut -d" " -f5 /proc/self/mountinfo | grep -c core_pattern'];
+  });
+  fs.mkdirSync(path.join(b.rootfs, 'dev'), { recursive: true });
+  fs.symlinkSync(CORE_PATTERN, path.join(b.rootfs, 'dev', 'null'));
+  execFileSync('chown', ['-hR', '100000:100000', b.rootfs]);
+  // the mapped root must be able to reach the rootfs (mkdtemp makes 0700 dirs)
+  for (const d of [lab.work, b.dir]) fs.chmodSync(d, 0o755);
+  const r = await lab.run(b, lab.id('null-link-userns'));
+  expect(r.stderr).toBe('');
+  expect(r.stdout).toBe('character special file 1:3\n'.repeat(2) + '0\n');
 });
 
 describe('a /dev from elsewhere (bind mount) whose null is not the null device: create is refused', () => {
