@@ -87,6 +87,35 @@ static void reach(int pid, const char *what, const char *detail) {
   fflush(stdout);
 }
 
+/* Reaches seen while the exe was denied: only real if the process is still
+ * the same (non-dumpable) one afterwards, not a container program it has
+ * exec'd into meanwhile. */
+#define MAX_PENDING 8
+static struct {
+  const char *what;
+  char detail[256];
+} pending[MAX_PENDING];
+static int n_pending;
+
+static void suspect(const char *what, const char *detail) {
+  if (n_pending >= MAX_PENDING) return;
+  pending[n_pending].what = what;
+  snprintf(pending[n_pending].detail, sizeof pending[n_pending].detail, "%s", detail);
+  n_pending++;
+}
+
+static void confirm(int pid) {
+  char p[64];
+  snprintf(p, sizeof p, "/proc/%d/exe", pid);
+  int exe = open(p, O_PATH | O_CLOEXEC);
+  struct stat st;
+  int execd_into_container = exe >= 0 && fstat(exe, &st) == 0 && is_allowed(&st);
+  if (exe >= 0) close(exe);
+  if (!execd_into_container)
+    for (int i = 0; i < n_pending; i++) reach(pid, pending[i].what, pending[i].detail);
+  n_pending = 0;
+}
+
 /* One round against one pid. */
 static void attack(int pid, long *attempts) {
   char p[64], link[4096];
@@ -105,20 +134,20 @@ static void attack(int pid, long *attempts) {
     snprintf(p, sizeof p, "/proc/%d/mem", pid);
     int fd = open(p, O_RDWR | O_CLOEXEC);
     if (fd >= 0) {
-      reach(pid, "mem", "opened while exe was denied");
+      suspect("mem", "opened while exe was denied");
       close(fd);
     }
     snprintf(p, sizeof p, "/proc/%d/cwd", pid);
     ssize_t n = readlink(p, link, sizeof link - 1);
     if (n >= 0) {
       link[n] = 0;
-      reach(pid, "cwd", link);
+      suspect("cwd", link);
     }
     snprintf(p, sizeof p, "/proc/%d/root", pid);
     n = readlink(p, link, sizeof link - 1);
     if (n >= 0) {
       link[n] = 0;
-      reach(pid, "root", link);
+      suspect("root", link);
     }
     /* root may list the fd numbers (the directory is root's), but
        following one needs ptrace access */
@@ -133,11 +162,11 @@ static void attack(int pid, long *attempts) {
         n = readlink(fdp, link, sizeof link - 1);
         if (n >= 0) {
           link[n] = 0;
-          reach(pid, "fd", link);
+          suspect("fd", link);
         }
         int f = open(fdp, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         if (f >= 0) {
-          reach(pid, "fd", "opened");
+          suspect("fd", "opened");
           close(f);
         }
       }
@@ -149,11 +178,12 @@ static void attack(int pid, long *attempts) {
       struct dirent *de;
       while ((de = readdir(d)))
         if (de->d_name[0] != '.') {
-          reach(pid, "map_files", de->d_name);
+          suspect("map_files", de->d_name);
           break;
         }
       closedir(d);
     }
+    confirm(pid);
     return;
   }
   struct stat st;
