@@ -40,7 +40,7 @@ async function startWatcher(ms: number, user = { uid: 0, gid: 0 }, others: Bundl
     s.process.args = [PROBE_IN_CONTAINER, 'watch', String(ms), 'placeholder'];
   });
   const id = lab.id('watcher');
-  return { id, bundle, initPid: 0, result: Promise.resolve({} as TsrunResult), ...(await launch(bundle, id, others)) };
+  return { id, bundle, ...(await launch(bundle, id, others)) };
 }
 
 async function launch(bundle: Bundle, id: string, others: Bundle[]): Promise<Pick<Watch, 'initPid' | 'result'>> {

@@ -49,7 +49,8 @@ describe('compiled filter cache', () => {
     const first = buildSeccompPlan(profile, { native: n, cacheDir: dir });
     const second = buildSeccompPlan(profile, { native: n, cacheDir: dir });
     expect(n.compiles).toBe(1);
-    expect(second).toEqual(first);
+    expect(second).toEqual({ ...first, fromCache: true });
+    expect(first.fromCache).toBe(false);
     expect(second.unknownSyscalls).toEqual(['new_call']);
     expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
     const files = fs.readdirSync(dir);

@@ -20,7 +20,6 @@ import {
   type Bundle,
   type LeftoverSnapshot,
   type SpecDoc,
-  type SpecOverride,
   type TestRoot,
   type TsrunOptions,
   type TsrunResult,
@@ -28,6 +27,13 @@ import {
 import { buildStaticProbe } from './cbuild';
 
 export const PROBE_IN_CONTAINER = '/bin/escape-probe';
+
+/** The test spec with room for the fields the default spec leaves out (sysctl, oomScoreAdj, ...). */
+export type LabSpec = SpecDoc & {
+  process: SpecDoc['process'] & Record<string, unknown>;
+  linux: SpecDoc['linux'] & Record<string, unknown>;
+};
+export type LabOverride = Record<string, unknown> | ((spec: LabSpec) => void | LabSpec);
 
 export class ContainerLab {
   readonly root: TestRoot;
@@ -66,9 +72,9 @@ export class ContainerLab {
   }
 
   /** A busybox bundle with the probe at /bin/escape-probe. */
-  bundle(override?: SpecOverride): Bundle {
+  bundle(override?: LabOverride): Bundle {
     const b = makeBundle(undefined, { parent: this.work });
-    if (typeof override === 'function') b.spec = override(b.spec) ?? b.spec;
+    if (typeof override === 'function') b.spec = override(b.spec as LabSpec) ?? b.spec;
     else if (override) b.spec = deepMerge(b.spec, override) as SpecDoc;
     fs.copyFileSync(this.probe, path.join(b.rootfs, PROBE_IN_CONTAINER));
     fs.chmodSync(path.join(b.rootfs, PROBE_IN_CONTAINER), 0o755);
