@@ -92,6 +92,14 @@ describe('actions', () => {
     expect(fs.existsSync(path.join(b.rootfs, 'tmp', 'k'))).toBe(false);
   });
 
+  for (const action of ['SCMP_ACT_KILL', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP']) {
+    it(`${action} ends the (single-threaded) process with SIGSYS`, async () => {
+      const b = withSeccomp(allowAllBut({ names: ['mkdir', 'mkdirat'], action }), ['mkdir', '/tmp/k']);
+      const r = await lab.run(b, lab.id('sigsys'));
+      expect(r.code).toBe(128 + 31);
+    });
+  }
+
   it('SCMP_ACT_KILL_PROCESS in a child: the shell sees it killed and goes on', async () => {
     const b = withSeccomp(allowAllBut({ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_KILL_PROCESS' }), [
       'sh',
