@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { native } from '../../src/native';
 import { assertNoLeftovers, CLI_MAIN, cliEnv, makeBundle, makeTestRoot, snapshotLeftovers, tsrun, uniqueId, type Bundle, type LeftoverSnapshot } from '../helpers';
-import { alive, forceDelete, freezerDir, ociState, runDetached, storedState, waitForStatus } from './helpers/containers';
+import { alive, forceDelete, freezerDir, ociState, runDetached, storedState, waitForStatus } from './helpers/detached';
 
 const testRoot = makeTestRoot('exec');
 const root = testRoot.root;

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertNoLeftovers, CLI_MAIN, cliEnv, makeBundle, makeTestRoot, snapshotLeftovers, uniqueId, type Bundle, type LeftoverSnapshot } from '../helpers';
-import { forceDelete, ociState, runDetached, waitForStatus } from './helpers/containers';
+import { forceDelete, ociState, runDetached, waitForStatus } from './helpers/detached';
 
 const testRoot = makeTestRoot('tty');
 const root = testRoot.root;
