@@ -108,6 +108,33 @@ describe('exec joins the container', () => {
   });
 });
 
+describe('exec --cgroup', () => {
+  it('moves the process into existing sub-cgroups of the named controllers', async () => {
+    const dirs = storedState(root, id).cgroup.hierarchies;
+    const made = dirs.filter((h) => h.controllers.includes('pids') || h.controllers.includes('memory')).map((h) => path.join(h.dir, 'sub'));
+    expect(made.length).toBeGreaterThan(0);
+    for (const d of made) fs.mkdirSync(d);
+    try {
+      const r = await exec(['--cgroup', 'pids,memory:sub', id, 'cat', '/proc/self/cgroup']);
+      expect(r.code, r.stderr).toBe(0);
+      const lines = r.stdout.trim().split('\n');
+      for (const l of lines) {
+        const ctrl = l.split(':')[1]!;
+        if (ctrl === 'pids' || ctrl === 'memory') expect(l).toMatch(new RegExp(`/${id}/sub$`));
+        else if (ctrl !== 'name=systemd') expect(l).toMatch(new RegExp(`/${id}$`));
+      }
+      const missing = await exec(['--cgroup', 'pids:no-such-sub', id, 'true']);
+      expect(missing.code).toBe(255);
+      expect(missing.stderr).toContain('--cgroup no-such-sub: cannot join');
+      const escape = await exec(['--cgroup', 'pids:../..', id, 'true']);
+      expect(escape.code).toBe(255);
+      expect(escape.stderr).toContain("must stay below the container's cgroup");
+    } finally {
+      for (const d of made) fs.rmdirSync(d);
+    }
+  });
+});
+
 describe('the process spec', () => {
   it('applies -u uid:gid, -g, -e, --cwd, --no-new-privs', async () => {
     const r = await exec([
