@@ -64,6 +64,8 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest, d
     consoleSocket: req.consoleSocket,
   });
   for (const w of warnings) log.warn(w);
+  // podman --sdnotify=container: runc would relay READY=1; tsrun does not (yet), and must not break
+  if (process.env.NOTIFY_SOCKET) log.warn('NOTIFY_SOCKET is set: tsrun does not relay sd_notify messages from the container; ignored');
   const cgroup = cgroupManagerFor({
     containerId: id,
     cgroupsPath: config.linux?.cgroupsPath,
