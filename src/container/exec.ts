@@ -105,7 +105,7 @@ function launch(
   ctx: RuntimeContext,
   c: Container,
   opts: ExecOptions,
-  process: Process,
+  spec: Process,
   host: Host,
   n: Native,
   foreground: boolean,
@@ -113,7 +113,7 @@ function launch(
   const id = c.id;
   const config = c.state.config;
   const warnings: string[] = [];
-  const proc = processPlan(process, host.plan, warnings);
+  const proc = processPlan(spec, host.plan, warnings);
   for (const w of warnings) log.warn(w);
   const seccomp = buildSeccompPlan(config.linux?.seccomp, {
     native: n,
