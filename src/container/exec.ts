@@ -15,8 +15,8 @@ import { log } from '../log';
 import { native, type Native, type WaitResult } from '../native';
 import type { ExecPlan, NamespacePlan } from '../native/plan';
 import { SYNC } from '../native/sync';
-import { containerProcessStateJson } from '../seccomp/listener';
-import { buildSeccompPlan } from '../seccomp/plan';
+import { connectSeccompAgent, containerProcessStateJson } from '../seccomp/listener';
+import { buildSeccompPlan, unknownSyscallsWarning } from '../seccomp/plan';
 import { writePidFile } from '../state/pidfile';
 import { Container } from './container';
 import { resolveExecProcess } from './exec-process';
@@ -121,6 +121,13 @@ function launch(
     cacheDir: path.join(ctx.root, '.seccomp-cache'),
   });
   if (seccomp.plan) proc.seccomp = seccomp.plan;
+  for (const w of seccomp.warnings) log.warn(`config.json: ${w.path}: ${w.message}`);
+  // create warned when it compiled the profile; exec normally hits the cache
+  if (seccomp.unknownSyscalls.length) {
+    const text = unknownSyscallsWarning(seccomp.unknownSyscalls);
+    if (seccomp.fromCache) log.debug(text);
+    else log.warn(text);
+  }
 
   const fds: number[] = [];
   let pair: ConsolePair | undefined;
@@ -138,7 +145,7 @@ function launch(
       }
     }
     const listenerPath = config.linux?.seccomp?.listenerPath;
-    if (seccomp.plan?.listenerPath && listenerPath) proc.seccompListenerFd = track(fds, n.connectUnix(listenerPath));
+    if (seccomp.plan?.listenerPath && listenerPath) proc.seccompListenerFd = track(fds, connectSeccompAgent(n, listenerPath, id));
 
     const plan: ExecPlan = {
       containerId: id,

@@ -149,7 +149,7 @@ describe('the init (create/run)', () => {
   });
 });
 
-describe('processes started by `tsrun exec` (pending `tsrun exec`)', () => {
+describe('processes started by `tsrun exec`', () => {
   let b: Bundle;
   let id = '';
   let execWorks = false;

@@ -120,7 +120,7 @@ describe('the init of another container waiting in our pid namespace', () => {
 });
 
 describe('processes started by `tsrun exec`', () => {
-  it('are out of reach until they exec (pending `tsrun exec`)', async (ctx) => {
+  it('are out of reach until they exec', async (ctx) => {
     const w = await startWatcher(8000);
     const first = await lab.cli(['exec', w.id, 'true']);
     if (/not implemented/i.test(first.stderr)) {
@@ -140,5 +140,8 @@ describe('processes started by `tsrun exec`', () => {
     const p = parse(r.stdout);
     expect(p.reached).toEqual([]);
     expect(runs).toBeGreaterThan(3);
+    // it caught some exec'd processes before their execve, and was refused
+    expect(p.denied.size).toBeGreaterThan(0);
+    expect([...p.denied.values()].every((e) => e === 'EACCES')).toBe(true);
   });
 });

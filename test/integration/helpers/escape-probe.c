@@ -108,10 +108,15 @@ static void confirm(int pid) {
   char p[64];
   snprintf(p, sizeof p, "/proc/%d/exe", pid);
   int exe = open(p, O_PATH | O_CLOEXEC);
+  int e = errno;
   struct stat st;
-  int execd_into_container = exe >= 0 && fstat(exe, &st) == 0 && is_allowed(&st);
+  /* still refused: it is still the non-dumpable process we got into. Else it
+     has exec'd a container program (exe reachable) or already exited
+     (ENOENT), and what we saw may have been the program: not counted */
+  int still_protected = exe < 0 && (e == EACCES || e == EPERM);
+  if (exe >= 0 && fstat(exe, &st) == 0 && !is_allowed(&st)) still_protected = 1;
   if (exe >= 0) close(exe);
-  if (!execd_into_container)
+  if (still_protected)
     for (int i = 0; i < n_pending; i++) reach(pid, pending[i].what, pending[i].detail);
   n_pending = 0;
 }
