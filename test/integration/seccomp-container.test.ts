@@ -408,6 +408,45 @@ describe('user notification (listenerPath)', () => {
     });
   }
 
+  it('an exec\'d process is under the same filter, and its notifications reach the agent too', async () => {
+    const n = native();
+    const b0 = lab.bundle();
+    const sock = path.join(b0.dir, 'agent.sock');
+    const b = withSeccomp(
+      {
+        ...allowAllBut({ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }, { names: ['rmdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 }),
+        listenerPath: sock,
+      },
+      ['sleep', '30'],
+    );
+    const id = lab.id('notify-exec');
+    const lfd = n.listenUnix(sock);
+    try {
+      expect((await lab.create(b, id)).code).toBe(0);
+      const start = lab.cli(['start', id]);
+      const initConn = n.acceptUnix(lfd, 20_000);
+      const initFd = n.recvFd(initConn, 20_000);
+      fs.closeSync(initConn);
+      expect((await start).code).toBe(0);
+      const exec = lab.cli(['exec', id, 'sh', '-c', 'rmdir /tmp; echo "rmdir=$?"; mkdir /tmp/from-exec; echo "mkdir=$?"']);
+      const conn = n.acceptUnix(lfd, 20_000);
+      const got = n.recvFd(conn, 20_000);
+      fs.closeSync(conn);
+      expect(JSON.parse(got.data)).toMatchObject({ fds: ['seccompFd'], state: { id, status: 'running' } });
+      const answer = respond(got.fd, ['errno', '30']);
+      fs.closeSync(got.fd);
+      const [r, agent] = await Promise.all([exec, answer]);
+      expect(r.stdout).toBe('rmdir=1\nmkdir=1\n');
+      expect(r.stderr).toContain('Function not implemented');
+      expect(r.stderr).toContain('Read-only file system');
+      expect(agent.out).toMatch(/nr=83 /);
+      fs.closeSync(initFd.fd);
+    } finally {
+      fs.closeSync(lfd);
+      await lab.forceDelete(id);
+    }
+  });
+
   it('CONTINUE lets the kernel run the notified syscall', async () => {
     const n = native();
     const b0 = lab.bundle();
