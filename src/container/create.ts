@@ -24,7 +24,7 @@ import type { CreateOptions, RuntimeContext } from './operations';
 import { buildInitPlan, rootfsPath } from './plan';
 import { preflight } from './preflight';
 import { parseMountOptions } from '../rootfs/mount-options';
-import { START_SOCKET } from '../state/types';
+import { SECCOMP_CACHE_DIR, START_SOCKET } from '../state/types';
 
 export interface CreateDeps {
   native: Native;
@@ -76,7 +76,7 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest, d
   const seccomp = buildSeccompPlan(config.linux?.seccomp, {
     native: deps.native,
     containerId: id,
-    cacheDir: path.join(ctx.root, '.seccomp-cache'),
+    cacheDir: path.join(ctx.root, SECCOMP_CACHE_DIR),
   });
   for (const w of seccomp.warnings) log.warn(`config.json: ${w.path}: ${w.message}`);
   if (seccomp.unknownSyscalls.length) {

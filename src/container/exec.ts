@@ -18,6 +18,7 @@ import { SYNC } from '../native/sync';
 import { connectSeccompAgent, containerProcessStateJson } from '../seccomp/listener';
 import { buildSeccompPlan, unknownSyscallsWarning } from '../seccomp/plan';
 import { writePidFile } from '../state/pidfile';
+import { SECCOMP_CACHE_DIR } from '../state/types';
 import { Container } from './container';
 import { resolveExecProcess } from './exec-process';
 import { readHost, NS_FILE, type Host } from './host';
@@ -118,7 +119,7 @@ function launch(
   const seccomp = buildSeccompPlan(config.linux?.seccomp, {
     native: n,
     containerId: id,
-    cacheDir: path.join(ctx.root, '.seccomp-cache'),
+    cacheDir: path.join(ctx.root, SECCOMP_CACHE_DIR),
   });
   if (seccomp.plan) proc.seccomp = seccomp.plan;
   for (const w of seccomp.warnings) log.warn(`config.json: ${w.path}: ${w.message}`);

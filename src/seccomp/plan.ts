@@ -22,7 +22,7 @@ export interface SeccompPlanOptions {
   native?: Pick<Native, 'compileSeccomp'> & Partial<Pick<Native, 'seccompInfo'>>;
   containerId?: string;
   /**
-   * Keep compiled filters here (e.g. "<state root>/seccomp-cache"): created
+   * Keep compiled filters here (e.g. "<state root>/:seccomp-cache"): created
    * 0700, ignored unless owned by us and closed to others. Omit to always compile.
    */
   cacheDir?: string;

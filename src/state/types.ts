@@ -40,3 +40,8 @@ export const STATE_FILE = 'state.json';
 export const LOCK_FILE = '.lock';
 /** the init's start socket (runc uses a FIFO): present while the init waits for `start` */
 export const START_SOCKET = 'start.sock';
+/**
+ * <root>/:seccomp-cache holds compiled seccomp filters. ':' never occurs in a
+ * container id, so no container can be named like it and `list` skips it.
+ */
+export const SECCOMP_CACHE_DIR = ':seccomp-cache';

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { native } from '../../src/native';
+import { SECCOMP_CACHE_DIR } from '../../src/state/types';
 import { assertNoLeftovers, CLI_MAIN, cliEnv, makeBundle, makeTestRoot, snapshotLeftovers, tsrun, uniqueId, type Bundle, type LeftoverSnapshot } from '../helpers';
 import { alive, forceDelete, freezerDir, ociState, runDetached, storedState, waitForStatus } from './helpers/detached';
 
@@ -52,7 +53,7 @@ afterAll(async () => {
   for (const cid of ids) await forceDelete(root, cid).catch(() => undefined);
   for (const b of bundles) b.cleanup();
   // compiled seccomp filters are cached in the root by design
-  fs.rmSync(path.join(root, '.seccomp-cache'), { recursive: true, force: true });
+  fs.rmSync(path.join(root, SECCOMP_CACHE_DIR), { recursive: true, force: true });
   try {
     assertNoLeftovers(before);
   } finally {

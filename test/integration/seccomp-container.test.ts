@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { native } from '../../src/native';
+import { SECCOMP_CACHE_DIR } from '../../src/state/types';
 import { defaultSeccompProfile } from '../../src/seccomp/default-profile';
 import type { LinuxSeccomp } from '../../src/seccomp/types';
 import { buildCHelpers, type CHelpers } from './helpers/cbuild';
@@ -214,6 +215,23 @@ describe('flags', () => {
       expect(r.stdout).toBe('mkdir=1\n');
     });
   }
+});
+
+describe('the compiled-filter cache in the state root', () => {
+  it('is not taken for a container: list stays clean, and any valid id can still be used', async () => {
+    const b = withSeccomp(allowAllBut({ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }), ['true']);
+    expect((await lab.run(b, lab.id('cache'))).code).toBe(0);
+    expect(fs.readdirSync(lab.root.root)).toContain(SECCOMP_CACHE_DIR);
+    const list = await lab.cli(['list', '--format', 'json']);
+    expect(list.stderr).toBe('');
+    expect(list.code).toBe(0);
+    // the old cache name, a valid container id
+    const id = '.seccomp-cache';
+    const created = await lab.create(b, id);
+    expect(created.stderr).toBe('');
+    expect(created.code).toBe(0);
+    await lab.forceDelete(id);
+  });
 });
 
 describe('syscall names unknown here', () => {

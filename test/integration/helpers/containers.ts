@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { stringifyJson } from '../../../oci-spec/json';
 import { native } from '../../../src/native';
+import { SECCOMP_CACHE_DIR } from '../../../src/state/types';
 import {
   CLI_MAIN,
   cliEnv,
@@ -67,7 +68,7 @@ export class ContainerLab {
       ...s,
       mounts: s.mounts.filter(ours),
       cgroups: s.cgroups.filter(ours),
-      rootEntries: s.rootEntries.filter((e) => e !== '.seccomp-cache'),
+      rootEntries: s.rootEntries.filter((e) => e !== SECCOMP_CACHE_DIR),
     };
   }
 
