@@ -2,7 +2,7 @@
 // Container start-up cost: tsrun vs runc vs crun running /bin/true in the same
 // busybox bundle. See bench/README.md for what each figure means.
 //
-//   node bench/run-true.js [--runs N] [--warmup W] [--only run,split,state]
+//   node bench/run-true.js [--runs N] [--warmup W] [--only run,split,state] [--seccomp]
 //                          [--tsrun PATH | --tsrun NAME=PATH ...] [--dir DIR] [--json FILE]
 //
 // Every figure is one whole process measured by bench/measure.c (wait4):
@@ -18,7 +18,7 @@ const path = require('node:path');
 const repo = path.resolve(__dirname, '..');
 
 function parseArgs(argv) {
-  const o = { runs: 30, warmup: 3, only: ['run', 'split', 'state'], tsrun: [], dir: '/tmp/tsrun-bench', json: undefined };
+  const o = { runs: 30, warmup: 3, only: ['run', 'split', 'state'], tsrun: [], dir: '/tmp/tsrun-bench', json: undefined, seccomp: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -31,6 +31,7 @@ function parseArgs(argv) {
     else if (a === '--tsrun') o.tsrun.push(val());
     else if (a === '--dir') o.dir = path.resolve(val());
     else if (a === '--json') o.json = path.resolve(val());
+    else if (a === '--seccomp') o.seccomp = true;
     else if (a === '-h' || a === '--help') {
       process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 12).join('\n') + '\n');
       process.exit(0);
@@ -174,6 +175,9 @@ class Bench {
     cfg.process.terminal = false;
     // crun 1.8.1 rejects newer spec versions; runc and tsrun accept 1.0.2
     cfg.ociVersion = '1.0.2';
+    // engines always send a filter: tsrun's default profile (what `tsrun spec` uses)
+    if (this.o.seccomp) cfg.linux.seccomp = require(path.join(repo, 'dist/src/seccomp/default-profile.js')).defaultSeccompProfile();
+    else delete cfg.linux.seccomp;
     fs.writeFileSync(file, JSON.stringify(cfg, null, 2));
   }
 
@@ -307,6 +311,7 @@ function printReport(b, info) {
   p(`machine: ${info.nproc} CPUs (${info.cpu}), kernel ${info.kernel}, node ${info.node}, load average before: ${info.loadBefore}, after: ${info.loadAfter}`);
   for (const rt of b.runtimes) p(`  ${rt.name}: ${rt.cmd[0]} — ${rt.version ?? '?'}`);
   p(`runs: ${b.o.runs} counted after ${b.o.warmup} warm-up rounds; runtimes take turns in each round`);
+  p(`config: busybox bundle, /bin/true, ${b.o.seccomp ? "with tsrun's default seccomp profile" : 'no seccomp filter'}`);
   p('figures: median (p10–p90) in ms; CPU = user+sys of the process and the children it reaped; RSS = max RSS (MB) of any of them');
   for (const n of b.notes) p(`note: ${n}`);
   if (b.workaround) {
