@@ -147,6 +147,55 @@ describe('code cache', () => {
   });
 });
 
+describe('baseline cache', () => {
+  it('the build writes one that node accepts for the built bundle', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const e = require(path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'entry.js')) as typeof import('../../src/cli/entry');
+    const b = e.readBundle();
+    expect(b).toBeDefined();
+    const file = e.baselineCacheFile(b!);
+    expect(fs.existsSync(file)).toBe(true);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    const script = e.compileBundle(b!.source, fs.readFileSync(file));
+    expect(script.cachedDataRejected).toBe(false);
+  });
+
+  it('is read until the command has its own cache, which is then written', () => {
+    clearCache();
+    // a baseline for this tree's bundle, made the way scripts/bundle.js does
+    const made = spawnSync(process.execPath, ['-e', `
+      const e = require(${JSON.stringify(entry)});
+      const b = e.readBundle();
+      const s = e.compileBundle(b.source);
+      process.exit(e.writeCache(e.baselineCacheFile(b), s.createCachedData(), b) ? 0 : 1);`]);
+    expect(made.status).toBe(0);
+    expect(fs.readdirSync(cacheDir).filter((f) => f.startsWith('baseline-'))).toHaveLength(1);
+    const r = cli(['--root', stateRoot, 'list', '-q']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(cacheFiles('list')).toHaveLength(1);
+  });
+});
+
+describe('ownership', () => {
+  it('a directory owned by the bundle\'s owner is trusted, one owned by someone else is not', () => {
+    clearCache();
+    fs.mkdirSync(cacheDir, { mode: 0o700 });
+    fs.chownSync(cacheDir, 1000, 1000);
+    try {
+      // root runs a bundle root owns: a dir of uid 1000 is not ours to trust
+      expect(cli(['--root', stateRoot, 'list', '-q']).code).toBe(0);
+      expect(fs.readdirSync(cacheDir)).toEqual([]);
+      // the same bundle owned by uid 1000: its owner's dir is as trusted as its code
+      fs.chownSync(bundle, 1000, 1000);
+      expect(cli(['--root', stateRoot, 'list', '-q']).code).toBe(0);
+      expect(cacheFiles('list')).toHaveLength(1);
+    } finally {
+      fs.chownSync(bundle, 0, 0);
+      clearCache();
+    }
+  });
+});
+
 describe('without a bundle', () => {
   it('runs the per-module build with the same output', () => {
     const bundled = cli(['--version']);
