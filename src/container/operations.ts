@@ -219,24 +219,26 @@ export async function exec(_ctx: RuntimeContext, _opts: ExecOptions): Promise<nu
   notImplemented('exec');
 }
 
-export async function pause(_ctx: RuntimeContext, _opts: PauseOptions): Promise<void> {
-  notImplemented('pause');
+export async function pause(ctx: RuntimeContext, opts: PauseOptions): Promise<void> {
+  (await import('./pause')).pauseContainer(ctx, opts);
 }
 
-export async function resume(_ctx: RuntimeContext, _opts: ResumeOptions): Promise<void> {
-  notImplemented('resume');
+export async function resume(ctx: RuntimeContext, opts: ResumeOptions): Promise<void> {
+  (await import('./resume')).resumeContainer(ctx, opts);
 }
 
-export async function ps(_ctx: RuntimeContext, _opts: PsOptions): Promise<void> {
-  notImplemented('ps');
+/** Prints the container's pids (json) or its rows of ps(1) (table) on stdout. */
+export async function ps(ctx: RuntimeContext, opts: PsOptions): Promise<void> {
+  (await import('./ps')).psContainer(ctx, opts);
 }
 
-export async function update(_ctx: RuntimeContext, _opts: UpdateOptions): Promise<void> {
-  notImplemented('update');
+export async function update(ctx: RuntimeContext, opts: UpdateOptions): Promise<void> {
+  (await import('./update')).updateContainer(ctx, opts);
 }
 
-export async function events(_ctx: RuntimeContext, _opts: EventsOptions): Promise<void> {
-  notImplemented('events');
+/** Prints JSON event lines on stdout; with an interval, until the container stops. */
+export async function events(ctx: RuntimeContext, opts: EventsOptions): Promise<void> {
+  await (await import('./events')).eventsContainer(ctx, opts);
 }
 
 export async function features(_ctx: RuntimeContext, _opts: FeaturesOptions): Promise<void> {
