@@ -53,10 +53,13 @@ export interface ContainerOptions {
   cgroupRoot?: string;
   /** host files copied into the rootfs (path inside → host path), mode 0755 */
   rootfsFiles?: Record<string, string>;
+  /** false: only `create` (default: create + start) */
+  startIt?: boolean;
 }
 
 /**
- * `create` + `start` through the CLI, with stdout/stderr of create (which the
+ * `create` + `start` through the CLI (a failed start leaves the container to
+ * the caller's cleanup only if it is returned: it is deleted here), with stdout/stderr of create (which the
  * container inherits) going to a log file in the bundle: a pipe would stay
  * open as long as the container lives.
  */
@@ -94,8 +97,12 @@ export async function startContainer(opts: ContainerOptions): Promise<TestContai
     bundle.cleanup();
     throw new Error(`create ${id} failed (${created.code}): ${created.log}`);
   }
+  if (opts.startIt === false) return c;
   const started = await c.cli(['start', id]);
-  if (started.code !== 0) throw new Error(`start ${id} failed: ${started.stderr}`);
+  if (started.code !== 0) {
+    await removeContainer(c);
+    throw new Error(`start ${id} failed: ${started.stderr}`);
+  }
   return c;
 }
 
