@@ -8,7 +8,7 @@ import { parseJsonText, parseResources, SpecValidationError } from '../../oci-sp
 import { cgroupHostFacts, checkResources, type CgroupHostFacts } from '../cgroups/checks';
 import { mergeResources } from '../cgroups/merge';
 import { fromSpecResources, type LinuxResources } from '../cgroups/resources';
-import { ConfigError, fromNodeError, InvalidStateError, TsrunError, UsageError } from '../errors';
+import { ConfigError, fromNodeError, InvalidStateError, UsageError } from '../errors';
 import { log } from '../log';
 import { formatFinding } from './checks';
 import { Container } from './container';
@@ -129,21 +129,9 @@ export function updateContainer(ctx: RuntimeContext, opts: UpdateOptions, deps: 
   try {
     if (c.status().status === 'stopped') throw new InvalidStateError('container not running', { containerId: c.id });
     const manager = c.cgroup();
-    const before = manager.resources();
-    const merged = mergeResources(before, upd);
+    const merged = mergeResources(manager.resources(), upd);
     for (const w of checkUpdate(upd, merged, deps.hostFacts(), source, fromFlags)) deps.warn(w);
-    try {
-      manager.update(upd);
-    } catch (err) {
-      // leave the limits as they were (runc re-applies the old set as well)
-      try {
-        manager.update({ ...before, devices: undefined });
-      } catch (again) {
-        deps.warn(`update: restoring the previous resources failed too: ${(again as Error).message}`);
-      }
-      if (err instanceof TsrunError) throw err;
-      throw fromNodeError('update', err, { containerId: c.id });
-    }
+    manager.update(upd); // a refused value rolls back what the update wrote before it
     c.handle.write({ ...c.state, cgroup: manager.descriptor() });
   } finally {
     c.release();

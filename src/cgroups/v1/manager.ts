@@ -155,7 +155,7 @@ export class V1Manager extends BaseManager {
   update(res: LinuxResources): LinuxResources {
     const merged = mergeResources(this.current, res);
     if (res.memory?.checkBeforeUpdate) this.checkMemoryUsage(merged);
-    this.applyWrites(this.computeWrites(merged, (res.devices ?? []).length > 0));
+    this.transaction(() => this.applyWrites(this.computeWrites(merged, (res.devices ?? []).length > 0)));
     this.current = merged;
     return structuredClone(merged);
   }

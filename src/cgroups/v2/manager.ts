@@ -107,7 +107,7 @@ export class V2Manager extends BaseManager {
   update(res: LinuxResources): LinuxResources {
     const merged = mergeResources(this.current, res);
     if (res.memory?.checkBeforeUpdate) this.checkMemoryUsage(merged);
-    this.applyAll(merged, (res.devices ?? []).length > 0);
+    this.transaction(() => this.applyAll(merged, (res.devices ?? []).length > 0));
     this.current = merged;
     return structuredClone(merged);
   }
