@@ -37,8 +37,9 @@ describe.skipIf(process.getuid?.() !== 0)('bad resource values', () => {
   const createFails = async (resources: Record<string, unknown>) => {
     const id = uniqueId('bad');
     const b = makeBundle((spec) => {
-      spec.linux.cgroupsPath = `/${id}`;
-      spec.linux.resources = { ...spec.linux.resources, ...resources };
+      const linux = spec.linux as Record<string, unknown>;
+      linux.cgroupsPath = `/${id}`;
+      linux.resources = { ...(linux.resources as object), ...resources };
     });
     const snap = snapshotLeftovers({ root: testRoot.root, match: id });
     try {

@@ -66,7 +66,8 @@ describe.skipIf(process.getuid?.() !== 0)('cgroups and devices as the container 
   const withMknod = (extraRules: object[]) => (spec: SpecDoc) => {
     const caps = spec.process.capabilities!;
     for (const set of ['bounding', 'effective', 'permitted'] as const) caps[set] = [...(caps[set] ?? []), 'CAP_MKNOD'];
-    spec.linux.resources = { ...spec.linux.resources, devices: [...(spec.linux.resources?.devices ?? []), ...extraRules] };
+    const devices = [...(spec.linux.resources?.devices ?? []), ...extraRules] as { allow: boolean; access: string }[];
+    spec.linux.resources = { ...spec.linux.resources, devices };
   };
   const deviceProbe = [
     // /dev/fuse (10:229) needs no capability to open: only the device cgroup can refuse it

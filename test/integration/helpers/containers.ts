@@ -69,8 +69,9 @@ export async function startContainer(opts: ContainerOptions): Promise<TestContai
   const bundle = makeBundle((spec) => {
     spec.root.readonly = false;
     spec.process.args = ['sh', '-c', opts.script];
-    spec.linux.cgroupsPath = cgroupsPath;
-    if (opts.resources) spec.linux.resources = { ...spec.linux.resources, ...opts.resources };
+    const linux = spec.linux as Record<string, unknown>; // the default spec's type does not list every field
+    linux.cgroupsPath = cgroupsPath;
+    if (opts.resources) linux.resources = { ...(linux.resources as object), ...opts.resources };
     opts.edit?.(spec);
   });
   for (const [inside, src] of Object.entries(opts.rootfsFiles ?? {})) {
