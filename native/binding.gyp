@@ -21,7 +21,8 @@
         "src/seccomp_kernel.c",
         "src/seccomp_load.c",
         "src/seccomp_plan.c",
-        "src/bpf_devices.c"
+        "src/bpf_devices.c",
+        "src/tty.c"
       ],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2", "-fno-strict-aliasing"],
       "defines": ["_GNU_SOURCE", "NAPI_VERSION=8"],

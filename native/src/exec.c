@@ -124,39 +124,17 @@ static void exec_plan_free(struct exec_plan *p) {
   free(p->scratch);
 }
 
+static void exec_child(void *plan, int sync_fd) { exec_stage1(plan, sync_fd); }
+
 /* spawnExec(plan) -> { pid, syncFd } */
 static napi_value js_spawn_exec(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!tsrun_get_args(env, info, 1, argv)) return NULL;
   struct exec_plan plan;
-  if (!exec_plan_from_js(env, argv[0], &plan)) {
-    exec_plan_free(&plan);
-    return NULL;
-  }
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-    exec_plan_free(&plan);
-    return tsrun_throw_errno(env, errno, "socketpair", NULL);
-  }
-  pid_t pid = _Fork();
-  if (pid < 0) {
-    int e = errno;
-    close(sv[0]);
-    close(sv[1]);
-    exec_plan_free(&plan);
-    return tsrun_throw_errno(env, e, "fork", NULL);
-  }
-  if (pid == 0) {
-    close(sv[0]);
-    exec_stage1(&plan, sv[1]);
-  }
-  close(sv[1]);
+  napi_value out = NULL;
+  if (exec_plan_from_js(env, argv[0], &plan)) out = tsrun_fork_with_sync(env, exec_child, &plan);
   exec_plan_free(&plan);
-  napi_value o;
-  napi_create_object(env, &o);
-  napi_set_named_property(env, o, "pid", tsrun_make_i32(env, pid));
-  napi_set_named_property(env, o, "syncFd", tsrun_make_i32(env, sv[0]));
-  return o;
+  return out;
 }
 
 void tsrun_register_exec(napi_env env, napi_value exports) {

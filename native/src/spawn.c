@@ -16,43 +16,41 @@
 #include "plan.h"
 #include "sync.h"
 
-static napi_value make_obj_pid_fd(napi_env env, pid_t pid, int fd) {
+napi_value tsrun_fork_with_sync(napi_env env, tsrun_child_fn child, void *arg) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    return tsrun_throw_errno(env, errno, "socketpair", NULL);
+  pid_t pid = _Fork();
+  if (pid < 0) {
+    int e = errno;
+    close(sv[0]);
+    close(sv[1]);
+    return tsrun_throw_errno(env, e, "fork", NULL);
+  }
+  if (pid == 0) {
+    close(sv[0]);
+    child(arg, sv[1]);
+    _exit(127); /* not reached: child functions exit or exec */
+  }
+  close(sv[1]);
   napi_value o;
   napi_create_object(env, &o);
   napi_set_named_property(env, o, "pid", tsrun_make_i32(env, pid));
-  napi_set_named_property(env, o, "syncFd", tsrun_make_i32(env, fd));
+  napi_set_named_property(env, o, "syncFd", tsrun_make_i32(env, sv[0]));
   return o;
 }
+
+static void init_child(void *plan, int sync_fd) { tsrun_init_stage1(plan, sync_fd); }
 
 /* spawnInit(plan) -> { pid, syncFd }: forks stage 1 of the init. */
 static napi_value js_spawn_init(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!tsrun_get_args(env, info, 1, argv)) return NULL;
   struct tsrun_plan plan;
-  if (!tsrun_plan_from_js(env, argv[0], &plan)) {
-    tsrun_plan_free(&plan);
-    return NULL;
-  }
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-    tsrun_plan_free(&plan);
-    return tsrun_throw_errno(env, errno, "socketpair", NULL);
-  }
-  pid_t pid = _Fork();
-  if (pid < 0) {
-    int e = errno;
-    close(sv[0]);
-    close(sv[1]);
-    tsrun_plan_free(&plan);
-    return tsrun_throw_errno(env, e, "fork", NULL);
-  }
-  if (pid == 0) {
-    close(sv[0]);
-    tsrun_init_stage1(&plan, sv[1]);
-  }
-  close(sv[1]);
+  napi_value out = NULL;
+  if (tsrun_plan_from_js(env, argv[0], &plan)) out = tsrun_fork_with_sync(env, init_child, &plan);
   tsrun_plan_free(&plan);
-  return make_obj_pid_fd(env, pid, sv[0]);
+  return out;
 }
 
 /* syncRecv(fd) -> { type, value, err, text } | null at EOF */

@@ -10,20 +10,13 @@
 //     container's cgroup dir.
 import * as path from 'node:path';
 import type { MountPlan, SymlinkPlan } from '../native/plan';
+import { MS } from '../native/linux-constants';
 import type { CgroupLayout } from './detect';
 import type { HierarchyDir } from './paths';
 
-export const MS_RDONLY = 0x1;
-export const MS_NOSUID = 0x2;
-export const MS_NODEV = 0x4;
-export const MS_NOEXEC = 0x8;
-export const MS_REMOUNT = 0x20;
-export const MS_NOATIME = 0x400;
-export const MS_NODIRATIME = 0x800;
-export const MS_BIND = 0x1000;
-export const MS_REC = 0x4000;
-export const MS_RELATIME = 0x200000;
-export const MS_STRICTATIME = 0x1000000;
+const { RDONLY: MS_RDONLY, NOSUID: MS_NOSUID, NODEV: MS_NODEV, NOEXEC: MS_NOEXEC, REMOUNT: MS_REMOUNT } = MS;
+const { NOATIME: MS_NOATIME, NODIRATIME: MS_NODIRATIME, BIND: MS_BIND, REC: MS_REC } = MS;
+const { RELATIME: MS_RELATIME, STRICTATIME: MS_STRICTATIME } = MS;
 
 /** flags that a bind's MS_REMOUNT pass can change */
 const REMOUNTABLE = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;

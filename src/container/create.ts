@@ -2,6 +2,7 @@
 // it until it waits for `start`. A failure at any step removes everything
 // this call made: processes, cgroups, state dir.
 import * as path from 'node:path';
+import type { Config } from '../../oci-spec';
 import { cgroupManagerFor, type CgroupManager } from '../cgroups/manager';
 import { fromSpecResources } from '../cgroups/resources';
 import { runHooks } from '../hooks/run';
@@ -35,6 +36,8 @@ export interface CreateRequest extends CreateOptions {
   reap?: boolean;
   /** `run` with a terminal and no --console-socket: the end tsrun itself receives on */
   consoleSocketFd?: number;
+  /** the bundle's config.json, when the caller has loaded it already */
+  config?: Config;
 }
 
 export interface CreatedContainer {
@@ -50,7 +53,7 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest, d
   const bundle = path.resolve(req.bundle);
   const store = new StateStore(ctx.root);
   store.dirOf(id); // validates the id before anything else
-  const config = loadBundleConfig(bundle, id);
+  const config = req.config ?? loadBundleConfig(bundle, id);
   const host = deps.host();
   const warnings = preflight({
     id,
@@ -61,6 +64,8 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest, d
     consoleSocket: req.consoleSocket,
   });
   for (const w of warnings) log.warn(w);
+  // podman --sdnotify=container: runc would relay READY=1; tsrun does not (yet), and must not break
+  if (process.env.NOTIFY_SOCKET) log.warn('NOTIFY_SOCKET is set: tsrun does not relay sd_notify messages from the container; ignored');
   const cgroup = cgroupManagerFor({
     containerId: id,
     cgroupsPath: config.linux?.cgroupsPath,

@@ -19,6 +19,7 @@
 import { TsrunError } from '../errors';
 import type { StatusProbe } from '../state/status';
 import type { OciState } from '../state/oci-state';
+import type { Features } from '../../oci-spec';
 
 /** Global settings every operation sees (from the global flags). */
 export interface RuntimeContext {
@@ -173,7 +174,10 @@ export interface EventsOptions {
   stats: boolean;
 }
 
-export type FeaturesOptions = Record<string, never>;
+export interface FeaturesOptions {
+  /** extra `annotations` (the CLI adds its version and commit) */
+  annotations?: Record<string, string>;
+}
 
 export interface SpecOptions {
   /** absolute bundle directory */
@@ -215,8 +219,8 @@ export async function deleteContainer(ctx: RuntimeContext, opts: DeleteOptions):
   await (await import('./delete')).deleteContainer(ctx, opts);
 }
 
-export async function exec(_ctx: RuntimeContext, _opts: ExecOptions): Promise<number> {
-  notImplemented('exec');
+export async function exec(ctx: RuntimeContext, opts: ExecOptions): Promise<number> {
+  return (await import('./exec')).execContainer(ctx, opts);
 }
 
 export async function pause(ctx: RuntimeContext, opts: PauseOptions): Promise<void> {
@@ -241,8 +245,10 @@ export async function events(ctx: RuntimeContext, opts: EventsOptions): Promise<
   await (await import('./events')).eventsContainer(ctx, opts);
 }
 
-export async function features(_ctx: RuntimeContext, _opts: FeaturesOptions): Promise<void> {
-  notImplemented('features');
+/** The runtime-spec features document (see features.ts). */
+export async function features(_ctx: RuntimeContext, opts: FeaturesOptions): Promise<Features> {
+  const [{ featuresDocument }, { native }] = await Promise.all([import('./features'), import('../native')]);
+  return featuresDocument(native(), opts.annotations);
 }
 
 /** The OCI state of one container (see query.ts). */

@@ -14,8 +14,9 @@ import type {
   SymlinkPlan,
 } from '../native/plan';
 import { devSymlinks, plannedDevices } from '../rootfs/devices';
-import { CAPABILITIES, MS, PERSONALITY, RLIMITS } from '../rootfs/linux-constants';
-import { parseMountOptions } from '../rootfs/mount-options';
+import { CAPABILITIES, RLIMIT_TYPES } from '../../oci-spec';
+import { MS, PERSONALITY } from '../native/linux-constants';
+import { parseMountOptions, propagationFlag } from '../rootfs/mount-options';
 
 export interface PlanHost {
   /** /proc/sys/kernel/cap_last_cap */
@@ -139,19 +140,9 @@ export function mountPlan(m: Mount, bundle: string): MountPlan {
   };
 }
 
-const PROPAGATION: Record<string, number> = {
-  private: MS.PRIVATE,
-  rprivate: MS.PRIVATE | MS.REC,
-  slave: MS.SLAVE,
-  rslave: MS.SLAVE | MS.REC,
-  shared: MS.SHARED,
-  rshared: MS.SHARED | MS.REC,
-  unbindable: MS.UNBINDABLE,
-  runbindable: MS.UNBINDABLE | MS.REC,
-};
-
+/** linux.rootfsPropagation -> MS_* flags; 0 when unset (the init then uses rslave) */
 export function propagationFlags(p: string | undefined): number {
-  return p ? (PROPAGATION[p] ?? 0) : 0;
+  return p ? (propagationFlag(p) ?? 0) : 0;
 }
 
 function timeOffsetLines(
@@ -207,7 +198,8 @@ export function processPlan(p: Process | undefined, host: PlanHost, warnings: st
     );
   }
   const rlimits: RlimitPlan[] = (p.rlimits ?? []).map((r) => ({
-    resource: RLIMITS[r.type] ?? -1,
+    // RLIMIT_TYPES is in resource-number order
+    resource: RLIMIT_TYPES.indexOf(r.type),
     name: r.type,
     soft: BigInt(r.soft),
     hard: BigInt(r.hard),

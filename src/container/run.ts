@@ -1,15 +1,21 @@
 // `run`: create + start; in the foreground, wait for the init (tsrun is the
 // subreaper, so the init becomes its child once stage 1 exits), forward
 // signals to it, then destroy the container. Exits with the container's
-// status, or 128+signal.
+// status, or 128+signal. With process.terminal and no --console-socket, the
+// foreground run relays the container's pty to its own stdio.
+import * as path from 'node:path';
+import type { Config } from '../../oci-spec';
 import { native, type Native } from '../native';
+import { StateStore } from '../state/store';
+import { loadBundleConfig } from './config-file';
 import { log } from '../log';
 import { Container } from './container';
-import { createContainer, type CreateDeps } from './create';
+import { createContainer, type CreateDeps, type CreatedContainer } from './create';
 import { destroy } from './delete';
 import type { RunOptions, RuntimeContext } from './operations';
 import { startContainer } from './start';
 import { readHost } from './host';
+import { closeConsolePair, openConsolePair, receiveMaster, startRelay, type ConsolePair, type TerminalRelay } from './terminal-relay';
 
 /** Signals a foreground `run` passes on to the container (runc's list, less SIGCHLD). */
 const FORWARDED: NodeJS.Signals[] = [
@@ -19,15 +25,40 @@ const FORWARDED: NodeJS.Signals[] = [
 
 export async function runContainer(ctx: RuntimeContext, opts: RunOptions, n: Native = native()): Promise<number> {
   const subreaper = !opts.detach && !opts.noSubreaper;
+  // a foreground terminal without --console-socket: tsrun receives the pty
+  // master itself and relays it to its own stdio
+  let config: Config | undefined;
+  let pair: ConsolePair | undefined;
+  if (!opts.detach && !opts.consoleSocket) {
+    new StateStore(ctx.root).dirOf(opts.id); // the id is checked before the bundle, as in create
+    config = loadBundleConfig(path.resolve(opts.bundle), opts.id);
+    if (config.process?.terminal === true) pair = openConsolePair(n);
+  }
   if (subreaper) n.setChildSubreaper(true);
   const deps: CreateDeps = { native: n, host: readHost };
-  const created = await createContainer(ctx, { ...opts, reap: subreaper }, deps);
+  let created: CreatedContainer;
+  let relay: TerminalRelay | undefined;
+  try {
+    created = await createContainer(ctx, { ...opts, reap: subreaper, config, consoleSocketFd: pair?.containerEnd }, deps);
+    if (pair) {
+      try {
+        relay = startRelay(n, receiveMaster(n, pair, opts.id));
+      } catch (err) {
+        await killAndCleanup(ctx, opts, created.initPid, n);
+        throw err;
+      }
+    }
+  } finally {
+    if (pair) closeConsolePair(n, pair);
+  }
   if (opts.detach) {
     await startContainer(ctx, { id: opts.id }, n);
     return 0;
   }
   const initPid = created.initPid;
   const forward = (sig: NodeJS.Signals) => {
+    // with a terminal, SIGWINCH means "resize", which the relay does
+    if (relay && sig === 'SIGWINCH') return;
     try {
       process.kill(initPid, sig);
     } catch {
@@ -45,11 +76,24 @@ export async function runContainer(ctx: RuntimeContext, opts: RunOptions, n: Nat
       throw err;
     }
     const w = await exited;
+    await relay?.finish();
+    relay = undefined;
     if (!opts.keep) await cleanup(ctx, opts);
     return w.signal !== null ? 128 + w.signal : (w.exitCode ?? 0);
   } finally {
     for (const s of FORWARDED) process.off(s, forward);
+    await relay?.finish();
   }
+}
+
+async function killAndCleanup(ctx: RuntimeContext, opts: RunOptions, initPid: number, n: Native): Promise<void> {
+  try {
+    process.kill(initPid, 'SIGKILL');
+    if (!opts.noSubreaper) await n.waitPidAsync(initPid).catch(() => undefined);
+  } catch {
+    // gone already
+  }
+  await cleanup(ctx, opts);
 }
 
 async function cleanup(ctx: RuntimeContext, opts: RunOptions): Promise<void> {

@@ -3,7 +3,7 @@
 // parameter (defaulting to the real addon) so it can be unit-tested without root.
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import type { InitPlan } from './plan';
+import type { ExecPlan, InitPlan } from './plan';
 
 export interface Native {
   /** flock(2); returns false only when nonblocking and the lock is held elsewhere */
@@ -13,6 +13,13 @@ export interface Native {
 
   /** fork stage 1 of a container init carrying out `plan` (see plan.ts) */
   spawnInit(plan: InitPlan): { pid: number; syncFd: number };
+  /**
+   * fork stage 1 of `exec` (native/src/exec.c): it waits for GO (put it into
+   * the container's cgroups first), joins the namespaces, forks the process,
+   * sends INIT_PID with that process's host pid and exits; the process's
+   * errors come as SYNC_ERROR, and its end of the sync socket closes on execve
+   */
+  spawnExec(plan: ExecPlan): { pid: number; syncFd: number };
   /** one message from the child; null when it closed its end (exited) */
   syncRecv(fd: number): SyncMessage | null;
   syncSend(fd: number, type: number, value: number, text: string): void;
@@ -53,6 +60,18 @@ export interface Native {
   listenUnix(path: string, backlog?: number): number;
   /** accept4 on a listening socket; timeoutMs as in recvFd. */
   acceptUnix(listenFd: number, timeoutMs?: number): number;
+
+  // --- terminals (native/src/tty.c) ---
+  /** AF_UNIX SOCK_STREAM socketpair, both ends close-on-exec */
+  socketPair(): [number, number];
+  /** TIOCGWINSZ; null when fd is not a terminal */
+  getWinsize(fd: number): { rows: number; cols: number } | null;
+  /** TIOCSWINSZ (on a pty master: the container's terminal gets SIGWINCH) */
+  setWinsize(fd: number, rows: number, cols: number): void;
+  /** put a terminal into raw mode (cfmakeraw); returns the previous settings */
+  makeRaw(fd: number): Buffer;
+  /** restore what makeRaw returned */
+  restoreTerminal(fd: number, saved: Buffer): void;
 
   // --- seccomp (native/src/seccomp_compile.c), parent side ---
   /** OCI linux.seccomp (normalised) -> cBPF; throws Error with .jsonPath on a bad profile. */

@@ -157,3 +157,15 @@ export interface InitPlan {
   /** connected console socket in the parent (-1: none) */
   consoleSocketFd: number;
 }
+
+/** `exec`: a new process in a running container (native/src/exec.c). */
+export interface ExecPlan {
+  containerId: string;
+  /** every namespace to join, each with a path (/proc/<init pid>/ns/<type>); user first is handled by the C side */
+  namespaces: NamespacePlan[];
+  process: ProcessPlan;
+  /** fds 3 .. 2+preserveFds stay open in the process */
+  preserveFds: number;
+  /** connected console socket (or tsrun's own socket pair end) for process.terminal; -1: none */
+  consoleSocketFd: number;
+}

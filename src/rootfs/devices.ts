@@ -2,7 +2,7 @@
 // and the standard symlinks. Pure.
 import type { Device } from '../../oci-spec';
 import type { DevicePlan, SymlinkPlan } from '../native/plan';
-import { S_IFBLK, S_IFCHR, S_IFIFO } from './linux-constants';
+import { S_IFBLK, S_IFCHR, S_IFIFO } from '../native/linux-constants';
 
 export const DEFAULT_DEVICES: readonly DevicePlan[] = [
   { path: '/dev/null', fileType: S_IFCHR, major: 1, minor: 3, mode: 0o666, uid: 0, gid: 0 },

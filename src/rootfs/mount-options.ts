@@ -1,6 +1,6 @@
 // OCI mount options -> mount(2) flags, fs data, propagation and mount_setattr
 // attributes. Pure; the C side only executes the result.
-import { MS, MOUNT_ATTR } from './linux-constants';
+import { MS, MOUNT_ATTR } from '../native/linux-constants';
 
 export interface ParsedMountOptions {
   bind: boolean;
@@ -79,6 +79,11 @@ const RECURSIVE_OPTIONS: Record<string, { set?: number; clear?: number }> = {
   rnosymfollow: { set: MOUNT_ATTR.NOSYMFOLLOW },
   rsymfollow: { clear: MOUNT_ATTR.NOSYMFOLLOW },
 };
+
+/** MS_* propagation flags of "rprivate", "shared", ...; undefined for anything else. */
+export function propagationFlag(name: string): number | undefined {
+  return PROPAGATION_OPTIONS[name];
+}
 
 /** Options tsrun recognises (for `tsrun features`). */
 export const KNOWN_MOUNT_OPTIONS: readonly string[] = [

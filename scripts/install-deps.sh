@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install what a fresh Debian 12 / Ubuntu machine lacks to build and test tsrun.
+# Package scripts must not start services here (containerd is started by the
+# tests themselves, privately), hence the policy-rc.d guard.
+set -euo pipefail
+[ "$(id -u)" = 0 ] || { echo "install-deps: run as root" >&2; exit 1; }
+export DEBIAN_FRONTEND=noninteractive
+PACKAGES=(
+  build-essential python3 pkg-config # the addon (node-gyp)
+  libseccomp-dev                     # seccomp compiler in the addon
+  busybox-static                     # test and demo root filesystems
+  runc crun                          # reference runtimes (bench, comparisons)
+  containerd                         # containerd-shim-runc-v2 integration tests
+  qemu-system-x86                    # cgroup v2 tests in a VM (../shared/vm)
+  util-linux bsdutils procps iproute2 jq strace hyperfine
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  guard=/usr/sbin/policy-rc.d
+  had_guard=0; [ -e "$guard" ] && had_guard=1
+  [ $had_guard = 1 ] || { printf '#!/bin/sh\nexit 101\n' > "$guard"; chmod +x "$guard"; }
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
+  [ $had_guard = 1 ] || rm -f "$guard"
+fi
+command -v node >/dev/null || { echo "install-deps: Node.js 20 is required (not installed)" >&2; exit 1; }

@@ -1,0 +1,38 @@
+// `tsrun features`: the runtime-spec features document (features.md,
+// features-linux.md). It lists what tsrun recognises and carries out, not
+// what the host has: a field tsrun parses but does not apply is reported as
+// not enabled (AppArmor, SELinux, Intel RDT, idmapped mounts, netDevices,
+// memory policies, the systemd cgroup driver).
+import { CAPABILITIES, HOOK_NAMES, NAMESPACE_TYPES, OCI_VERSION, type Features, type SeccompFeatures as LinuxSeccompFeatures } from '../../oci-spec';
+import type { Native } from '../native';
+import { KNOWN_MOUNT_OPTIONS } from '../rootfs/mount-options';
+import { seccompFeatureAnnotations, seccompFeatures } from '../seccomp/features';
+
+/** `runtimeAnnotations`: the caller's version facts (the CLI knows its build). */
+export function featuresDocument(n: Pick<Native, 'seccompInfo'>, runtimeAnnotations: Record<string, string> = {}): Features {
+  return {
+    ociVersionMin: '1.0.0',
+    ociVersionMax: OCI_VERSION,
+    hooks: [...HOOK_NAMES],
+    mountOptions: [...KNOWN_MOUNT_OPTIONS],
+    linux: {
+      namespaces: [...NAMESPACE_TYPES].sort(),
+      capabilities: [...CAPABILITIES],
+      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
+      // names come from the same lists the schema's enums are built from
+      seccomp: seccompFeatures(n) as LinuxSeccompFeatures,
+      apparmor: { enabled: false },
+      selinux: { enabled: false },
+      intelRdt: { enabled: false },
+      memoryPolicy: { modes: [], flags: [] },
+      mountExtensions: { idmap: { enabled: false } },
+      netDevices: { enabled: false },
+    },
+    annotations: {
+      ...seccompFeatureAnnotations(n),
+      ...runtimeAnnotations,
+    },
+    // tsrun changes no behaviour on any config.json annotation
+    potentiallyUnsafeConfigAnnotations: [],
+  };
+}

@@ -1,0 +1,242 @@
+// A private containerd for tests: its own root, state dir and unix sockets in
+// a temp dir (nothing on TCP, CRI off), plus an OCI image built from
+// busybox-static and imported with ctr. Everything is removed by stop().
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { makeRootfs } from '../../helpers';
+
+export const IMAGE_REF = 'docker.io/library/tsrun-test-busybox:latest';
+
+export interface CtrResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Which binaries are missing; tries `apt-get install containerd` once when some are. */
+export function ensureContainerd(): { ok: true } | { ok: false; reason: string } {
+  const missing = () => ['containerd', 'ctr', 'containerd-shim-runc-v2'].filter((b) => !onPath(b));
+  if (missing().length === 0) return { ok: true };
+  try {
+    const guard = '/usr/sbin/policy-rc.d';
+    const hadGuard = fs.existsSync(guard);
+    if (!hadGuard) fs.writeFileSync(guard, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+    try {
+      execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'containerd'], {
+        stdio: 'ignore',
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+        timeout: 300_000,
+      });
+    } finally {
+      if (!hadGuard) fs.rmSync(guard, { force: true });
+    }
+  } catch (e) {
+    return { ok: false, reason: `containerd is not installed and apt-get install containerd failed: ${(e as Error).message}` };
+  }
+  const still = missing();
+  return still.length ? { ok: false, reason: `missing after apt-get install containerd: ${still.join(', ')}` } : { ok: true };
+}
+
+function onPath(bin: string): boolean {
+  return (process.env.PATH ?? '/usr/bin:/bin').split(':').some((d) => d && fs.existsSync(path.join(d, bin)));
+}
+
+export interface PrivateContainerd {
+  dir: string;
+  socket: string;
+  /** containerd's state dir (bundles live in io.containerd.runtime.v2.task/<ns>/<id>) */
+  state: string;
+  namespace: string;
+  /** ctr -a <socket> -n <namespace> ... */
+  ctr(args: readonly string[], opts?: { timeoutMs?: number; input?: string }): Promise<CtrResult>;
+  /** shim processes serving this containerd */
+  shimPids(): number[];
+  log(): string;
+  stop(): Promise<void>;
+}
+
+export async function startContainerd(namespace: string): Promise<PrivateContainerd> {
+  // short: the shim and ttrpc sockets live here and sun_path is 108 bytes
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-test-ctrd-'));
+  const socket = path.join(dir, 'c.sock');
+  const state = path.join(dir, 'state');
+  const cfg = path.join(dir, 'config.toml');
+  fs.writeFileSync(
+    cfg,
+    [
+      'version = 2',
+      `root = "${dir}/root"`,
+      `state = "${state}"`,
+      'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",',
+      '  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs", "io.containerd.tracing.processor.v1.otlp"]',
+      '[grpc]',
+      `  address = "${socket}"`,
+      '[ttrpc]',
+      `  address = "${socket}.ttrpc"`,
+      '[debug]',
+      '  address = ""',
+      '[metrics]',
+      '  address = ""',
+      '[plugins."io.containerd.internal.v1.opt"]',
+      `  path = "${dir}/opt"`,
+      '',
+    ].join('\n'),
+  );
+  const logPath = path.join(dir, 'containerd.log');
+  const logFd = fs.openSync(logPath, 'a');
+  const daemon: ChildProcess = spawn('containerd', ['--config', cfg], { stdio: ['ignore', logFd, logFd] });
+  fs.closeSync(logFd);
+  let exited = false;
+  daemon.on('exit', () => (exited = true));
+
+  const ctr = (args: readonly string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<CtrResult> =>
+    new Promise((resolve, reject) => {
+      const child = spawn('ctr', ['-a', socket, '-n', namespace, ...args], { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+      child.on('error', reject);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      });
+      if (opts.input !== undefined) child.stdin!.end(opts.input);
+    });
+
+  const shimPids = (): number[] =>
+    fs
+      .readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+          return argv[0]?.endsWith('containerd-shim-runc-v2') === true && argv.includes(socket);
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+
+  const stop = async (): Promise<void> => {
+    for (const pid of shimPids()) killQuietly(pid);
+    if (!exited) {
+      daemon.kill('SIGTERM');
+      const deadline = Date.now() + 10_000;
+      while (!exited && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      if (!exited) daemon.kill('SIGKILL');
+    }
+    // containerd leaves its snapshot mounts when it dies mid-way: unmount what lives under dir
+    for (const m of mountsUnder(dir).reverse()) {
+      try {
+        execFileSync('umount', ['-l', m], { stdio: 'ignore' });
+      } catch {
+        // already gone
+      }
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      if (exited) throw new Error(`containerd exited at start-up:\n${fs.readFileSync(logPath, 'utf8').slice(-3000)}`);
+      if (fs.existsSync(socket)) {
+        const v = await ctr(['version'], { timeoutMs: 10_000 });
+        if (v.code === 0) break;
+      }
+      if (Date.now() > deadline) throw new Error(`containerd did not come up:\n${fs.readFileSync(logPath, 'utf8').slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { dir, socket, state, namespace, ctr, shimPids, log: () => fs.readFileSync(logPath, 'utf8'), stop };
+}
+
+/** Mount points at or below `dir`, in mountinfo order. */
+export function mountsUnder(dir: string): string[] {
+  return fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((m) => m === dir || m.startsWith(`${dir}/`));
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone
+  }
+}
+
+function sha256(data: Buffer): string {
+  return crypto.createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * An OCI image archive (oci-layout, index.json, blobs) of a busybox-static
+ * rootfs, named IMAGE_REF for `ctr images import`.
+ */
+export function buildBusyboxImage(workDir: string): string {
+  const rootfs = path.join(workDir, 'image-rootfs');
+  makeRootfs(rootfs);
+  const layout = path.join(workDir, 'oci');
+  const blobs = path.join(layout, 'blobs', 'sha256');
+  fs.mkdirSync(blobs, { recursive: true });
+  const layerTar = path.join(workDir, 'layer.tar');
+  execFileSync('tar', ['--numeric-owner', '--owner=0', '--group=0', '--sort=name', '-C', rootfs, '-cf', layerTar, '.']);
+  const put = (data: Buffer) => {
+    const digest = sha256(data);
+    fs.writeFileSync(path.join(blobs, digest), data);
+    return { digest: `sha256:${digest}`, size: data.length };
+  };
+  const layer = put(fs.readFileSync(layerTar));
+  fs.rmSync(layerTar);
+  const config = put(
+    Buffer.from(
+      JSON.stringify({
+        architecture: 'amd64',
+        os: 'linux',
+        config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] },
+        rootfs: { type: 'layers', diff_ids: [layer.digest] },
+      }),
+    ),
+  );
+  const manifest = put(
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
+      }),
+    ),
+  );
+  fs.writeFileSync(
+    path.join(layout, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          ...manifest,
+          platform: { architecture: 'amd64', os: 'linux' },
+          annotations: { 'io.containerd.image.name': IMAGE_REF, 'org.opencontainers.image.ref.name': 'latest' },
+        },
+      ],
+    }),
+  );
+  fs.writeFileSync(path.join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  const archive = path.join(workDir, 'busybox-image.tar');
+  execFileSync('tar', ['-C', layout, '-cf', archive, '.']);
+  fs.rmSync(layout, { recursive: true, force: true });
+  fs.rmSync(rootfs, { recursive: true, force: true });
+  return archive;
+}
