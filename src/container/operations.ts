@@ -1,7 +1,5 @@
 // The lifecycle operations behind each subcommand. The CLI parses flags into
 // the typed options below and calls these; nothing here knows about argv.
-// `state`, `list` and `spec` are complete; the others are filled in by the
-// lifecycle work (addon + orchestration).
 //
 // This file is a facade: option types plus thin functions that import()
 // their implementation module when called, so `tsrun state` never loads what
@@ -16,7 +14,6 @@
 //   readers (state, list) take no lock, so hooks may call `tsrun state`;
 // - foreground run/exec resolve to the container process's exit status
 //   (128+signo when killed), which the CLI exits with.
-import { TsrunError } from '../errors';
 import type { StatusProbe } from '../state/status';
 import type { OciState } from '../state/oci-state';
 import type { Features } from '../../oci-spec';
@@ -193,10 +190,6 @@ export interface OperationDeps {
   statusProbe?: Partial<StatusProbe>;
   /** uid -> user name for list's OWNER column */
   userName?: (uid: number) => string;
-}
-
-function notImplemented(op: string): never {
-  throw new TsrunError(`${op}: not implemented yet`);
 }
 
 export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<void> {

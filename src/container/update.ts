@@ -10,6 +10,7 @@ import { mergeResources } from '../cgroups/merge';
 import { fromSpecResources, type LinuxResources } from '../cgroups/resources';
 import { ConfigError, fromNodeError, InvalidStateError, UsageError } from '../errors';
 import { log } from '../log';
+import { StateStore } from '../state/store';
 import { formatFinding } from './checks';
 import { Container } from './container';
 import type { RuntimeContext, UpdateOptions, UpdateValues } from './operations';
@@ -121,6 +122,7 @@ export function checkUpdate(upd: LinuxResources, merged: LinuxResources, facts: 
 }
 
 export function updateContainer(ctx: RuntimeContext, opts: UpdateOptions, deps: UpdateDeps = defaultDeps()): void {
+  new StateStore(ctx.root).read(opts.id); // "container does not exist" before reading any input (runc's order)
   const fromFlags = opts.resources === undefined;
   const raw = fromFlags ? resourcesFromFlags(opts.values, deps.warn) : readResourcesDocument(opts.resources!, deps.readStdin);
   const upd = normalizeUpdate(raw, deps.warn);
