@@ -22,8 +22,31 @@ export interface UpdateDeps {
   warn: (message: string) => void;
 }
 
+/** All of stdin; a non-blocking pipe (inherited from an engine) is waited on, not failed. */
+function readAllStdin(): string {
+  const chunks: Buffer[] = [];
+  const buf = Buffer.alloc(65536);
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    let n: number;
+    try {
+      n = fs.readSync(0, buf, 0, buf.length, null);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
+        Atomics.wait(pause, 0, 0, 5);
+        continue;
+      }
+      if ((err as NodeJS.ErrnoException).code === 'EOF') break;
+      throw err;
+    }
+    if (n === 0) break;
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 const defaultDeps = (): UpdateDeps => ({
-  readStdin: () => fs.readFileSync(0, 'utf8'),
+  readStdin: readAllStdin,
   hostFacts: () => cgroupHostFacts(),
   warn: (m) => log.warn(m),
 });

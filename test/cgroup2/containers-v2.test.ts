@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { detectCgroupHost } from '../../src/cgroups/detect';
 import { blkioWeightToIoWeight } from '../../src/cgroups/v2/io';
 import { assertNoLeftovers, makeTestRoot, snapshotLeftovers, type LeftoverSnapshot, type SpecDoc } from '../helpers';
-import { completeText, lastCount, readMaybe, removeContainer, sleep, startContainer, streamEvents, waitFor, type ContainerOptions, type TestContainer } from '../integration/helpers/containers';
+import { completeText, lastCount, readMaybe, removeContainer, sleep, startContainer, streamEvents, waitFor, type ContainerOptions, type TestContainer, OWN_MATCH } from '../integration/helpers/containers';
 
 const host = detectCgroupHost();
 const runnable = process.getuid?.() === 0 && host.layout === 'v2';
@@ -30,7 +30,7 @@ describe.skipIf(!runnable)('containers on a pure cgroup v2 kernel', () => {
   let c: TestContainer | undefined;
 
   beforeAll(() => {
-    before = snapshotLeftovers({ root: testRoot.root });
+    before = snapshotLeftovers({ root: testRoot.root, match: OWN_MATCH });
   });
   afterEach(async () => {
     await removeContainer(c);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { detectCgroupHost } from '../../src/cgroups/detect';
 import { assertNoLeftovers, makeBundle, makeTestRoot, snapshotLeftovers, uniqueId, type LeftoverSnapshot } from '../helpers';
-import { completeText, createDetached, removeContainer, startContainer, waitFor, type TestContainer } from './helpers/containers';
+import { completeText, createDetached, removeContainer, startContainer, waitFor, type TestContainer, OWN_MATCH } from './helpers/containers';
 
 const host = detectCgroupHost();
 const v1Memory = host.layout !== 'v2' && host.v1.some((h) => h.controllers.includes('memory'));
@@ -23,7 +23,7 @@ describe.skipIf(process.getuid?.() !== 0)('bad resource values', () => {
   let c: TestContainer | undefined;
 
   beforeAll(() => {
-    before = snapshotLeftovers({ root: testRoot.root });
+    before = snapshotLeftovers({ root: testRoot.root, match: OWN_MATCH });
   });
   afterEach(async () => {
     await removeContainer(c);

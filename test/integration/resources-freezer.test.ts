@@ -11,7 +11,7 @@ import { detectCgroupHost } from '../../src/cgroups/detect';
 import { isFrozen } from '../../src/cgroups/freezer-probe';
 import { cgroupManagerFor, type CgroupManager } from '../../src/cgroups/manager';
 import { assertNoLeftovers, makeTestRoot, snapshotLeftovers, uniqueId, type LeftoverSnapshot } from '../helpers';
-import { lastCount, removeContainer, sleep, startContainer, waitFor, type TestContainer } from './helpers/containers';
+import { lastCount, removeContainer, sleep, startContainer, waitFor, type TestContainer, OWN_MATCH } from './helpers/containers';
 
 const host = detectCgroupHost();
 const root = process.getuid?.() === 0;
@@ -24,7 +24,7 @@ describe.skipIf(!root || !hasV1Freezer)('pause and resume real containers', () =
   let c: TestContainer | undefined;
 
   beforeAll(() => {
-    before = snapshotLeftovers({ root: testRoot.root });
+    before = snapshotLeftovers({ root: testRoot.root, match: OWN_MATCH });
   });
   afterEach(async () => {
     await removeContainer(c);

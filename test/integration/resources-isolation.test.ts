@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { detectCgroupHost } from '../../src/cgroups/detect';
 import { assertNoLeftovers, makeTestRoot, snapshotLeftovers, type LeftoverSnapshot, type SpecDoc } from '../helpers';
-import { completeText, readMaybe, removeContainer, startContainer, waitFor, type TestContainer } from './helpers/containers';
+import { completeText, readMaybe, removeContainer, startContainer, waitFor, type TestContainer, OWN_MATCH } from './helpers/containers';
 
 const host = detectCgroupHost();
 const v1 = host.layout !== 'v2' && ['memory', 'pids'].every((c) => host.v1.some((h) => h.controllers.includes(c)));
@@ -17,7 +17,7 @@ describe.skipIf(process.getuid?.() !== 0)('cgroups and devices as the container 
   let c: TestContainer | undefined;
 
   beforeAll(() => {
-    before = snapshotLeftovers({ root: testRoot.root });
+    before = snapshotLeftovers({ root: testRoot.root, match: OWN_MATCH });
   });
   afterEach(async () => {
     await removeContainer(c);

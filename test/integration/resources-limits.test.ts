@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { detectCgroupHost } from '../../src/cgroups/detect';
 import { assertNoLeftovers, makeTestRoot, snapshotLeftovers, type LeftoverSnapshot } from '../helpers';
-import { buildStaticHelpers, completeText, readMaybe, removeContainer, sleep, startContainer, streamEvents, waitFor, type StaticHelpers, type TestContainer } from './helpers/containers';
+import { buildStaticHelpers, completeText, readMaybe, removeContainer, sleep, startContainer, streamEvents, waitFor, type StaticHelpers, type TestContainer, OWN_MATCH } from './helpers/containers';
 
 const host = detectCgroupHost();
 const v1 = host.layout !== 'v2' && ['memory', 'pids', 'cpu', 'cpuacct'].every((c) => host.v1.some((h) => h.controllers.includes(c)));
@@ -24,7 +24,7 @@ describe.skipIf(process.getuid?.() !== 0 || !v1)('resource limits on real contai
   const forkbomb = () => helpers.path('forkbomb');
 
   beforeAll(() => {
-    before = snapshotLeftovers({ root: testRoot.root });
+    before = snapshotLeftovers({ root: testRoot.root, match: OWN_MATCH });
     helpers = buildStaticHelpers(['forkbomb']);
   });
   afterEach(async () => {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { detectCgroupHost } from '../../src/cgroups/detect';
 import { assertNoLeftovers, makeTestRoot, snapshotLeftovers, tsrun, type LeftoverSnapshot } from '../helpers';
-import { completeText, removeContainer, startContainer, waitFor, type TestContainer } from './helpers/containers';
+import { completeText, removeContainer, startContainer, waitFor, type TestContainer, OWN_MATCH } from './helpers/containers';
 
 const host = detectCgroupHost();
 const MiB = 1024 * 1024;
@@ -33,7 +33,7 @@ describe.skipIf(process.getuid?.() !== 0)('ps, kill --all and events --stats on 
   let c: TestContainer | undefined;
 
   beforeAll(() => {
-    before = snapshotLeftovers({ root: testRoot.root });
+    before = snapshotLeftovers({ root: testRoot.root, match: OWN_MATCH });
   });
   afterEach(async () => {
     await removeContainer(c);

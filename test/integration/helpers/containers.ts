@@ -5,7 +5,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CLI_MAIN, cliEnv, makeBundle, PROJECT_ROOT, tsrun, uniqueId, type Bundle, type SpecDoc, type TsrunResult } from '../../helpers';
+import { CLI_MAIN, cliEnv, makeBundle, PROJECT_ROOT, TEST_PREFIX, tsrun, uniqueId, type Bundle, type SpecDoc, type TsrunResult } from '../../helpers';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -27,6 +27,15 @@ export function readMaybe(file: string): string | undefined {
     return undefined;
   }
 }
+
+/** The label of every container id startContainer makes. */
+export const CONTAINER_LABEL = 'res';
+
+/**
+ * What this test process's containers are named like (uniqueId's format), so
+ * leftover checks are not confused by other test runs on the same machine.
+ */
+export const OWN_MATCH = `${TEST_PREFIX}${CONTAINER_LABEL}-${process.pid.toString(36)}-`;
 
 export interface TestContainer {
   id: string;
@@ -64,7 +73,7 @@ export interface ContainerOptions {
  * open as long as the container lives.
  */
 export async function startContainer(opts: ContainerOptions): Promise<TestContainer> {
-  const id = uniqueId('res');
+  const id = uniqueId(CONTAINER_LABEL);
   const cgroupsPath = `/${id}`;
   const bundle = makeBundle((spec) => {
     spec.root.readonly = false;
