@@ -24,13 +24,14 @@ fi
 cd "$root"
 unset NODE_OPTIONS
 [ -f native/build/Release/tsrun.node ] || npm run --silent build:native
-# the container tests run the compiled CLI
+# the container tests run the built CLI (as bin/tsrun does: entry.js and the bundle)
 node node_modules/typescript/bin/tsc -p tsconfig.json
 node scripts/write-build-info.js
+node scripts/bundle.js
 
-# Every file the guest opens on the shared 9p directory costs tens of ms, so a
-# CLI call that loads its modules from there takes 10-40 s. Ship the CLI (dist,
-# addon, production dependencies) as one tar that the guest unpacks on its tmpfs.
+# Every file the guest opens on the shared 9p directory costs tens of ms. Ship
+# the CLI (dist with its bundle, the addon, production dependencies) as one tar
+# that the guest unpacks on its tmpfs; code caches are then written there too.
 cache=node_modules/.cache/tsrun-vm
 mkdir -p "$cache"
 mapfile -t deps < <(npm ls --omit=dev --all --parseable 2>/dev/null | tail -n +2 | sed "s|^$root/||" | sort -u)
@@ -40,6 +41,6 @@ tar -cf "$cache/cli.tar" package.json dist native/build/Release/tsrun.node "${de
 guest='set -e
 mkdir -p /tmp/tsrun-cli
 tar -xf node_modules/.cache/tsrun-vm/cli.tar -C /tmp/tsrun-cli
-export TSRUN_TEST_CLI=/tmp/tsrun-cli/dist/src/cli/main.js
+export TSRUN_TEST_CLI=/tmp/tsrun-cli/dist/src/cli/entry.js
 exec node node_modules/vitest/vitest.mjs run --project cgroup2 "$@"'
 exec "$vm" -- bash -c "$guest" test-cgroup2 "$@"

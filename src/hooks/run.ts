@@ -6,7 +6,7 @@
 //
 // The spawn step is injectable: createContainer hooks must run inside the
 // container's namespaces, which the addon does; tests use the default.
-import { spawn } from 'node:child_process';
+import type * as ChildProcess from 'node:child_process';
 import { HookError, describeErrno } from '../errors';
 
 export type HookKind = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
@@ -138,6 +138,9 @@ export const spawnHookProcess: HookSpawner = (inv) =>
   new Promise<HookOutcome>((resolve, reject) => {
     const { hook } = inv;
     const argv = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
+    // loaded here, not at the top: it costs ~5 ms, and most containers have no hooks
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { spawn } = require('node:child_process') as typeof ChildProcess;
     const child = spawn(hook.path, argv.slice(1), {
       argv0: argv[0],
       env: envArrayToObject(hook.env),

@@ -7,16 +7,21 @@
 //
 // A cached filter is as trusted as the code that loads it, so the directory
 // must belong to us and be writable by nobody else; otherwise it is ignored.
-import { createHash } from 'node:crypto';
+//
+// An entry is named by a 64-bit FNV-1a hash of its key and stores the key
+// itself; it is used only when the stored key matches exactly, so a name
+// collision costs a recompile, never a wrong filter. (A sha256 name would
+// need node:crypto, ~6 ms of start-up on every create.)
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CompiledSeccomp, NativeSeccompProfile, SeccompInfo } from '../native';
 
-const FORMAT = 1;
+const FORMAT = 2;
 
+/** Everything that decides the BPF, as one string (the entry's full key). */
 export function cacheKey(profile: NativeSeccompProfile, info: SeccompInfo): string {
-  const material = JSON.stringify(
+  return JSON.stringify(
     {
       format: FORMAT,
       compiler: info.compilerRevision,
@@ -29,7 +34,18 @@ export function cacheKey(profile: NativeSeccompProfile, info: SeccompInfo): stri
     },
     (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v),
   );
-  return createHash('sha256').update(material).digest('hex');
+}
+
+/** File name of a key's entry: FNV-1a over the UTF-16 units, two 32-bit lanes. */
+export function entryName(key: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
+  }
+  return `${(a >>> 0).toString(16).padStart(8, '0')}${(b >>> 0).toString(16).padStart(8, '0')}.json`;
 }
 
 /** Whether dir is ours and closed to others (creating it 0700 if missing). */
@@ -58,8 +74,8 @@ function isCompiled(v: unknown): v is { filter: string; flags: number; warnings:
 export function readCached(dir: string, key: string): CompiledSeccomp | undefined {
   if (!usableDir(dir)) return undefined;
   try {
-    const v: unknown = JSON.parse(fs.readFileSync(path.join(dir, `${key}.json`), 'utf8'));
-    if (!isCompiled(v)) return undefined;
+    const v: unknown = JSON.parse(fs.readFileSync(path.join(dir, entryName(key)), 'utf8'));
+    if (!isCompiled(v) || (v as { key?: unknown }).key !== key) return undefined;
     const filter = Buffer.from(v.filter, 'base64');
     if (filter.length === 0 || filter.length % 8 !== 0 || filter.length > 4096 * 8) return undefined;
     return { filter, flags: v.flags, warnings: v.warnings, unknownSyscalls: v.unknownSyscalls };
@@ -71,10 +87,10 @@ export function readCached(dir: string, key: string): CompiledSeccomp | undefine
 /** Best effort: a cache that cannot be written only costs the next compile. */
 export function writeCached(dir: string, key: string, c: CompiledSeccomp): void {
   if (!usableDir(dir)) return;
-  const file = path.join(dir, `${key}.json`);
+  const file = path.join(dir, entryName(key));
   const tmp = `${file}.${process.pid}.tmp`;
   try {
-    const body = JSON.stringify({ ...c, filter: c.filter.toString('base64') });
+    const body = JSON.stringify({ key, ...c, filter: c.filter.toString('base64') });
     fs.writeFileSync(tmp, body, { mode: 0o600, flag: 'wx' });
     fs.renameSync(tmp, file);
   } catch {

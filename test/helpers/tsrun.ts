@@ -1,11 +1,14 @@
-// Run the built CLI (dist/src/cli/main.js, compiled by the integration
-// globalSetup) the way an engine would: a separate process, captured output.
+// Run the built CLI the way bin/tsrun and an engine do: a separate process
+// running dist/src/cli/entry.js (the bundled CLI through its code cache, built
+// by the integration globalSetup), captured output. CLI_MAIN is the
+// per-module build, for tests that load the CLI in-process.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
-/** TSRUN_TEST_CLI: another copy of the built CLI (the cgroup v2 VM runs one unpacked on its tmpfs: 9p is slow) */
-export const CLI_MAIN = process.env.TSRUN_TEST_CLI || path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js');
+export const CLI_MAIN = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js');
+/** TSRUN_TEST_CLI: another copy of entry.js (the cgroup v2 VM runs one unpacked on its tmpfs: 9p is slow) */
+export const CLI_ENTRY = process.env.TSRUN_TEST_CLI || path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'entry.js');
 
 export interface TsrunResult {
   code: number | null;
@@ -43,7 +46,7 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.P
 
 export function tsrun(args: readonly string[], opts: TsrunOptions = {}): Promise<TsrunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_MAIN, ...args], {
+    const child = spawn(process.execPath, [CLI_ENTRY, ...args], {
       cwd: opts.cwd ?? PROJECT_ROOT,
       env: cliEnv(opts.env),
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
-// Integration tests drive the built CLI, so compile the current sources once
-// before they run (and build the addon if it is missing).
+// Integration tests drive the built CLI, so compile and bundle the current
+// sources once before they run (and build the addon if it is missing).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,4 +17,5 @@ export default function setup(): void {
     env,
   });
   execFileSync(process.execPath, [path.join(root, 'scripts', 'write-build-info.js')], { cwd: root, stdio: 'inherit', env });
+  execFileSync(process.execPath, [path.join(root, 'scripts', 'bundle.js')], { cwd: root, stdio: 'inherit', env });
 }

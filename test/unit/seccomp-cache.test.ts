@@ -83,6 +83,19 @@ describe('compiled filter cache', () => {
     expect(n.compiles).toBe(3);
   });
 
+  it('uses an entry only when its stored key matches exactly (a name collision recompiles)', () => {
+    const n = counting();
+    buildSeccompPlan(profile, { native: n, cacheDir: dir });
+    const file = path.join(dir, fs.readdirSync(dir)[0]);
+    const entry = JSON.parse(fs.readFileSync(file, 'utf8'));
+    expect(typeof entry.key).toBe('string');
+    fs.writeFileSync(file, JSON.stringify({ ...entry, key: `${entry.key} ` }), { mode: 0o600 });
+    buildSeccompPlan(profile, { native: n, cacheDir: dir });
+    expect(n.compiles).toBe(2);
+    buildSeccompPlan(profile, { native: n, cacheDir: dir });
+    expect(n.compiles).toBe(2);
+  });
+
   it('ignores a directory others can write to', () => {
     const n = counting();
     buildSeccompPlan(profile, { native: n, cacheDir: dir });

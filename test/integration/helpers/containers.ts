@@ -5,7 +5,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CLI_MAIN, cliEnv, makeBundle, PROJECT_ROOT, TEST_PREFIX, tsrun, uniqueId, type Bundle, type SpecDoc, type TsrunResult } from '../../helpers';
+import { CLI_ENTRY, cliEnv, makeBundle, PROJECT_ROOT, TEST_PREFIX, tsrun, uniqueId, type Bundle, type SpecDoc, type TsrunResult } from '../../helpers';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -123,7 +123,7 @@ export function createDetached(root: string, bundle: Bundle, id: string): Promis
   return new Promise((resolve, reject) => {
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [CLI_MAIN, '--root', root, 'create', '--bundle', bundle.dir, id], {
+      child = spawn(process.execPath, [CLI_ENTRY, '--root', root, 'create', '--bundle', bundle.dir, id], {
         cwd: PROJECT_ROOT,
         env: cliEnv(),
         stdio: ['ignore', fd, fd],
@@ -158,7 +158,7 @@ export interface EventStream {
 }
 
 export function streamEvents(root: string, id: string, interval: string): EventStream {
-  const child = spawn(process.execPath, [CLI_MAIN, '--root', root, 'events', `--interval=${interval}`, id], {
+  const child = spawn(process.execPath, [CLI_ENTRY, '--root', root, 'events', `--interval=${interval}`, id], {
     cwd: PROJECT_ROOT,
     env: cliEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
