@@ -110,7 +110,51 @@ export abstract class BaseManager {
   }
 
   protected write(dir: string, w: CgroupWrite): boolean {
+    if (this.journal) {
+      const file = path.join(dir, w.file);
+      let old: string | undefined;
+      try {
+        old = readOptional(file);
+      } catch {
+        old = undefined;
+      }
+      this.journal.push({ file, old });
+    }
     return performWrite(dir, w, this.env.trace, this.containerId);
+  }
+
+  /** while a transaction runs: every file written, with its content before the write */
+  private journal?: { file: string; old: string | undefined }[];
+
+  /**
+   * Run `apply`; if it throws, write back the previous value of every file it
+   * wrote, newest first, so a refused update leaves the limits as they were.
+   * Values that cannot be written back as read (multi-line files such as
+   * io.max, empty files) are left, with a warning.
+   */
+  protected transaction(apply: () => void): void {
+    this.journal = [];
+    try {
+      apply();
+    } catch (err) {
+      const done = this.journal;
+      this.journal = undefined;
+      for (const { file, old } of done.reverse()) {
+        if (old === undefined || old === '' || old.includes('\n')) {
+          this.warn(`rollback: ${file} cannot be restored from its previous content; left as written`);
+          continue;
+        }
+        try {
+          writeRaw(file, old);
+          this.env.trace?.(file, old);
+        } catch (again) {
+          this.warn(`rollback: cannot restore ${file} to ${JSON.stringify(old)}: ${describeErrno(errnoOf(again))}`);
+        }
+      }
+      throw err;
+    } finally {
+      this.journal = undefined;
+    }
   }
 
   protected fail(message: string, p?: string, errno?: string): CgroupError {

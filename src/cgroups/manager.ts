@@ -32,7 +32,7 @@ export interface CgroupManager {
   apply(pid: number): void;
   /** apply linux.resources at create time (runc's write order) */
   setResources(res: LinuxResources): void;
-  /** runc update: merge (zero = unchanged), apply, and return the merged resources to persist */
+  /** runc update: merge (zero = unchanged), apply, and return the merged resources to persist; a refused write restores what the update wrote before it */
   update(res: LinuxResources): LinuxResources;
   /** the resources in effect */
   resources(): LinuxResources;

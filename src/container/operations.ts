@@ -1,7 +1,5 @@
 // The lifecycle operations behind each subcommand. The CLI parses flags into
 // the typed options below and calls these; nothing here knows about argv.
-// `state`, `list` and `spec` are complete; the others are filled in by the
-// lifecycle work (addon + orchestration).
 //
 // This file is a facade: option types plus thin functions that import()
 // their implementation module when called, so `tsrun state` never loads what
@@ -16,7 +14,6 @@
 //   readers (state, list) take no lock, so hooks may call `tsrun state`;
 // - foreground run/exec resolve to the container process's exit status
 //   (128+signo when killed), which the CLI exits with.
-import { TsrunError } from '../errors';
 import type { StatusProbe } from '../state/status';
 import type { OciState } from '../state/oci-state';
 import type { Features } from '../../oci-spec';
@@ -195,10 +192,6 @@ export interface OperationDeps {
   userName?: (uid: number) => string;
 }
 
-function notImplemented(op: string): never {
-  throw new TsrunError(`${op}: not implemented yet`);
-}
-
 export async function create(ctx: RuntimeContext, opts: CreateOptions): Promise<void> {
   await (await import('./create')).createContainer(ctx, opts);
 }
@@ -223,24 +216,26 @@ export async function exec(ctx: RuntimeContext, opts: ExecOptions): Promise<numb
   return (await import('./exec')).execContainer(ctx, opts);
 }
 
-export async function pause(_ctx: RuntimeContext, _opts: PauseOptions): Promise<void> {
-  notImplemented('pause');
+export async function pause(ctx: RuntimeContext, opts: PauseOptions): Promise<void> {
+  (await import('./pause')).pauseContainer(ctx, opts);
 }
 
-export async function resume(_ctx: RuntimeContext, _opts: ResumeOptions): Promise<void> {
-  notImplemented('resume');
+export async function resume(ctx: RuntimeContext, opts: ResumeOptions): Promise<void> {
+  (await import('./resume')).resumeContainer(ctx, opts);
 }
 
-export async function ps(_ctx: RuntimeContext, _opts: PsOptions): Promise<void> {
-  notImplemented('ps');
+/** Prints the container's pids (json) or its rows of ps(1) (table) on stdout. */
+export async function ps(ctx: RuntimeContext, opts: PsOptions): Promise<void> {
+  (await import('./ps')).psContainer(ctx, opts);
 }
 
-export async function update(_ctx: RuntimeContext, _opts: UpdateOptions): Promise<void> {
-  notImplemented('update');
+export async function update(ctx: RuntimeContext, opts: UpdateOptions): Promise<void> {
+  (await import('./update')).updateContainer(ctx, opts);
 }
 
-export async function events(_ctx: RuntimeContext, _opts: EventsOptions): Promise<void> {
-  notImplemented('events');
+/** Prints JSON event lines on stdout; with an interval, until the container stops. */
+export async function events(ctx: RuntimeContext, opts: EventsOptions): Promise<void> {
+  await (await import('./events')).eventsContainer(ctx, opts);
 }
 
 /** The runtime-spec features document (see features.ts). */

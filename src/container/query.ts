@@ -4,14 +4,20 @@
 import fs from 'node:fs';
 import { log } from '../log';
 import { StateStore } from '../state/store';
-import { deriveStatus } from '../state/status';
+import { deriveStatus, type StatusProbe } from '../state/status';
+import { isFrozen } from '../cgroups/freezer-probe';
 import { toOciState, type OciState } from '../state/oci-state';
 import type { ListEntry, ListOptions, OperationDeps, RuntimeContext, StateOptions } from './operations';
+
+/** The real probes, with `paused` read from the cgroup freezer; tests override parts. */
+function probeOf(deps: OperationDeps): Partial<StatusProbe> {
+  return { isPaused: (s) => isFrozen(s.cgroup), ...deps.statusProbe };
+}
 
 export function stateOf(ctx: RuntimeContext, opts: StateOptions, deps: OperationDeps = {}): OciState {
   const store = new StateStore(ctx.root);
   const stored = store.read(opts.id);
-  const status = deriveStatus(stored, store.dirOf(opts.id), deps.statusProbe);
+  const status = deriveStatus(stored, store.dirOf(opts.id), probeOf(deps));
   return toOciState(stored, status);
 }
 
@@ -23,13 +29,14 @@ export function stateOf(ctx: RuntimeContext, opts: StateOptions, deps: Operation
 export function listAll(ctx: RuntimeContext, _opts: ListOptions, deps: OperationDeps = {}): ListEntry[] {
   const store = new StateStore(ctx.root);
   const userName = deps.userName ?? makeUserNameLookup();
+  const probe = probeOf(deps);
   const out: ListEntry[] = [];
   for (const id of store.ids({ missingRootOk: !ctx.rootExplicit })) {
     try {
       const dir = store.dirOf(id);
       const uid = fs.statSync(dir).uid;
       const stored = store.read(id);
-      const status = deriveStatus(stored, dir, deps.statusProbe);
+      const status = deriveStatus(stored, dir, probe);
       const entry: ListEntry = toOciState(stored, status, userName(uid));
       if (status.detail) entry.statusDetail = status.detail;
       out.push(entry);

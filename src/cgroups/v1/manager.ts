@@ -11,6 +11,7 @@ import type { HierarchyDir } from '../paths';
 import type { LinuxResources } from '../resources';
 import type { CgroupStats } from '../stats';
 import { enableSubtreeControllers } from '../v2/manager';
+import { isUnifiedFrozen, setUnifiedFrozen } from '../v2/freezer';
 import { unifiedKeyProblem, unifiedWrites } from '../v2/unified';
 import { blkioV1Writes } from './blkio';
 import { cpuV1Writes } from './cpu';
@@ -154,7 +155,7 @@ export class V1Manager extends BaseManager {
   update(res: LinuxResources): LinuxResources {
     const merged = mergeResources(this.current, res);
     if (res.memory?.checkBeforeUpdate) this.checkMemoryUsage(merged);
-    this.applyWrites(this.computeWrites(merged, (res.devices ?? []).length > 0));
+    this.transaction(() => this.applyWrites(this.computeWrites(merged, (res.devices ?? []).length > 0)));
     this.current = merged;
     return structuredClone(merged);
   }
@@ -168,10 +169,23 @@ export class V1Manager extends BaseManager {
     }
   }
 
-  private freezerDir(): string {
-    const dir = this.dirOf('freezer');
-    if (!dir) throw this.fail('cannot pause: the freezer cgroup controller is not mounted on this host');
-    return dir;
+  /**
+   * Where pause freezes: the v1 freezer hierarchy, else (a hybrid host
+   * without a v1 freezer) the unified tree's cgroup.freeze, which every
+   * container process joins too.
+   */
+  private freezer(): { v1: string } | { unified: string } | undefined {
+    const v1 = this.dirOf('freezer');
+    if (v1) return { v1 };
+    const u = this.unified;
+    if (u && exists(path.join(u.dir, 'cgroup.freeze'))) return { unified: u.dir };
+    return undefined;
+  }
+
+  private requireFreezer(): { v1: string } | { unified: string } {
+    const f = this.freezer();
+    if (!f) throw this.fail('cannot pause: this host has neither a v1 freezer hierarchy nor a cgroup v2 tree with cgroup.freeze');
+    return f;
   }
 
   private freezerState(dir: string): string | undefined {
@@ -180,7 +194,9 @@ export class V1Manager extends BaseManager {
 
   /** Write FROZEN until it reads back FROZEN; a stuck FREEZING is thawed and retried (runc does the same). */
   freeze(): void {
-    const dir = this.freezerDir();
+    const f = this.requireFreezer();
+    if ('unified' in f) return setUnifiedFrozen(f.unified, true, this.env.trace, this.containerId);
+    const dir = f.v1;
     const w = (value: string) => this.write(dir, { file: 'freezer.state', value, field: 'pause' });
     let attempt = 0;
     const frozen = pollUntil(() => {
@@ -199,7 +215,9 @@ export class V1Manager extends BaseManager {
   }
 
   thaw(): void {
-    const dir = this.freezerDir();
+    const f = this.requireFreezer();
+    if ('unified' in f) return setUnifiedFrozen(f.unified, false, this.env.trace, this.containerId);
+    const dir = f.v1;
     this.write(dir, { file: 'freezer.state', value: 'THAWED', field: 'resume' });
     if (!pollUntil(() => this.freezerState(dir) === 'THAWED', FREEZE_TIMEOUT_MS)) {
       throw this.fail(`cgroup ${dir} did not thaw within ${FREEZE_TIMEOUT_MS / 1000}s`, dir);
@@ -208,24 +226,32 @@ export class V1Manager extends BaseManager {
 
   /** Frozen by its own freezer.state (a frozen parent alone does not count, like runc). */
   isFrozen(): boolean {
-    const dir = this.dirOf('freezer');
-    if (!dir || this.freezerState(dir) !== 'FROZEN') return false;
-    return readOptional(path.join(dir, 'freezer.self_freezing')) !== '0';
+    const f = this.freezer();
+    if (!f) return false;
+    if ('unified' in f) return isUnifiedFrozen(f.unified);
+    if (this.freezerState(f.v1) !== 'FROZEN') return false;
+    return readOptional(path.join(f.v1, 'freezer.self_freezing')) !== '0';
   }
 
   /**
    * Freeze, signal every pid, thaw: nothing can fork in between. A task frozen
-   * by the v1 freezer handles a signal only once thawed, so SIGKILL always
-   * thaws; other signals leave a paused container paused.
+   * by the freezer handles a signal only once thawed, so SIGKILL always
+   * thaws; other signals leave a paused container paused. Without a v1
+   * freezer, SIGKILL goes through the unified tree's cgroup.kill.
    */
   killAll(signal: number | NodeJS.Signals): void {
     const kill = signal === SIGKILL || signal === 'SIGKILL';
-    if (!this.dirOf('freezer')) {
+    if (!this.exists()) return;
+    const f = this.freezer();
+    if (f && 'unified' in f && kill && exists(path.join(f.unified, 'cgroup.kill'))) {
+      this.write(f.unified, { file: 'cgroup.kill', value: '1', field: 'kill --all' });
+      return;
+    }
+    if (!f) {
       // no freezer: repeat until no new pids appear (a forking task may escape one pass)
       for (let i = 0; i < (kill ? 5 : 1) && this.pids().length > 0; i++) this.signalPids(signal);
       return;
     }
-    if (!this.exists()) return;
     const wasFrozen = this.isFrozen();
     if (!wasFrozen) this.freeze();
     try {

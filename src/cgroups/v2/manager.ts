@@ -3,16 +3,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fromNodeError } from '../../errors';
 import { native } from '../../native/index';
-import { BaseManager, pollUntil, SIGKILL, type CgroupDescriptor, type CgroupEnv } from '../base';
+import { BaseManager, SIGKILL, type CgroupDescriptor, type CgroupEnv } from '../base';
 import { hugePageSizes } from '../hostinfo';
 import { normalizeDeviceRules, withDefaultAllows } from '../devices';
-import { exists, parseKeyValues, readOptional, writeRaw, type CgroupWrite } from '../fsio';
+import { exists, readOptional, writeRaw, type CgroupWrite } from '../fsio';
 import { mergeResources } from '../merge';
 import type { LinuxResources } from '../resources';
 import type { CgroupStats } from '../stats';
 import { cpuV2Writes } from './cpu';
 import { cpusetWrites } from './cpuset';
 import { deviceFilterProgram } from './devices-ebpf';
+import { isUnifiedFrozen, setUnifiedFrozen } from './freezer';
 import { hugetlbV2Writes } from './hugetlb';
 import { ioV2Writes } from './io';
 import { memoryV2Writes } from './memory';
@@ -20,8 +21,6 @@ import { pidsWrites } from './pids';
 import { rdmaWrites } from './rdma';
 import { oomKillCountV2, statsV2 } from './stats';
 import { unifiedWrites } from './unified';
-
-const FREEZE_TIMEOUT_MS = 10_000;
 
 /** Enable every controller `dir` offers for its children (runc does the same); ignore refusals. */
 export function enableSubtreeControllers(dir: string, trace?: (p: string, v: string) => void, only?: readonly string[]): void {
@@ -108,7 +107,7 @@ export class V2Manager extends BaseManager {
   update(res: LinuxResources): LinuxResources {
     const merged = mergeResources(this.current, res);
     if (res.memory?.checkBeforeUpdate) this.checkMemoryUsage(merged);
-    this.applyAll(merged, (res.devices ?? []).length > 0);
+    this.transaction(() => this.applyAll(merged, (res.devices ?? []).length > 0));
     this.current = merged;
     return structuredClone(merged);
   }
@@ -121,29 +120,16 @@ export class V2Manager extends BaseManager {
     }
   }
 
-  private events(): Map<string, string> {
-    return parseKeyValues(readOptional(path.join(this.dir, 'cgroup.events')) ?? '');
-  }
-
-  private setFrozen(frozen: boolean): void {
-    const want = frozen ? '1' : '0';
-    this.write(this.dir, { file: 'cgroup.freeze', value: want, field: frozen ? 'pause' : 'resume' });
-    if (!pollUntil(() => this.events().get('frozen') === want, FREEZE_TIMEOUT_MS)) {
-      if (frozen) this.write(this.dir, { file: 'cgroup.freeze', value: '0', field: 'pause' });
-      throw this.fail(`cgroup ${this.dir} did not become ${frozen ? 'frozen' : 'thawed'} within ${FREEZE_TIMEOUT_MS / 1000}s`, this.dir);
-    }
-  }
-
   freeze(): void {
-    this.setFrozen(true);
+    setUnifiedFrozen(this.dir, true, this.env.trace, this.containerId);
   }
 
   thaw(): void {
-    this.setFrozen(false);
+    setUnifiedFrozen(this.dir, false, this.env.trace, this.containerId);
   }
 
   isFrozen(): boolean {
-    return readOptional(path.join(this.dir, 'cgroup.freeze')) === '1';
+    return isUnifiedFrozen(this.dir);
   }
 
   killAll(signal: number | NodeJS.Signals): void {
