@@ -156,6 +156,10 @@ static void wait_for_start(struct child_ctx *c, int listen_fd) {
   }
 }
 
+/* bound by stage 1 on the host, before any namespace: in a user namespace the
+ * init's root is an unprivileged host uid that cannot enter the state dir */
+static int start_listen_fd = -1;
+
 static void set_names(struct child_ctx *c) {
   struct tsrun_plan *p = c->plan;
   if (p->hostname && sethostname(p->hostname, c_strlen(p->hostname)) < 0)
@@ -184,7 +188,7 @@ __attribute__((noreturn)) static void stage2(struct child_ctx *c) {
   if (p->personality >= 0 && personality((unsigned long)p->personality) < 0)
     child_fail(c, errno, "personality", NULL);
   rootfs_prepare(c);
-  int listen_fd = listen_start_socket(c);
+  int listen_fd = start_listen_fd;
   sync_send(c->sync_fd, SYNC_CREATE_HOOKS, 0, 0, NULL, 0);
   sync_wait_go(c);
   run_hooks(c, "createContainer", p->create_hooks, p->n_create_hooks);
@@ -216,6 +220,7 @@ __attribute__((noreturn)) void tsrun_init_stage1(struct tsrun_plan *p, int sync_
   child_setup_fds(&c, keep, 3, p->preserve_fds);
   p->console_socket_fd = keep[1];
   p->process.seccomp_listener_fd = keep[2];
+  start_listen_fd = listen_start_socket(&c);
   /* the parent puts us into the container's cgroups, then says go */
   sync_wait_go(&c);
   enter_namespaces(&c, p->ns, p->n_ns, true);
