@@ -355,8 +355,10 @@ static void readonly_paths(struct child_ctx *c) {
   }
 }
 
-/* Open a file under the container's /proc, refusing anything but procfs and
- * any symlink on the way (CVE-2025-52881: redirected procfs writes). */
+/* Open a file under the container's /proc, refusing anything but procfs, any
+ * mount crossing and any magic link on the way (CVE-2025-52881: redirected
+ * procfs writes). Plain symlinks stay allowed: procfs has no others than
+ * "self" and "thread-self", which point beneath it. */
 int open_proc_file(struct child_ctx *c, const char *relpath, int flags) {
   int proc = open_in_root("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW);
   if (proc < 0) return -1;
@@ -366,7 +368,7 @@ int open_proc_file(struct child_ctx *c, const char *relpath, int flags) {
     errno = EXDEV;
     return -1;
   }
-  int fd = sys_openat2(proc, relpath, flags | O_NOFOLLOW, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV);
+  int fd = sys_openat2(proc, relpath, flags | O_NOFOLLOW, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
   int e = errno;
   close(proc);
   (void)c;
