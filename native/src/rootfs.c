@@ -273,11 +273,20 @@ static void pivot(struct child_ctx *c) {
     if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) child_fail(c, errno, "move rootfs to /", p->rootfs);
     if (chroot(".") < 0) child_fail(c, errno, "chroot", p->rootfs);
   } else {
-    /* pivot_root(".", ".") stacks the old root on the new one; detach it */
+    /* pivot_root(".", ".") stacks the old root on the new one; detach it.
+       "." must name the old root, not the new one under it (a mount(2) on
+       the cwd does not cross the stacked mount): make it our cwd by fd. The
+       old root goes rslave first, so the detach cannot propagate to the host,
+       and the container's own mounts keep the propagation they were given. */
+    int old_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (old_root < 0) child_fail(c, errno, "open old root", "/");
     if (syscall(SYS_pivot_root, ".", ".") < 0) child_fail(c, errno, "pivot_root", p->rootfs);
+    if (fchdir(old_root) < 0) child_fail(c, errno, "chdir to old root", NULL);
+    close(old_root);
     if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0) child_fail(c, errno, "make old root rslave", NULL);
     if (umount2(".", MNT_DETACH) < 0) child_fail(c, errno, "unmount old root", NULL);
   }
+
   if (chdir("/") < 0) child_fail(c, errno, "chdir", "/");
   if (p->rootfs_propagation & MS_SHARED) {
     if (mount(NULL, "/", NULL, p->rootfs_propagation, NULL) < 0)
