@@ -1,6 +1,6 @@
 // Run the built CLI (dist/src/cli/main.js, compiled by the integration
 // globalSetup) the way an engine would: a separate process, captured output.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -11,6 +11,8 @@ export interface TsrunResult {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** what arrived on each extra 'pipe' entry of `extraStdio` (index = fd - 3) */
+  extra: string[];
 }
 
 export interface TsrunOptions {
@@ -21,6 +23,16 @@ export interface TsrunOptions {
   /** kill after this many ms (default 30 s) */
   timeout?: number;
   cwd?: string;
+  /** fds 3, 4, ... of the tsrun process: an open fd number to pass, or 'pipe' to collect what is written to it */
+  extraStdio?: Array<number | 'pipe'>;
+  /** the stdout/stderr of tsrun: pipes (default, captured) or an fd to pass as-is */
+  stdout?: number;
+  stderr?: number;
+}
+
+export interface TsrunProcess {
+  child: ChildProcess;
+  done: Promise<TsrunResult>;
 }
 
 /** The environment bin/tsrun would give node. */
@@ -41,16 +53,27 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.P
 }
 
 export function tsrun(args: readonly string[], opts: TsrunOptions = {}): Promise<TsrunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_MAIN, ...args], {
-      cwd: opts.cwd ?? PROJECT_ROOT,
-      env: cliEnv(opts.env),
-      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    });
+  return tsrunSpawn(args, opts).done;
+}
+
+/** Like tsrun(), but hands out the child process too (to signal it, or read its pid). */
+export function tsrunSpawn(args: readonly string[], opts: TsrunOptions = {}): TsrunProcess {
+  const extraStdio = opts.extraStdio ?? [];
+  const child = spawn(process.execPath, [CLI_MAIN, ...args], {
+    cwd: opts.cwd ?? PROJECT_ROOT,
+    env: cliEnv(opts.env),
+    stdio: [opts.input === undefined ? 'ignore' : 'pipe', opts.stdout ?? 'pipe', opts.stderr ?? 'pipe', ...extraStdio],
+  });
+  const done = new Promise<TsrunResult>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
+    const extra: string[] = extraStdio.map(() => '');
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    extraStdio.forEach((e, i) => {
+      const s = child.stdio[3 + i] as NodeJS.ReadableStream | null | undefined;
+      if (e === 'pipe' && s) s.setEncoding('utf8').on('data', (d: string) => (extra[i] += d));
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeout ?? 30_000);
     child.on('error', (e) => {
       clearTimeout(timer);
@@ -58,11 +81,12 @@ export function tsrun(args: readonly string[], opts: TsrunOptions = {}): Promise
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
+      resolve({ code, signal, stdout, stderr, extra });
     });
-    if (opts.input !== undefined) {
-      child.stdin?.on('error', () => undefined);
-      child.stdin?.end(opts.input);
-    }
   });
+  if (opts.input !== undefined) {
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(opts.input);
+  }
+  return { child, done };
 }
