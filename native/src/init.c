@@ -168,6 +168,21 @@ static void set_names(struct child_ctx *c) {
     child_fail(c, errno, "setdomainname", p->domainname);
 }
 
+static void exit_on_signal(int sig) { _exit(128 + sig); }
+
+/* Blocked before execve, the init is usually PID 1 of its pid namespace, and
+ * the kernel drops every signal but SIGKILL sent to such a process while its
+ * disposition is the default: `kill <created id> TERM` would do nothing. Let
+ * the terminating signals engines send (TERM, INT, HUP, QUIT) end it, as they
+ * end runc's init; execve resets caught signals to the default. */
+static void exit_on_termination_signals(void) {
+  struct sigaction sa = {0};
+  sa.sa_handler = exit_on_signal;
+  sigemptyset(&sa.sa_mask);
+  const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
+  for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
+}
+
 __attribute__((noreturn)) static void stage2(struct child_ctx *c) {
   struct tsrun_plan *p = c->plan;
   /* the parent sends the state JSON first (and, with a seccomp listener, the
@@ -202,6 +217,7 @@ __attribute__((noreturn)) static void stage2(struct child_ctx *c) {
   else if (p->console_socket_fd >= 0) close(p->console_socket_fd);
   process_finalize(c, true);
   const char *path = process_lookup_exec(c);
+  exit_on_termination_signals();
   sync_send(c->sync_fd, SYNC_READY, 0, 0, NULL, 0);
   close(c->sync_fd);
   wait_for_start(c, listen_fd);
