@@ -32,7 +32,10 @@ export interface TsrunOptions {
 
 export interface TsrunProcess {
   child: ChildProcess;
+  /** resolves when tsrun has exited and every holder of its output pipes closed them */
   done: Promise<TsrunResult>;
+  /** resolves as soon as tsrun itself has exited (a container may still hold its pipes) */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 /** The environment bin/tsrun would give node. */
@@ -84,9 +87,12 @@ export function tsrunSpawn(args: readonly string[], opts: TsrunOptions = {}): Ts
       resolve({ code, signal, stdout, stderr, extra });
     });
   });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   if (opts.input !== undefined) {
     child.stdin?.on('error', () => undefined);
     child.stdin?.end(opts.input);
   }
-  return { child, done };
+  return { child, done, exited };
 }

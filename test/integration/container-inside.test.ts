@@ -10,6 +10,7 @@ import {
   capMask,
   makeTestRoot,
   parseStatus,
+  PROCESS_TAG,
   runBundle,
   shBundle,
   snapshotLeftovers,
@@ -26,7 +27,7 @@ const bundles: Bundle[] = [];
 let before: LeftoverSnapshot;
 
 beforeAll(() => {
-  before = snapshotLeftovers({ root });
+  before = snapshotLeftovers({ root, match: PROCESS_TAG });
 });
 afterAll(() => {
   for (const b of bundles) b.cleanup();
