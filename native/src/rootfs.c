@@ -40,53 +40,117 @@ int open_in_root(const char *path, int flags) {
 }
 
 /* Open `path` inside the root, creating missing directories (and the last
- * component as an empty file when `last_is_file`). Returns an O_PATH fd. */
+ * component as an empty file when `last_is_file`). Returns an O_PATH fd.
+ * Symlinks on the way are followed inside the root, as runc's MkdirAllInRoot
+ * does: a link to "/x" or "../../x" leads to <rootfs>/x, and a missing target
+ * is created there, never on the host. The walk keeps `done`, the part
+ * already resolved (free of symlinks), and `todo`, what is left. */
 static int mkdir_all_in_root(struct child_ctx *c, const char *path, bool last_is_file) {
+  (void)c;
   int fd = open_in_root(path, O_PATH);
   if (fd >= 0 || errno != ENOENT) return fd;
-  char prefix[4096];
-  const char *p = rel(path);
-  size_t n = c_strlen(p);
-  if (n >= sizeof prefix) {
+  char done[4096], todo[4096], link[4096], next[4096];
+  size_t dlen = 0;
+  done[0] = 0;
+  size_t tlen = c_strlen(path);
+  if (tlen >= sizeof todo) {
     errno = ENAMETOOLONG;
     return -1;
   }
-  int parent = root_fd;
-  bool parent_owned = false;
-  size_t start = 0;
-  while (start < n) {
-    size_t end = start;
-    while (end < n && p[end] != '/') end++;
-    c_memcpy(prefix, p, end);
-    prefix[end] = 0;
-    bool last = end >= n;
-    int cur = open_in_root(prefix, O_PATH);
-    if (cur < 0 && errno == ENOENT) {
-      char name[256];
-      size_t nl = end - start;
-      if (nl >= sizeof name) {
-        errno = ENAMETOOLONG;
-        return -1;
-      }
-      c_memcpy(name, p + start, nl);
-      name[nl] = 0;
-      if (last && last_is_file) {
-        int f = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (f < 0 && errno != EEXIST) return -1;
-        if (f >= 0) close(f);
-      } else if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST) {
-        return -1;
-      }
-      cur = open_in_root(prefix, O_PATH);
+  c_memcpy(todo, path, tlen + 1);
+  int links = 0;
+  size_t pos = 0;
+  for (;;) {
+    while (todo[pos] == '/') pos++;
+    if (!todo[pos]) break;
+    size_t end = pos;
+    while (todo[end] && todo[end] != '/') end++;
+    size_t clen = end - pos;
+    bool last = true;
+    for (size_t k = end; todo[k]; k++)
+      if (todo[k] != '/') last = false;
+    if (clen == 1 && todo[pos] == '.') {
+      pos = end;
+      continue;
     }
-    if (cur < 0) return -1;
-    if (parent_owned) close(parent);
-    parent = cur;
-    parent_owned = true;
-    start = end + 1;
+    if (clen == 2 && todo[pos] == '.' && todo[pos + 1] == '.') {
+      /* `done` has no symlinks: ".." is lexical, and stops at the root */
+      while (dlen > 0 && done[dlen - 1] != '/') dlen--;
+      if (dlen > 0) dlen--;
+      done[dlen] = 0;
+      pos = end;
+      continue;
+    }
+    if (dlen + 1 + clen >= sizeof done) {
+      errno = ENAMETOOLONG;
+      return -1;
+    }
+    size_t saved = dlen;
+    done[dlen++] = '/';
+    c_memcpy(done + dlen, todo + pos, clen);
+    dlen += clen;
+    done[dlen] = 0;
+    int cur = open_in_root(done, O_PATH | O_NOFOLLOW);
+    if (cur >= 0) {
+      struct stat st;
+      if (fstat(cur, &st) < 0) {
+        close(cur);
+        return -1;
+      }
+      if (S_ISLNK(st.st_mode)) {
+        ssize_t n = readlinkat(cur, "", link, sizeof link - 1);
+        close(cur);
+        if (n < 0) return -1;
+        link[n] = 0;
+        if (++links > 40) {
+          errno = ELOOP;
+          return -1;
+        }
+        /* todo = link + "/" + rest; an absolute link restarts at the root */
+        size_t rest = c_strlen(todo + end);
+        if ((size_t)n + 1 + rest >= sizeof next) {
+          errno = ENAMETOOLONG;
+          return -1;
+        }
+        c_memcpy(next, link, (size_t)n);
+        next[n] = '/';
+        c_memcpy(next + n + 1, todo + end, rest + 1);
+        c_memcpy(todo, next, (size_t)n + 1 + rest + 1);
+        pos = 0;
+        dlen = link[0] == '/' ? 0 : saved;
+        done[dlen] = 0;
+        continue;
+      }
+      close(cur);
+      pos = end;
+      continue;
+    }
+    if (errno != ENOENT) return -1;
+    /* missing: create it in its (resolved) parent */
+    done[saved] = 0;
+    int parent = open_in_root(saved ? done : "/", O_PATH | O_DIRECTORY);
+    done[saved] = '/';
+    if (parent < 0) return -1;
+    char name[256];
+    if (clen >= sizeof name) {
+      close(parent);
+      errno = ENAMETOOLONG;
+      return -1;
+    }
+    c_memcpy(name, todo + pos, clen);
+    name[clen] = 0;
+    int r;
+    if (last && last_is_file) {
+      r = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+      if (r >= 0) close(r);
+    } else {
+      r = mkdirat(parent, name, 0755);
+    }
+    close(parent);
+    if (r < 0 && errno != EEXIST) return -1;
+    pos = end;
   }
-  (void)c;
-  return parent;
+  return open_in_root(dlen ? done : "/", O_PATH);
 }
 
 static void fd_path(char *out, size_t cap, int fd) {
