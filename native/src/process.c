@@ -189,7 +189,7 @@ const char *process_lookup_exec(struct child_ctx *c) {
   if (has_slash) {
     struct stat st;
     if (stat(name, &st) < 0) fail_exec(c, errno, name, "stat");
-    if (S_ISDIR(st.st_mode)) fail_exec(c, EISDIR, name, "is a directory");
+    if (S_ISDIR(st.st_mode)) fail_exec(c, 0, name, "is a directory");
     if (faccessat(AT_FDCWD, name, X_OK, AT_EACCESS) < 0) fail_exec(c, errno, name, "access");
     return name;
   }
