@@ -252,7 +252,8 @@ static void run_hook(struct child_ctx *c, const char *kind, const struct tsrun_h
     if (r < 0 && errno != EINTR) child_fail(c, errno, "wait for hook", h->path);
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    if (h->timeout > 0 && now.tv_sec - start.tv_sec >= h->timeout) {
+    long long elapsed_ms = (long long)(now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+    if (h->timeout > 0 && elapsed_ms >= (long long)h->timeout * 1000) {
       kill(pid, SIGKILL);
       waitpid(pid, &status, 0);
       char what[256];
