@@ -15,7 +15,7 @@ import { StateStore, type ContainerHandle } from '../state/store';
 import { createdTimestamp } from '../state/time';
 import { STATE_FORMAT_VERSION, type StoredState } from '../state/types';
 import { loadBundleConfig } from './config-file';
-import { hookState } from './container';
+import { hookState, runPoststopHooks } from './container';
 import { readHost, type Host } from './host';
 import { writeIdMaps } from './idmap';
 import { launchInit } from './init-process';
@@ -154,6 +154,9 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest, d
     return { id, initPid, state };
   } catch (err) {
     undoCreate(handle, cgroupMade ? cgroup : undefined);
+    // runtime-spec lifecycle: a failed create (a failing create hook included)
+    // continues with destroy, then the poststop hooks (runc: the same destroy path)
+    await runPoststopHooks({ id, bundle, annotations: config.annotations ?? {} }, config.hooks?.poststop);
     throw err;
   } finally {
     for (const fd of fds) deps.native.closeFd(fd);
