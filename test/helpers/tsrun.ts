@@ -1,6 +1,8 @@
 // Run the built CLI (dist/src/cli/main.js, compiled by the integration
 // globalSetup) the way an engine would: a separate process, captured output.
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -28,6 +30,11 @@ export interface TsrunOptions {
   /** the stdout/stderr of tsrun: pipes (default, captured) or an fd to pass as-is */
   stdout?: number;
   stderr?: number;
+  /**
+   * capture stdout/stderr through temporary files instead of pipes: for `create`,
+   * whose init keeps the pipes open until the container exits
+   */
+  viaFiles?: boolean;
 }
 
 export interface TsrunProcess {
@@ -55,8 +62,19 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.P
   return env;
 }
 
-export function tsrun(args: readonly string[], opts: TsrunOptions = {}): Promise<TsrunResult> {
-  return tsrunSpawn(args, opts).done;
+export async function tsrun(args: readonly string[], opts: TsrunOptions = {}): Promise<TsrunResult> {
+  if (!opts.viaFiles) return tsrunSpawn(args, opts).done;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-test-out-'));
+  const out = fs.openSync(path.join(dir, 'stdout'), 'w+');
+  const err = fs.openSync(path.join(dir, 'stderr'), 'w+');
+  try {
+    const r = await tsrunSpawn(args, { ...opts, viaFiles: false, stdout: out, stderr: err }).done;
+    return { ...r, stdout: fs.readFileSync(path.join(dir, 'stdout'), 'utf8'), stderr: fs.readFileSync(path.join(dir, 'stderr'), 'utf8') };
+  } finally {
+    fs.closeSync(out);
+    fs.closeSync(err);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Like tsrun(), but hands out the child process too (to signal it, or read its pid). */
