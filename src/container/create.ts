@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { cgroupManagerFor, type CgroupManager } from '../cgroups/manager';
 import { fromSpecResources } from '../cgroups/resources';
 import { runHooks } from '../hooks/run';
+import { fromNodeError } from '../errors';
 import { log } from '../log';
 import { native, type Native } from '../native';
 import { containerProcessStateJson } from '../seccomp/listener';
@@ -83,9 +84,16 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest, d
     cgroup.create();
     cgroupMade = true;
     cgroup.setResources(fromSpecResources(config.linux?.resources));
-    const consoleSocketFd = req.consoleSocketFd ?? (req.consoleSocket ? track(fds, deps.native.connectUnix(req.consoleSocket)) : -1);
+    const connect = (what: string, socketPath: string): number => {
+      try {
+        return track(fds, deps.native.connectUnix(socketPath));
+      } catch (err) {
+        throw fromNodeError(`connect to the ${what}`, err, { containerId: id, path: socketPath });
+      }
+    };
+    const consoleSocketFd = req.consoleSocketFd ?? (req.consoleSocket ? connect('console socket', req.consoleSocket) : -1);
     const listenerPath = config.linux?.seccomp?.listenerPath;
-    const listenerFd = seccomp.plan?.listenerPath && listenerPath ? track(fds, deps.native.connectUnix(listenerPath)) : -1;
+    const listenerFd = seccomp.plan?.listenerPath && listenerPath ? connect('seccomp listener (linux.seccomp.listenerPath)', listenerPath) : -1;
     const { plan, warnings: planWarnings } = buildInitPlan({
       id,
       bundle,
