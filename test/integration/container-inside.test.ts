@@ -308,7 +308,7 @@ describe('namespaces', () => {
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-test-userns-scratch-'));
     fs.chmodSync(scratch, 0o777);
     const out = await insideUserns(
-      'cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; echo x > /scratch/made-inside; grep -E "^Cap(Eff|Bnd)" /proc/self/status',
+      'cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; echo x > /scratch/made-inside; grep -E "^Cap(Eff|Bnd)" /proc/self/status; grep -c " - cgroup " /proc/self/mountinfo',
       100000,
       (spec) => {
         spec.mounts.push({ destination: '/scratch', type: 'bind', source: scratch, options: ['rbind'] });
@@ -322,10 +322,13 @@ describe('namespaces', () => {
     expect(norm(lines[0]!)).toBe('0 100000 65536');
     expect(norm(lines[1]!)).toBe('0 100000 65536');
     expect(lines.slice(2, 4)).toEqual(['0', '0']);
-    expect(parseStatus(lines.slice(4).join('\n'))).toEqual({
+    expect(parseStatus(lines.slice(4, 6).join('\n'))).toEqual({
       CapEff: capMask(['CAP_SYS_ADMIN', 'CAP_KILL']),
       CapBnd: capMask(['CAP_SYS_ADMIN', 'CAP_KILL']),
     });
+    // the cgroup mount works in a user namespace too: one per host v1 hierarchy
+    const hostV1 = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => / - cgroup /.test(l) && l.split(' ')[4]!.startsWith('/sys/fs/cgroup/'));
+    expect(Number(lines[6])).toBe(hostV1.length);
     const st = fs.statSync(path.join(scratch, 'made-inside'));
     expect([st.uid, st.gid]).toEqual([100000, 100000]);
     fs.rmSync(scratch, { recursive: true });
