@@ -4,7 +4,7 @@
 // in the state root. Take a snapshot before, assert after.
 import fs from 'node:fs';
 import path from 'node:path';
-import { TEST_PREFIX } from './ids';
+import { PROCESS_TAG } from './ids';
 
 export interface LeftoverSnapshot {
   /** "mountpoint fstype source" per mount (multiset as sorted list) */
@@ -22,7 +22,11 @@ export interface LeftoverSnapshot {
 export interface SnapshotOptions {
   /** the --root to watch */
   root?: string;
-  /** substring identifying the test's cgroups (default "tsrun-test-") */
+  /**
+   * substring identifying the test's cgroups and processes. Default: this test
+   * process's tag, which every uniqueId() carries, so test runs going on in
+   * parallel (other files, other checkouts) do not trip the check
+   */
   match?: string;
   cgroupMount?: string;
 }
@@ -85,7 +89,7 @@ export function findProcesses(match: string): string[] {
 }
 
 export function snapshotLeftovers(opts: SnapshotOptions = {}): LeftoverSnapshot {
-  const match = opts.match ?? TEST_PREFIX;
+  const match = opts.match ?? PROCESS_TAG;
   let rootEntries: string[] = [];
   if (opts.root) {
     try {
