@@ -408,6 +408,38 @@ describe('namespaces', () => {
     });
   });
 
+  it('joins the pid namespace of another process: the container is not PID 1 there', async () => {
+    const { spawn } = await import('node:child_process');
+    // unshare forks: its child is PID 1 of the new pid namespace
+    const p = spawn('unshare', ['--pid', '--fork', '--mount-proc', 'sleep', '60'], { stdio: 'ignore' });
+    let inner = 0;
+    try {
+      const hostPid = fs.readlinkSync('/proc/self/ns/pid');
+      for (let i = 0; i < 500 && !inner; i++) {
+        for (const c of fs.readFileSync(`/proc/${p.pid}/task/${p.pid}/children`, 'utf8').trim().split(' ').filter(Boolean)) {
+          try {
+            if (fs.readlinkSync(`/proc/${c}/ns/pid`) !== hostPid && fs.readFileSync(`/proc/${c}/comm`, 'utf8').trim() === 'sleep') inner = Number(c);
+          } catch {
+            // not yet
+          }
+        }
+        if (!inner) await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(inner).toBeGreaterThan(0);
+      const nsPath = `/proc/${inner}/ns/pid`;
+      const out = await inside('echo $$; tr "\\0" " " < /proc/1/cmdline; echo; readlink /proc/self/ns/pid', (spec) => {
+        spec.linux.namespaces = spec.linux.namespaces.map((n) => (n.type === 'pid' ? { type: 'pid', path: nsPath } : n));
+      });
+      const [pid, cmdline, ns] = out.split('\n');
+      expect(Number(pid)).toBeGreaterThan(1);
+      expect(cmdline).toBe('sleep 60 ');
+      expect(ns).toBe(fs.readlinkSync(nsPath));
+    } finally {
+      if (inner) process.kill(inner, 'SIGKILL'); // the namespace's init: the rest of it goes with it
+      p.kill('SIGKILL');
+    }
+  });
+
   it('every new namespace differs from the host\'s', async () => {
     const types = ['pid', 'net', 'ipc', 'uts', 'mnt', 'cgroup'];
     const out = await inside(types.map((t) => `readlink /proc/self/ns/${t}`).join('; '), (spec) => {
