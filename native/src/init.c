@@ -211,8 +211,10 @@ __attribute__((noreturn)) static void stage2(struct child_ctx *c) {
   t = sync_recv(c->sync_fd, NULL, c->buf + half, half, &n);
   if (t != SYNC_STATE) _exit(2);
   c->state_len = n;
-  rootfs_finish(c);
+  /* names before linux.sysctl (written in rootfs_finish), as runc: a
+     kernel.hostname/domainname sysctl wins over hostname/domainname */
   set_names(c);
+  rootfs_finish(c);
   if (p->process.terminal) console_setup(c, p->console_socket_fd, true);
   else if (p->console_socket_fd >= 0) close(p->console_socket_fd);
   process_finalize(c, true);
