@@ -127,6 +127,10 @@ describe('the bundle and config.json', () => {
         'config.json: linux.sysctl["vm.swappiness"]: is not namespaced: setting it would change the host',
       ],
       [
+        (s) => Object.assign(s.linux, { sysctl: { 'kernel.hostname': 'x' } }),
+        'config.json: linux.sysctl["kernel.hostname"]: conflicts with the "hostname" field: set the hostname there',
+      ],
+      [
         (s) => void (s.process.rlimits = [{ type: 'RLIMIT_FOO' as 'RLIMIT_NOFILE', soft: 1, hard: 1 }]),
         'config.json: process.rlimits[0].type: expected one of',
       ],

@@ -100,6 +100,15 @@ describe('the process and its view of the system', () => {
     expect(os.hostname()).toBe(hostBefore);
   });
 
+  it('a kernel.domainname sysctl wins over domainname, as in runc (sysctls are written after the names)', async () => {
+    const out = await inside('cat /proc/sys/kernel/hostname /proc/sys/kernel/domainname', {
+      hostname: 'from-hostname',
+      domainname: 'from-domainname',
+      linux: { sysctl: { 'kernel.domainname': 'sysctl.test' } },
+    });
+    expect(out).toBe('from-hostname\nsysctl.test\n');
+  });
+
   it('cannot see the host\'s files: / is exactly the rootfs', async () => {
     const marker = path.join(work, 'host-only-marker');
     fs.writeFileSync(marker, 'secret');
