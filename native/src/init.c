@@ -157,12 +157,30 @@ static void wait_for_start(struct child_ctx *c, int listen_fd) {
   }
 }
 
+/* bound by stage 1 on the host, before any namespace: in a user namespace the
+ * init's root is an unprivileged host uid that cannot enter the state dir */
+
 static void set_names(struct child_ctx *c) {
   struct tsrun_plan *p = c->plan;
   if (p->hostname && sethostname(p->hostname, c_strlen(p->hostname)) < 0)
     child_fail(c, errno, "sethostname", p->hostname);
   if (p->domainname && setdomainname(p->domainname, c_strlen(p->domainname)) < 0)
     child_fail(c, errno, "setdomainname", p->domainname);
+}
+
+static void exit_on_signal(int sig) { _exit(128 + sig); }
+
+/* Blocked before execve, the init is usually PID 1 of its pid namespace, and
+ * the kernel drops every signal but SIGKILL sent to such a process while its
+ * disposition is the default: `kill <created id> TERM` would do nothing. Let
+ * the terminating signals engines send (TERM, INT, HUP, QUIT) end it, as they
+ * end runc's init; execve resets caught signals to the default. */
+static void exit_on_termination_signals(void) {
+  struct sigaction sa = {0};
+  sa.sa_handler = exit_on_signal;
+  sigemptyset(&sa.sa_mask);
+  const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
+  for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
 }
 
 __attribute__((noreturn)) static void stage2(struct child_ctx *c) {
@@ -193,12 +211,15 @@ __attribute__((noreturn)) static void stage2(struct child_ctx *c) {
   t = sync_recv(c->sync_fd, NULL, c->buf + half, half, &n);
   if (t != SYNC_STATE) _exit(2);
   c->state_len = n;
-  rootfs_finish(c);
+  /* names before linux.sysctl (written in rootfs_finish), as runc: a
+     kernel.hostname/domainname sysctl wins over hostname/domainname */
   set_names(c);
+  rootfs_finish(c);
   if (p->process.terminal) console_setup(c, p->console_socket_fd, true);
   else if (p->console_socket_fd >= 0) close(p->console_socket_fd);
   process_finalize(c, true);
   const char *path = process_lookup_exec(c);
+  exit_on_termination_signals();
   sync_send(c->sync_fd, SYNC_READY, 0, 0, NULL, 0);
   close(c->sync_fd);
   wait_for_start(c, listen_fd);

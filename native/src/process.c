@@ -192,7 +192,7 @@ const char *process_lookup_exec(struct child_ctx *c) {
   if (has_slash) {
     struct stat st;
     if (stat(name, &st) < 0) fail_exec(c, errno, name, "stat");
-    if (S_ISDIR(st.st_mode)) fail_exec(c, EISDIR, name, "is a directory");
+    if (S_ISDIR(st.st_mode)) fail_exec(c, 0, name, "is a directory");
     if (faccessat(AT_FDCWD, name, X_OK, AT_EACCESS) < 0) fail_exec(c, errno, name, "access");
     return name;
   }
@@ -255,7 +255,8 @@ static void run_hook(struct child_ctx *c, const char *kind, const struct tsrun_h
     if (r < 0 && errno != EINTR) child_fail(c, errno, "wait for hook", h->path);
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    if (h->timeout > 0 && now.tv_sec - start.tv_sec >= h->timeout) {
+    long long elapsed_ms = (long long)(now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+    if (h->timeout > 0 && elapsed_ms >= (long long)h->timeout * 1000) {
       kill(pid, SIGKILL);
       waitpid(pid, &status, 0);
       char what[256];

@@ -301,6 +301,80 @@ static void do_mounts(struct child_ctx *c, const struct tsrun_mount *mounts, int
   }
 }
 
+/* The mount id (statx STATX_MNT_ID) and inode of an fd; false on error. */
+static bool mount_id_of(int fd, uint64_t *id, uint64_t *ino) {
+  struct statx sx;
+  if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID | STATX_INO, &sx) < 0 || !(sx.stx_mask & STATX_MNT_ID)) return false;
+  *id = sx.stx_mnt_id;
+  *ino = sx.stx_ino ^ ((uint64_t)sx.stx_dev_major << 32) ^ sx.stx_dev_minor;
+  return true;
+}
+
+/* Is mount `id` shared? Reads /proc/self/mountinfo line by line (only the
+ * start of each line is kept: the id and the optional fields come first). */
+static bool mount_is_shared(uint64_t id) {
+  int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char chunk[4096], line[1024];
+  size_t len = 0;
+  bool shared = false, found = false;
+  ssize_t n;
+  while (!found && (n = read(fd, chunk, sizeof chunk)) > 0) {
+    for (ssize_t i = 0; i < n && !found; i++) {
+      if (chunk[i] != '\n') {
+        if (len + 1 < sizeof line) line[len++] = chunk[i];
+        continue;
+      }
+      line[len] = 0;
+      uint64_t v = 0;
+      size_t k = 0;
+      while (line[k] >= '0' && line[k] <= '9') v = v * 10 + (uint64_t)(line[k++] - '0');
+      if (k > 0 && v == id) {
+        found = true;
+        for (size_t j = k; line[j] && !(line[j] == ' ' && line[j + 1] == '-' && line[j + 2] == ' '); j++)
+          if (c_strncmp(line + j, " shared:", 8) == 0) shared = true;
+      }
+      len = 0;
+    }
+  }
+  close(fd);
+  return shared;
+}
+
+/* runc's rootfsParentMountPrivate: pivot_root refuses a new root whose parent
+ * mount is shared, and a rootfs bound from a shared mount would propagate the
+ * container's mounts back to the host. After a recursive "/" propagation
+ * change nothing can be shared; after a non-recursive one, find the mount
+ * holding the rootfs (walk ".." until the mount id changes) and make it private
+ * in our namespace if it is shared. */
+static void make_rootfs_parent_private(struct child_ctx *c) {
+  struct tsrun_plan *p = c->plan;
+  int fd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) child_fail(c, errno, "open rootfs", p->rootfs);
+  uint64_t id, ino;
+  if (!mount_id_of(fd, &id, &ino)) child_fail(c, errno, "statx rootfs", p->rootfs);
+  for (;;) {
+    int up = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    uint64_t up_id, up_ino;
+    if (up < 0) child_fail(c, errno, "open parent of", p->rootfs);
+    if (!mount_id_of(up, &up_id, &up_ino)) child_fail(c, errno, "statx parent of", p->rootfs);
+    if (up_id != id || up_ino == ino) {
+      close(up);
+      break; /* fd is the root of the mount holding the rootfs */
+    }
+    close(fd);
+    fd = up;
+    ino = up_ino;
+  }
+  if (mount_is_shared(id)) {
+    char path[64];
+    fd_path(path, sizeof path, fd);
+    if (mount(NULL, path, NULL, MS_PRIVATE, NULL) < 0)
+      child_fail(c, errno, "make the mount holding the rootfs private:", p->rootfs);
+  }
+  close(fd);
+}
+
 void rootfs_prepare(struct child_ctx *c) {
   struct tsrun_plan *p = c->plan;
   umask(0);
@@ -309,6 +383,7 @@ void rootfs_prepare(struct child_ctx *c) {
   unsigned long prop = p->rootfs_propagation ? p->rootfs_propagation : (MS_SLAVE | MS_REC);
   if (prop & MS_SHARED) prop = MS_SLAVE | MS_REC;
   if (mount(NULL, "/", NULL, prop, NULL) < 0) child_fail(c, errno, "set propagation of", "/");
+  if (!(prop & MS_REC)) make_rootfs_parent_private(c);
   /* the rootfs must be a mount point for pivot_root */
   if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
     child_fail(c, errno, "bind mount rootfs", p->rootfs);
@@ -327,8 +402,16 @@ static void pivot(struct child_ctx *c) {
     if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) child_fail(c, errno, "move rootfs to /", p->rootfs);
     if (chroot(".") < 0) child_fail(c, errno, "chroot", p->rootfs);
   } else {
-    /* pivot_root(".", ".") stacks the old root on the new one; detach it */
+    /* pivot_root(".", ".") stacks the old root on the new one; detach it.
+       "." must name the old root, not the new one under it (a mount(2) on
+       the cwd does not cross the stacked mount): make it our cwd by fd. The
+       old root goes rslave first, so the detach cannot propagate to the host,
+       and the container's own mounts keep the propagation they were given. */
+    int old_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (old_root < 0) child_fail(c, errno, "open old root", "/");
     if (syscall(SYS_pivot_root, ".", ".") < 0) child_fail(c, errno, "pivot_root", p->rootfs);
+    if (fchdir(old_root) < 0) child_fail(c, errno, "chdir to old root", NULL);
+    close(old_root);
     if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0) child_fail(c, errno, "make old root rslave", NULL);
     if (umount2(".", MNT_DETACH) < 0) child_fail(c, errno, "unmount old root", NULL);
   }

@@ -61,11 +61,23 @@ static napi_value js_sync_recv(napi_env env, napi_callback_info info) {
   char *buf = malloc(TSRUN_SYNC_MAX + sizeof(struct tsrun_sync_hdr));
   if (!buf) return tsrun_throw(env, "out of memory");
   ssize_t r;
-  do r = recv(fd, buf, TSRUN_SYNC_MAX + sizeof(struct tsrun_sync_hdr), 0); while (r < 0 && errno == EINTR);
+  bool reset = false;
+  for (;;) {
+    r = recv(fd, buf, TSRUN_SYNC_MAX + sizeof(struct tsrun_sync_hdr), 0);
+    if (r >= 0) break;
+    if (errno == EINTR) continue;
+    /* ECONNRESET: the peer exited with a message of ours unread. The kernel
+       reports that error before the messages still queued for us (and clears
+       it), so read once more: the peer's last words (its error) may be there. */
+    if (errno == ECONNRESET && !reset) {
+      reset = true;
+      continue;
+    }
+    break;
+  }
   if (r < 0) {
     int e = errno;
     free(buf);
-    /* ECONNRESET: the peer died with our message unread */
     if (e == ECONNRESET) {
       napi_value n;
       napi_get_null(env, &n);

@@ -2,6 +2,7 @@
 // kernel, and its cgroup manager. Legal transitions are checked here, with
 // runc's wording (engines match on it).
 import { loadCgroupManager, type CgroupManager } from '../cgroups/manager';
+import type { Hook } from '../hooks/run';
 import { InvalidStateError } from '../errors';
 import { log } from '../log';
 import { deriveStatus, type ContainerStatus, type StatusResult } from '../state/status';
@@ -68,4 +69,21 @@ export function hookState(s: Pick<StoredState, 'id' | 'bundle' | 'annotations'>,
   const o: Record<string, unknown> = { ociVersion: '1.3.0', id: s.id, status, pid, bundle: s.bundle };
   if (s.annotations && Object.keys(s.annotations).length) o.annotations = s.annotations;
   return JSON.stringify(o);
+}
+
+/**
+ * The poststop hooks, after destroy (or a failed create): state "stopped".
+ * runtime-spec: a failing one is a warning, and the remaining hooks still run.
+ */
+export async function runPoststopHooks(
+  s: Pick<StoredState, 'id' | 'bundle' | 'annotations'>,
+  hooks: readonly Hook[] | undefined,
+): Promise<void> {
+  if (!hooks?.length) return;
+  // loaded only when there are hooks: kill and start share this module
+  const { runHooks } = await import('../hooks/run');
+  await runHooks('poststop', hooks, hookState(s, 'stopped', 0), {
+    containerId: s.id,
+    onFailure: (err) => log.warn(`poststop: ${err.message}`),
+  });
 }

@@ -6,6 +6,7 @@ import type { Config } from '../../oci-spec';
 import { cgroupManagerFor, type CgroupManager } from '../cgroups/manager';
 import { fromSpecResources } from '../cgroups/resources';
 import { runHooks } from '../hooks/run';
+import { fromNodeError } from '../errors';
 import { log } from '../log';
 import { native, type Native } from '../native';
 import { connectSeccompAgent, containerProcessStateJson } from '../seccomp/listener';
@@ -16,7 +17,7 @@ import { StateStore, type ContainerHandle } from '../state/store';
 import { createdTimestamp } from '../state/time';
 import { STATE_FORMAT_VERSION, type StoredState } from '../state/types';
 import { loadBundleConfig } from './config-file';
-import { hookState } from './container';
+import { hookState, runPoststopHooks } from './container';
 import { readHost, type Host } from './host';
 import { writeIdMaps } from './idmap';
 import { launchInit } from './init-process';
@@ -92,7 +93,14 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest, d
     cgroup.create();
     cgroupMade = true;
     cgroup.setResources(fromSpecResources(config.linux?.resources));
-    const consoleSocketFd = req.consoleSocketFd ?? (req.consoleSocket ? track(fds, deps.native.connectUnix(req.consoleSocket)) : -1);
+    const connect = (what: string, socketPath: string): number => {
+      try {
+        return track(fds, deps.native.connectUnix(socketPath));
+      } catch (err) {
+        throw fromNodeError(`connect to the ${what}`, err, { containerId: id, path: socketPath });
+      }
+    };
+    const consoleSocketFd = req.consoleSocketFd ?? (req.consoleSocket ? connect('console socket', req.consoleSocket) : -1);
     const listenerPath = config.linux?.seccomp?.listenerPath;
     const listenerFd = seccomp.plan?.listenerPath && listenerPath ? track(fds, connectSeccompAgent(deps.native, listenerPath, id)) : -1;
     const { plan, warnings: planWarnings } = buildInitPlan({
@@ -163,6 +171,9 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest, d
     return { id, initPid, state };
   } catch (err) {
     undoCreate(handle, cgroupMade ? cgroup : undefined);
+    // runtime-spec lifecycle: a failed create (a failing create hook included)
+    // continues with destroy, then the poststop hooks (runc: the same destroy path)
+    await runPoststopHooks({ id, bundle, annotations: config.annotations ?? {} }, config.hooks?.poststop);
     throw err;
   } finally {
     for (const fd of fds) deps.native.closeFd(fd);

@@ -2,12 +2,10 @@
 // remove its cgroups and state dir, run the poststop hooks. --force does it
 // in any state, and for an unknown id removes whatever is left and succeeds.
 import * as fs from 'node:fs';
-import { runHooks } from '../hooks/run';
 import { ContainerNotFoundError, InvalidStateError, TsrunError } from '../errors';
-import { log } from '../log';
 import { readProcStat } from '../state/proc';
 import { StateStore } from '../state/store';
-import { Container, hookState } from './container';
+import { Container, runPoststopHooks } from './container';
 import type { DeleteOptions, RuntimeContext } from './operations';
 
 const SIGKILL = 9;
@@ -69,11 +67,7 @@ export async function destroy(c: Container): Promise<void> {
   }
   const poststop = c.state.config.hooks?.poststop;
   c.handle.destroy();
-  try {
-    await runHooks('poststop', poststop, JSON.parse(hookState(c.state, 'stopped', 0)) as unknown, { containerId: c.id });
-  } catch (err) {
-    log.warn(`poststop hook: ${(err as Error).message}`);
-  }
+  await runPoststopHooks(c.state, poststop);
 }
 
 function markCleanupFailed(c: Container): void {

@@ -49,6 +49,11 @@ export interface RunHooksOptions {
   containerId?: string;
   /** working directory for the hooks (default: tsrun's) */
   cwd?: string;
+  /**
+   * when given, a failing hook is handed to it and the remaining hooks still
+   * run (poststop: runtime-spec says warn and continue)
+   */
+  onFailure?: (err: HookRunError) => void;
 }
 
 export interface HookFailure {
@@ -79,37 +84,53 @@ export async function runHooks(kind: HookKind, hooks: readonly Hook[] | undefine
   const spawnHook = opts.spawn ?? spawnHookProcess;
   const stdin = typeof state === 'string' ? state : JSON.stringify(state);
   for (let index = 0; index < hooks.length; index++) {
-    const hook = hooks[index] as Hook;
-    const label = `hook ${kind}[${index}] ${hook.path}`;
-    const timeoutMs = hook.timeout !== undefined && hook.timeout > 0 ? hook.timeout * 1000 : undefined;
-    let outcome: HookOutcome;
     try {
-      outcome = await spawnHook({ kind, index, hook, stdin, timeoutMs, cwd: opts.cwd });
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const why = typeof code === 'string' ? describeErrno(code) : (e as Error).message;
-      throw new HookRunError(
-        `${label}: cannot run it: ${why}`,
-        { kind, index, path: hook.path, exitCode: null, signal: null, timedOut: false, stderr: '' },
-        { containerId: opts.containerId, cause: e },
-      );
+      await runOne(kind, hooks, index, stdin, spawnHook, opts);
+    } catch (err) {
+      if (!opts.onFailure || !(err instanceof HookRunError)) throw err;
+      opts.onFailure(err);
     }
-    const failure: HookFailure = {
-      kind,
-      index,
-      path: hook.path,
-      exitCode: outcome.exitCode,
-      signal: outcome.signal,
-      timedOut: outcome.timedOut,
-      stderr: outcome.stderr.trim(),
-    };
-    if (outcome.timedOut) {
-      throw new HookRunError(`${label} timed out after ${hook.timeout}s${detail(outcome)}`, failure, { containerId: opts.containerId });
-    }
-    if (outcome.exitCode !== 0) {
-      const how = outcome.signal ? `killed by signal ${outcome.signal}` : `exit status ${outcome.exitCode}`;
-      throw new HookRunError(`${label} failed: ${how}${detail(outcome)}`, failure, { containerId: opts.containerId });
-    }
+  }
+}
+
+async function runOne(
+  kind: HookKind,
+  hooks: readonly Hook[],
+  index: number,
+  stdin: string,
+  spawnHook: HookSpawner,
+  opts: RunHooksOptions,
+): Promise<void> {
+  const hook = hooks[index] as Hook;
+  const label = `hook ${kind}[${index}] ${hook.path}`;
+  const timeoutMs = hook.timeout !== undefined && hook.timeout > 0 ? hook.timeout * 1000 : undefined;
+  let outcome: HookOutcome;
+  try {
+    outcome = await spawnHook({ kind, index, hook, stdin, timeoutMs, cwd: opts.cwd });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = typeof code === 'string' ? describeErrno(code) : (e as Error).message;
+    throw new HookRunError(
+      `${label}: cannot run it: ${why}`,
+      { kind, index, path: hook.path, exitCode: null, signal: null, timedOut: false, stderr: '' },
+      { containerId: opts.containerId, cause: e },
+    );
+  }
+  const failure: HookFailure = {
+    kind,
+    index,
+    path: hook.path,
+    exitCode: outcome.exitCode,
+    signal: outcome.signal,
+    timedOut: outcome.timedOut,
+    stderr: outcome.stderr.trim(),
+  };
+  if (outcome.timedOut) {
+    throw new HookRunError(`${label} timed out after ${hook.timeout}s${detail(outcome)}`, failure, { containerId: opts.containerId });
+  }
+  if (outcome.exitCode !== 0) {
+    const how = outcome.signal ? `killed by signal ${outcome.signal}` : `exit status ${outcome.exitCode}`;
+    throw new HookRunError(`${label} failed: ${how}${detail(outcome)}`, failure, { containerId: opts.containerId });
   }
 }
 

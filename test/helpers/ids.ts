@@ -27,3 +27,7 @@ export function makeTestRoot(label = 'root'): TestRoot {
   const root = path.join(parent, 'state');
   return { root, cleanup: () => fs.rmSync(parent, { recursive: true, force: true }) };
 }
+
+/** A substring of every id and cgroup name uniqueId() makes in this process (for leftover checks
+ *  that must not see other test processes' containers). */
+export const PROCESS_TAG = `-${process.pid.toString(36)}-`;

@@ -1,15 +1,18 @@
 // What a test may leave behind by mistake: mounts, cgroup directories named
-// after test ids, and entries in the state root. Take a snapshot before,
-// assert after.
+// after test ids, processes whose command line names a test id (a half-built
+// init is a fork of the tsrun CLI, so it carries the CLI's argv), and entries
+// in the state root. Take a snapshot before, assert after.
 import fs from 'node:fs';
 import path from 'node:path';
-import { TEST_PREFIX } from './ids';
+import { PROCESS_TAG } from './ids';
 
 export interface LeftoverSnapshot {
   /** "mountpoint fstype source" per mount (multiset as sorted list) */
   mounts: string[];
   /** cgroup directories whose name contains `match` */
   cgroups: string[];
+  /** "pid cmdline" of processes (other than this one) whose command line contains `match` */
+  processes: string[];
   /** entries of the state root (empty when it does not exist) */
   rootEntries: string[];
   root?: string;
@@ -19,7 +22,11 @@ export interface LeftoverSnapshot {
 export interface SnapshotOptions {
   /** the --root to watch */
   root?: string;
-  /** substring identifying the test's cgroups (default "tsrun-test-") */
+  /**
+   * substring identifying the test's cgroups and processes. Default: this test
+   * process's tag, which every uniqueId() carries, so test runs going on in
+   * parallel (other files, other checkouts) do not trip the check
+   */
   match?: string;
   cgroupMount?: string;
 }
@@ -59,8 +66,30 @@ export function findCgroupDirs(match: string, mount = '/sys/fs/cgroup', maxDepth
   return found.sort();
 }
 
+export function findProcesses(match: string): string[] {
+  const out: string[] = [];
+  for (const p of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+    let cmdline: string;
+    try {
+      cmdline = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (!cmdline.includes(match)) continue;
+    // a zombie is already dead (its parent reaps it); only the living count
+    try {
+      if (/^State:\s+Z/m.test(fs.readFileSync(`/proc/${p}/status`, 'utf8'))) continue;
+    } catch {
+      continue;
+    }
+    out.push(`${p} ${cmdline.split('\0').join(' ').trim()}`);
+  }
+  return out.sort();
+}
+
 export function snapshotLeftovers(opts: SnapshotOptions = {}): LeftoverSnapshot {
-  const match = opts.match ?? TEST_PREFIX;
+  const match = opts.match ?? PROCESS_TAG;
   let rootEntries: string[] = [];
   if (opts.root) {
     try {
@@ -69,7 +98,14 @@ export function snapshotLeftovers(opts: SnapshotOptions = {}): LeftoverSnapshot 
       rootEntries = [];
     }
   }
-  return { mounts: readMounts(), cgroups: findCgroupDirs(match, opts.cgroupMount), rootEntries, root: opts.root, match };
+  return {
+    mounts: readMounts(),
+    cgroups: findCgroupDirs(match, opts.cgroupMount),
+    processes: findProcesses(match),
+    rootEntries,
+    root: opts.root,
+    match,
+  };
 }
 
 function added(before: readonly string[], after: readonly string[]): string[] {
@@ -90,6 +126,7 @@ export function assertNoLeftovers(before: LeftoverSnapshot, opts: { cgroupMount?
   const problems: string[] = [];
   for (const m of added(before.mounts, after.mounts)) problems.push(`mount left behind: ${m}`);
   for (const c of added(before.cgroups, after.cgroups)) problems.push(`cgroup left behind: ${c}`);
+  for (const p of added(before.processes, after.processes)) problems.push(`process left behind: ${p}`);
   for (const r of added(before.rootEntries, after.rootEntries)) problems.push(`state root entry left behind: ${path.join(before.root ?? '', r)}`);
   if (problems.length > 0) throw new Error(`leftovers after test:\n  ${problems.join('\n  ')}`);
 }

@@ -2,7 +2,9 @@
 // running dist/src/cli/entry.js (the bundled CLI through its code cache, built
 // by the integration globalSetup), captured output. CLI_MAIN is the
 // per-module build, for tests that load the CLI in-process.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -15,6 +17,8 @@ export interface TsrunResult {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** what arrived on each extra 'pipe' entry of `extraStdio` (index = fd - 3) */
+  extra: string[];
 }
 
 export interface TsrunOptions {
@@ -25,8 +29,26 @@ export interface TsrunOptions {
   /** kill after this many ms (default 30 s) */
   timeout?: number;
   cwd?: string;
-  /** open fds handed to tsrun as its fds 3, 4, ... (what a leaky caller does) */
+  /** fds 3, 4, ... of the tsrun process: an open fd number to pass, or 'pipe' to collect what is written to it */
+  extraStdio?: Array<number | 'pipe'>;
+  /** open fds handed to tsrun as its fds 3, 4, ... (what a leaky caller does); same as numbers in extraStdio */
   extraFds?: number[];
+  /** the stdout/stderr of tsrun: pipes (default, captured) or an fd to pass as-is */
+  stdout?: number;
+  stderr?: number;
+  /**
+   * capture stdout/stderr through temporary files instead of pipes: for `create`,
+   * whose init keeps the pipes open until the container exits
+   */
+  viaFiles?: boolean;
+}
+
+export interface TsrunProcess {
+  child: ChildProcess;
+  /** resolves when tsrun has exited and every holder of its output pipes closed them */
+  done: Promise<TsrunResult>;
+  /** resolves as soon as tsrun itself has exited (a container may still hold its pipes) */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 /** The environment bin/tsrun would give node. */
@@ -46,17 +68,39 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.P
   return env;
 }
 
-export function tsrun(args: readonly string[], opts: TsrunOptions = {}): Promise<TsrunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_ENTRY, ...args], {
-      cwd: opts.cwd ?? PROJECT_ROOT,
-      env: cliEnv(opts.env),
-      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...(opts.extraFds ?? [])],
-    });
+export async function tsrun(args: readonly string[], opts: TsrunOptions = {}): Promise<TsrunResult> {
+  if (!opts.viaFiles) return tsrunSpawn(args, opts).done;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-test-out-'));
+  const out = fs.openSync(path.join(dir, 'stdout'), 'w+');
+  const err = fs.openSync(path.join(dir, 'stderr'), 'w+');
+  try {
+    const r = await tsrunSpawn(args, { ...opts, viaFiles: false, stdout: out, stderr: err }).done;
+    return { ...r, stdout: fs.readFileSync(path.join(dir, 'stdout'), 'utf8'), stderr: fs.readFileSync(path.join(dir, 'stderr'), 'utf8') };
+  } finally {
+    fs.closeSync(out);
+    fs.closeSync(err);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Like tsrun(), but hands out the child process too (to signal it, or read its pid). */
+export function tsrunSpawn(args: readonly string[], opts: TsrunOptions = {}): TsrunProcess {
+  const extraStdio = opts.extraStdio ?? opts.extraFds ?? [];
+  const child = spawn(process.execPath, [CLI_ENTRY, ...args], {
+    cwd: opts.cwd ?? PROJECT_ROOT,
+    env: cliEnv(opts.env),
+    stdio: [opts.input === undefined ? 'ignore' : 'pipe', opts.stdout ?? 'pipe', opts.stderr ?? 'pipe', ...extraStdio],
+  });
+  const done = new Promise<TsrunResult>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
+    const extra: string[] = extraStdio.map(() => '');
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    extraStdio.forEach((e, i) => {
+      const s = child.stdio[3 + i] as NodeJS.ReadableStream | null | undefined;
+      if (e === 'pipe' && s) s.setEncoding('utf8').on('data', (d: string) => (extra[i] += d));
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeout ?? 30_000);
     child.on('error', (e) => {
       clearTimeout(timer);
@@ -64,11 +108,15 @@ export function tsrun(args: readonly string[], opts: TsrunOptions = {}): Promise
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
+      resolve({ code, signal, stdout, stderr, extra });
     });
-    if (opts.input !== undefined) {
-      child.stdin?.on('error', () => undefined);
-      child.stdin?.end(opts.input);
-    }
   });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  if (opts.input !== undefined) {
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(opts.input);
+  }
+  return { child, done, exited };
 }

@@ -111,6 +111,19 @@ describe('runHooks', () => {
     await runHooks('poststart', [{ path: script('exit 0') }], big);
   });
 
+  it('with onFailure, reports each failing hook and still runs the rest (poststop)', async () => {
+    const file = out('continued');
+    const failures: string[] = [];
+    await runHooks(
+      'poststop',
+      [{ path: script('exit 2') }, { path: script('echo ran > "$OUT"'), env: [`OUT=${file}`] }, { path: script('exit 3') }],
+      state,
+      { onFailure: (e) => failures.push(`${e.failure.index}:${e.failure.exitCode}`) },
+    );
+    expect(failures).toEqual(['0:2', '2:3']);
+    expect(fs.readFileSync(file, 'utf8')).toBe('ran\n');
+  });
+
   it('does nothing for an empty or absent list', async () => {
     await runHooks('prestart', undefined, state);
     await runHooks('prestart', [], state);

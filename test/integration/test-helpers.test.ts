@@ -112,6 +112,22 @@ describe('leftover detection', () => {
     assertNoLeftovers(before);
   });
 
+  it('notices a process whose command line names a test id until it exits', async () => {
+    const tag = uniqueId('proc');
+    const before = snapshotLeftovers({ match: tag });
+    const { spawn } = await import('node:child_process');
+    const p = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)', tag], { stdio: 'ignore' });
+    await new Promise((r) => p.once('spawn', r));
+    try {
+      expect(() => assertNoLeftovers(before)).toThrow(`process left behind: ${p.pid} ${process.execPath} -e setTimeout(() => {}, 60000) ${tag}`);
+    } finally {
+      const gone = new Promise((r) => p.once('exit', r));
+      p.kill('SIGKILL');
+      await gone;
+    }
+    assertNoLeftovers(before);
+  });
+
   it('notices entries in the state root', () => {
     const t = makeTestRoot('leftover');
     fs.mkdirSync(t.root, { recursive: true });
