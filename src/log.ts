@@ -6,6 +6,7 @@
 // into that file. pino serialises the records; it is loaded only when the first
 // record is actually written, so a successful `tsrun state` never pays for it.
 import fs from 'node:fs';
+import { writeAllSync } from './write-all';
 import type { Logger } from 'pino';
 
 export type LogFormat = 'text' | 'json';
@@ -165,27 +166,6 @@ export function quoteValue(v: string): string {
   // logrus needsQuoting: quote anything outside [A-Za-z0-9-._/@^+] (so the time is always quoted)
   if (v.length > 0 && /^[A-Za-z0-9\-._/@^+]+$/.test(v)) return v;
   return JSON.stringify(v);
-}
-
-/** write(2) the whole string, retrying on EAGAIN (a caller may hand us a non-blocking pipe). */
-export function writeAllSync(fd: number, text: string): void {
-  const buf = Buffer.from(text, 'utf8');
-  let off = 0;
-  let spins = 0;
-  while (off < buf.length) {
-    try {
-      off += fs.writeSync(fd, buf, off, buf.length - off);
-      spins = 0;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN' && spins++ < 10_000) {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
-        continue;
-      }
-      if (code === 'EPIPE') return;
-      throw e;
-    }
-  }
 }
 
 function closeQuietly(fd: number): void {

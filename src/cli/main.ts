@@ -3,7 +3,8 @@
 // which is loaded only when it runs. Errors end as runc's fatal() does: the
 // last `error` log record, a plain line on stderr, exit status 1 (exec: 255).
 import { TsrunError, UsageError } from '../errors';
-import { configureLogging, log, reportFatal, writeAllSync } from '../log';
+import { configureLogging, log, reportFatal } from '../log';
+import { writeAllSync } from '../write-all';
 import { COMMANDS, findCommand, type CommandDef } from './command-table';
 import { fastParse, type ParsedCommand } from './fast-parse';
 import { splitGlobalArgs, type GlobalOptions } from './globals';

@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Process } from '../../oci-spec';
+import { exitStatus, forwardSignals } from './foreground';
 import { CgroupError, ConfigError, InvalidStateError, TsrunError, UsageError } from '../errors';
 import { log } from '../log';
 import { native, type Native, type WaitResult } from '../native';
@@ -32,11 +33,6 @@ export interface ExecDeps {
   host: () => Host;
 }
 
-/** Signals a foreground exec passes on to its process (runc's list, less SIGCHLD). */
-const FORWARDED: NodeJS.Signals[] = [
-  'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGTSTP',
-  'SIGTTIN', 'SIGTTOU', 'SIGURG', 'SIGVTALRM', 'SIGPROF', 'SIGWINCH', 'SIGIO', 'SIGPWR', 'SIGSYS',
-];
 
 /** runc's checks before anything is done. */
 export function assertExecutable(id: string, status: string, ignorePaused: boolean): void {
@@ -245,21 +241,11 @@ function joinSubCgroups(c: Container, pid: number, sub: Record<string, string>):
 
 async function waitForeground(n: Native, launched: Launched): Promise<number> {
   const { pid, relay } = launched;
-  const forward = (sig: NodeJS.Signals) => {
-    // with a terminal, SIGWINCH means "resize", which the relay does
-    if (relay && sig === 'SIGWINCH') return;
-    try {
-      process.kill(pid, sig);
-    } catch {
-      // exited meanwhile
-    }
-  };
-  for (const s of FORWARDED) process.on(s, forward);
+  const stopForwarding = forwardSignals(pid, { relay: relay !== undefined });
   try {
-    const w = await n.waitPidAsync(pid);
-    return w.signal !== null ? 128 + w.signal : (w.exitCode ?? 0);
+    return exitStatus(await n.waitPidAsync(pid));
   } finally {
-    for (const s of FORWARDED) process.off(s, forward);
+    stopForwarding();
     await relay?.finish();
   }
 }

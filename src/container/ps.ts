@@ -5,7 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { loadCgroupManager } from '../cgroups/manager';
 import { TsrunError } from '../errors';
-import { log, writeAllSync } from '../log';
+import { log } from '../log';
+import { writeAllSync } from '../write-all';
 import { StateStore } from '../state/store';
 import type { PsOptions, RuntimeContext } from './operations';
 

@@ -5,6 +5,7 @@
 // foreground run relays the container's pty to its own stdio.
 import * as path from 'node:path';
 import type { Config } from '../../oci-spec';
+import { exitStatus, forwardSignals } from './foreground';
 import { native, type Native } from '../native';
 import { StateStore } from '../state/store';
 import { loadBundleConfig } from './config-file';
@@ -17,11 +18,6 @@ import { startContainer } from './start';
 import { readHost } from './host';
 import { closeConsolePair, openConsolePair, receiveMaster, startRelay, type ConsolePair, type TerminalRelay } from './terminal-relay';
 
-/** Signals a foreground `run` passes on to the container (runc's list, less SIGCHLD). */
-const FORWARDED: NodeJS.Signals[] = [
-  'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGTSTP',
-  'SIGTTIN', 'SIGTTOU', 'SIGURG', 'SIGVTALRM', 'SIGPROF', 'SIGWINCH', 'SIGIO', 'SIGPWR', 'SIGSYS',
-];
 
 export async function runContainer(ctx: RuntimeContext, opts: RunOptions, n: Native = native()): Promise<number> {
   const subreaper = !opts.detach && !opts.noSubreaper;
@@ -56,16 +52,7 @@ export async function runContainer(ctx: RuntimeContext, opts: RunOptions, n: Nat
     return 0;
   }
   const initPid = created.initPid;
-  const forward = (sig: NodeJS.Signals) => {
-    // with a terminal, SIGWINCH means "resize", which the relay does
-    if (relay && sig === 'SIGWINCH') return;
-    try {
-      process.kill(initPid, sig);
-    } catch {
-      // exited meanwhile
-    }
-  };
-  for (const s of FORWARDED) process.on(s, forward);
+  const stopForwarding = forwardSignals(initPid, { relay: relay !== undefined });
   try {
     const exited = n.waitPidAsync(initPid);
     try {
@@ -79,9 +66,9 @@ export async function runContainer(ctx: RuntimeContext, opts: RunOptions, n: Nat
     await relay?.finish();
     relay = undefined;
     if (!opts.keep) await cleanup(ctx, opts);
-    return w.signal !== null ? 128 + w.signal : (w.exitCode ?? 0);
+    return exitStatus(w);
   } finally {
-    for (const s of FORWARDED) process.off(s, forward);
+    stopForwarding();
     await relay?.finish();
   }
 }

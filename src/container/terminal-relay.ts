@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as tty from 'node:tty';
 import { TsrunError } from '../errors';
 import type { Native } from '../native';
+import { writeAllSync } from '../write-all';
 
 /** How long to wait for the pty master after the container process was set up. */
 const MASTER_TIMEOUT_MS = 10_000;
@@ -45,26 +46,6 @@ export interface TerminalRelay {
   finish(): Promise<void>;
 }
 
-/** Write all of `buf` to a (possibly non-blocking) fd. */
-function writeAll(fd: number, buf: Buffer): void {
-  let off = 0;
-  let spins = 0;
-  while (off < buf.length) {
-    try {
-      off += fs.writeSync(fd, buf, off, buf.length - off);
-      spins = 0;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN' && spins++ < 10_000) {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
-        continue;
-      }
-      if (code === 'EPIPE' || code === 'EIO') return;
-      throw e;
-    }
-  }
-}
-
 export interface RelayIo {
   stdin: number;
   stdout: number;
@@ -96,7 +77,7 @@ export function startRelay(n: Native, master: number, io: RelayIo = { stdin: 0, 
   const out = new tty.ReadStream(master);
   out.on('data', (chunk: Buffer) => {
     lastData = Date.now();
-    writeAll(io.stdout, chunk);
+    writeAllSync(io.stdout, chunk);
   });
   const end = () => {
     masterOpen = false;
@@ -130,7 +111,7 @@ export function startRelay(n: Native, master: number, io: RelayIo = { stdin: 0, 
     input = fs.createReadStream('', { fd: io.stdin, autoClose: false });
   }
   input.on('data', (chunk: Buffer | string) => {
-    if (masterOpen) writeAll(master, Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+    if (masterOpen) writeAllSync(master, Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
   });
   input.on('error', () => undefined);
 

@@ -1,9 +1,12 @@
 // Running real containers from tests: bundles whose process is a shell
 // script, the kernel's view of a process (/proc/<pid>/status), and polling.
 import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { deepMerge, makeBundle, type Bundle, type SpecDoc, type SpecOverride } from './bundle';
+import { makeTestRoot, PROCESS_TAG, uniqueId } from './ids';
+import { assertNoLeftovers, snapshotLeftovers, type LeftoverSnapshot } from './leftovers';
 import { tsrun, type TsrunOptions, type TsrunResult } from './tsrun';
-import { uniqueId } from './ids';
 
 /** A bundle whose process runs `sh -c script`, after `override` is applied. */
 export function shBundle(script: string, override?: SpecOverride, opts: { parent?: string } = {}): Bundle {
@@ -98,4 +101,34 @@ export function capMask(names: readonly string[]): string {
     mask |= 1n << BigInt(bit);
   }
   return mask.toString(16).padStart(16, '0');
+}
+
+export interface ContainerSuite {
+  /** this test file's --root */
+  root: string;
+  /** a scratch dir beside it */
+  work: string;
+  /** bundles to remove after the file's tests */
+  bundles: Bundle[];
+}
+
+/**
+ * A test file's state root, registered with vitest: after all its tests the
+ * bundles go, and nothing may be left behind (mounts, cgroups, processes,
+ * state dirs of this test process).
+ */
+export function containerSuite(label: string, opts: { cleanup?: () => Promise<void> | void } = {}): ContainerSuite {
+  const testRoot = makeTestRoot(label);
+  const suite: ContainerSuite = { root: testRoot.root, work: path.dirname(testRoot.root), bundles: [] };
+  let before: LeftoverSnapshot;
+  beforeAll(() => {
+    before = snapshotLeftovers({ root: suite.root, match: PROCESS_TAG });
+  });
+  afterAll(async () => {
+    await opts.cleanup?.();
+    for (const b of suite.bundles) b.cleanup();
+    assertNoLeftovers(before);
+    testRoot.cleanup();
+  });
+  return suite;
 }

@@ -6,36 +6,22 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   assertNoLeftovers,
+  type Bundle,
+  containerSuite,
   makeBundle,
-  makeTestRoot,
   PROCESS_TAG,
   runBundle,
   shBundle,
   snapshotLeftovers,
+  type SpecDoc,
   tsrun,
   uniqueId,
-  type Bundle,
-  type LeftoverSnapshot,
-  type SpecDoc,
 } from '../helpers';
 
-const testRoot = makeTestRoot('badinput');
-const root = testRoot.root;
-const work = path.dirname(root);
-const bundles: Bundle[] = [];
-let before: LeftoverSnapshot;
-
-beforeAll(() => {
-  before = snapshotLeftovers({ root, match: PROCESS_TAG });
-});
-afterAll(() => {
-  for (const b of bundles) b.cleanup();
-  assertNoLeftovers(before);
-  testRoot.cleanup();
-});
+const { root, work, bundles } = containerSuite('badinput');
 
 function bundle(mutate?: (spec: SpecDoc, b: { dir: string; rootfs: string }) => void): Bundle {
   const b = makeBundle();

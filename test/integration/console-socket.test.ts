@@ -4,11 +4,12 @@
 // /dev/console, and tsrun's own stdio stay off it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { native } from '../../src/native';
 import {
   assertNoLeftovers,
-  makeTestRoot,
+  type Bundle,
+  containerSuite,
   PROCESS_TAG,
   shBundle,
   snapshotLeftovers,
@@ -16,24 +17,9 @@ import {
   tsrun,
   tsrunSpawn,
   uniqueId,
-  type Bundle,
-  type LeftoverSnapshot,
 } from '../helpers';
 
-const testRoot = makeTestRoot('console');
-const root = testRoot.root;
-const work = path.dirname(root);
-const bundles: Bundle[] = [];
-let before: LeftoverSnapshot;
-
-beforeAll(() => {
-  before = snapshotLeftovers({ root, match: PROCESS_TAG });
-});
-afterAll(() => {
-  for (const b of bundles) b.cleanup();
-  assertNoLeftovers(before);
-  testRoot.cleanup();
-});
+const { root, work, bundles } = containerSuite('console');
 
 const cli = (...args: string[]) => tsrun(['--root', root, ...args], { viaFiles: true });
 

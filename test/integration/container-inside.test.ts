@@ -6,34 +6,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  assertNoLeftovers,
+  type Bundle,
   capMask,
-  makeTestRoot,
+  containerSuite,
   parseStatus,
-  PROCESS_TAG,
   runBundle,
   shBundle,
-  snapshotLeftovers,
-  type Bundle,
-  type LeftoverSnapshot,
   type SpecDoc,
   type SpecOverride,
 } from '../helpers';
 
-const testRoot = makeTestRoot('inside');
-const root = testRoot.root;
-const work = path.dirname(root);
-const bundles: Bundle[] = [];
-let before: LeftoverSnapshot;
-
-beforeAll(() => {
-  before = snapshotLeftovers({ root, match: PROCESS_TAG });
-});
-afterAll(() => {
-  for (const b of bundles) b.cleanup();
-  assertNoLeftovers(before);
-  testRoot.cleanup();
-});
+const { root, work, bundles } = containerSuite('inside');
 
 /** Run `sh -c script` in a fresh container; expects success and returns stdout. */
 async function inside(script: string, override?: SpecOverride, flags: string[] = []): Promise<string> {

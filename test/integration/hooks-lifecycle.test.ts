@@ -4,36 +4,22 @@
 // destroy, poststart stops the container, poststop only warns).
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   assertNoLeftovers,
+  type Bundle,
+  containerSuite,
   isAlive,
   makeBundle,
-  makeTestRoot,
   PROCESS_TAG,
   snapshotLeftovers,
   stateOf,
   tsrun,
   uniqueId,
   waitFor,
-  type Bundle,
-  type LeftoverSnapshot,
 } from '../helpers';
 
-const testRoot = makeTestRoot('hooks');
-const root = testRoot.root;
-const work = path.dirname(root);
-const bundles: Bundle[] = [];
-let before: LeftoverSnapshot;
-
-beforeAll(() => {
-  before = snapshotLeftovers({ root, match: PROCESS_TAG });
-});
-afterAll(() => {
-  for (const b of bundles) b.cleanup();
-  assertNoLeftovers(before);
-  testRoot.cleanup();
-});
+const { root, work, bundles } = containerSuite('hooks');
 
 const cli = (...args: string[]) => tsrun(['--root', root, ...args], { viaFiles: true });
 const KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;

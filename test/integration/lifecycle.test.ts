@@ -5,12 +5,12 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   assertNoLeftovers,
   capMask,
+  containerSuite,
   isAlive,
-  makeTestRoot,
   procComm,
   procStatus,
   PROCESS_TAG,
@@ -23,27 +23,16 @@ import {
   uniqueId,
   waitFor,
   type Bundle,
-  type LeftoverSnapshot,
   type SpecOverride,
   type TsrunResult,
 } from '../helpers';
 
-const testRoot = makeTestRoot('lifecycle');
-const root = testRoot.root;
-const work = path.dirname(root);
-const bundles: Bundle[] = [];
 const ids: string[] = [];
-let before: LeftoverSnapshot;
-
-beforeAll(() => {
-  before = snapshotLeftovers({ root, match: PROCESS_TAG });
-});
-afterAll(async () => {
+const { root, work, bundles } = containerSuite('lifecycle', {
   // whatever a failed test left running
-  for (const id of ids) await tsrun(['--root', root, 'delete', '--force', id]);
-  for (const b of bundles) b.cleanup();
-  assertNoLeftovers(before);
-  testRoot.cleanup();
+  cleanup: async () => {
+    for (const id of ids) await tsrun(['--root', root, 'delete', '--force', id]);
+  },
 });
 
 const cli = (...args: string[]) => tsrun(['--root', root, ...args]);

@@ -2,7 +2,7 @@
 // the runtime context handed to the operations.
 import path from 'node:path';
 import { UsageError } from '../../errors';
-import { writeAllSync } from '../../log';
+import { writeAllSync } from '../../write-all';
 import type { RuntimeContext } from '../../container/operations';
 import type { ParsedCommand } from '../fast-parse';
 import type { GlobalOptions } from '../globals';
