@@ -88,27 +88,40 @@ static void set_capabilities(struct child_ctx *c) {
   }
 }
 
+static void fail_id(struct child_ctx *c, const char *call, long id) {
+  char v[32];
+  struct sbuf b;
+  sb_init(&b, v, sizeof v);
+  sb_add_int(&b, id);
+  child_fail(c, errno, call, v);
+}
+
+/* Switch to the process's gid and uid without a moment in which a process of
+ * that uid could ptrace or open us. Changing the effective gid or uid makes
+ * the kernel reset dumpability to fs.suid_dumpable (1 on some hosts), and
+ * PR_SET_DUMPABLE can only follow afterwards. So each change first leaves the
+ * saved id different from the real and effective ones: ptrace_may_access
+ * then matches no caller by uid/gid, whatever the dumpable flag says. Only
+ * then is dumpability cleared, and the saved id set (which resets nothing). */
 static void set_user(struct child_ctx *c) {
   struct tsrun_process *pr = c->process;
+  gid_t g = pr->gid;
+  uid_t u = pr->uid;
   if (syscall(SYS_setgroups, pr->n_groups, pr->groups) < 0) {
     /* in a user namespace with setgroups denied, only an empty list is allowed */
     if (!(errno == EPERM && pr->n_groups == 0)) child_fail(c, errno, "setgroups", NULL);
   }
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) child_fail(c, errno, "prctl PR_SET_KEEPCAPS", NULL);
-  if (syscall(SYS_setresgid, pr->gid, pr->gid, pr->gid) < 0) {
-    char v[32];
-    struct sbuf b;
-    sb_init(&b, v, sizeof v);
-    sb_add_int(&b, pr->gid);
-    child_fail(c, errno, "setresgid", v);
+  if (g != 0) {
+    if (syscall(SYS_setresgid, g, g, 0) < 0) fail_id(c, "setresgid", g);
+    child_stay_undumpable();
   }
-  if (syscall(SYS_setresuid, pr->uid, pr->uid, pr->uid) < 0) {
-    char v[32];
-    struct sbuf b;
-    sb_init(&b, v, sizeof v);
-    sb_add_int(&b, pr->uid);
-    child_fail(c, errno, "setresuid", v);
+  if (syscall(SYS_setresgid, g, g, g) < 0) fail_id(c, "setresgid", g);
+  if (u != 0) {
+    if (syscall(SYS_setresuid, u, u, 0) < 0) fail_id(c, "setresuid", u);
+    child_stay_undumpable();
   }
+  if (syscall(SYS_setresuid, u, u, u) < 0) fail_id(c, "setresuid", u);
   prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 }
 
