@@ -1,8 +1,9 @@
 // `tsrun features`: the runtime-spec features document (features.md,
 // features-linux.md). It lists what tsrun recognises and carries out, not
 // what the host has: a field tsrun parses but does not apply is reported as
-// not enabled (AppArmor, SELinux, Intel RDT, idmapped mounts, netDevices,
-// memory policies, the systemd cgroup driver).
+// not enabled (Intel RDT, idmapped mounts, netDevices, memory policies, the
+// systemd cgroup driver). AppArmor and SELinux labels are applied by the
+// init (native/src/lsm.c) wherever the host has the LSM.
 import { CAPABILITIES, HOOK_NAMES, NAMESPACE_TYPES, OCI_VERSION, type Features, type SeccompFeatures as LinuxSeccompFeatures } from '../../oci-spec';
 import type { Native } from '../native';
 import { KNOWN_MOUNT_OPTIONS } from '../rootfs/mount-options';
@@ -21,8 +22,8 @@ export function featuresDocument(n: Pick<Native, 'seccompInfo'>, runtimeAnnotati
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
       // names come from the same lists the schema's enums are built from
       seccomp: seccompFeatures(n) as LinuxSeccompFeatures,
-      apparmor: { enabled: false },
-      selinux: { enabled: false },
+      apparmor: { enabled: true },
+      selinux: { enabled: true },
       intelRdt: { enabled: false },
       memoryPolicy: { modes: [], flags: [] },
       mountExtensions: { idmap: { enabled: false } },

@@ -35,10 +35,13 @@ describe('features', () => {
     expect(doc.linux!.mountExtensions).toEqual({ idmap: { enabled: false } });
   });
 
+  it('says yes to the LSMs: the init applies process.apparmorProfile and process.selinuxLabel (where the host has them)', () => {
+    expect(doc.linux!.apparmor).toEqual({ enabled: true });
+    expect(doc.linux!.selinux).toEqual({ enabled: true });
+  });
+
   it('says no to what tsrun does not apply', () => {
     expect(doc.linux!.cgroup).toEqual({ v1: true, v2: true, systemd: false, systemdUser: false, rdma: true });
-    expect(doc.linux!.apparmor).toEqual({ enabled: false });
-    expect(doc.linux!.selinux).toEqual({ enabled: false });
     expect(doc.linux!.intelRdt).toEqual({ enabled: false });
     expect(doc.linux!.netDevices).toEqual({ enabled: false });
     expect(doc.linux!.memoryPolicy).toEqual({ modes: [], flags: [] });
