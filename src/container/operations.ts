@@ -45,16 +45,8 @@ export interface CreateOptions {
   detach: boolean;
 }
 
-export interface RunOptions {
-  id: string;
-  bundle: string;
-  consoleSocket?: string;
-  pidfdSocket?: string;
-  pidFile?: string;
-  noPivot: boolean;
-  noNewKeyring: boolean;
-  preserveFds: number;
-  detach: boolean;
+/** create's options, plus what only a foreground run has; `detach` means run -d here */
+export interface RunOptions extends CreateOptions {
   /** keep the container (do not delete) after it exits */
   keep: boolean;
   noSubreaper: boolean;

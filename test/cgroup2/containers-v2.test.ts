@@ -5,11 +5,11 @@
 // Node is 10-15x slower in the VM: few CLI calls per test, wide tolerances.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { detectCgroupHost } from '../../src/cgroups/detect';
 import { blkioWeightToIoWeight } from '../../src/cgroups/v2/io';
-import { assertNoLeftovers, makeTestRoot, snapshotLeftovers, type LeftoverSnapshot, type SpecDoc } from '../helpers';
-import { completeText, lastCount, readMaybe, removeContainer, sleep, startContainer, streamEvents, waitFor, type ContainerOptions, type TestContainer, OWN_MATCH } from '../integration/helpers/cgroup-containers';
+import { type SpecDoc } from '../helpers';
+import { completeText, lastCount, readMaybe, removeContainer, sleep, streamEvents, waitFor, type ContainerOptions, type TestContainer, resourceSuite } from '../integration/helpers/cgroup-containers';
 
 const host = detectCgroupHost();
 const runnable = process.getuid?.() === 0 && host.layout === 'v2';
@@ -25,24 +25,11 @@ const blockDevice = (() => {
 })();
 
 describe.skipIf(!runnable)('containers on a pure cgroup v2 kernel', () => {
-  const testRoot = makeTestRoot('v2containers');
-  let before: LeftoverSnapshot;
+  const suite = resourceSuite('v2containers');
   let c: TestContainer | undefined;
 
-  beforeAll(() => {
-    before = snapshotLeftovers({ root: testRoot.root, match: OWN_MATCH });
-  });
-  afterEach(async () => {
-    await removeContainer(c);
-    c = undefined;
-  });
-  afterAll(() => {
-    assertNoLeftovers(before);
-    testRoot.cleanup();
-  });
-
   const start = async (script: string, more: Partial<ContainerOptions> = {}) => {
-    c = await startContainer({ root: testRoot.root, script, ...more });
+    c = await suite.start({ script, ...more });
     return c;
   };
   const cg = (file: string) => fs.readFileSync(path.join(c!.cgroupDir(''), file), 'utf8').trim();
@@ -53,7 +40,7 @@ describe.skipIf(!runnable)('containers on a pure cgroup v2 kernel', () => {
     await start(script, { resources: { memory: { limit: 32 * MiB, swap: 32 * MiB } } });
     expect(cg('memory.max')).toBe(String(32 * MiB));
     expect(cg('memory.swap.max')).toBe('0');
-    const events = streamEvents(testRoot.root, c!.id, '2s');
+    const events = streamEvents(suite.root, c!.id, '2s');
     try {
       await waitFor('the first stats event', () => events.lines.length > 0, SLOW, 200);
       fs.writeFileSync(c!.file('tmp/go'), '');

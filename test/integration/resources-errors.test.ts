@@ -5,10 +5,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { detectCgroupHost } from '../../src/cgroups/detect';
-import { assertNoLeftovers, makeBundle, makeTestRoot, snapshotLeftovers, uniqueId, type LeftoverSnapshot } from '../helpers';
-import { completeText, createDetached, removeContainer, startContainer, waitFor, type TestContainer, OWN_MATCH } from './helpers/cgroup-containers';
+import { assertNoLeftovers, makeBundle, snapshotLeftovers, uniqueId } from '../helpers';
+import { completeText, createDetached, waitFor, type TestContainer, resourceSuite } from './helpers/cgroup-containers';
 
 const host = detectCgroupHost();
 const v1Memory = host.layout !== 'v2' && host.v1.some((h) => h.controllers.includes('memory'));
@@ -18,21 +18,8 @@ const offlineCpu = os.cpus().length + 5;
 const unquote = (log: string) => log.replace(/\\"/g, '"');
 
 describe.skipIf(process.getuid?.() !== 0)('bad resource values', () => {
-  const testRoot = makeTestRoot('reserr');
-  let before: LeftoverSnapshot;
+  const suite = resourceSuite('reserr');
   let c: TestContainer | undefined;
-
-  beforeAll(() => {
-    before = snapshotLeftovers({ root: testRoot.root, match: OWN_MATCH });
-  });
-  afterEach(async () => {
-    await removeContainer(c);
-    c = undefined;
-  });
-  afterAll(() => {
-    assertNoLeftovers(before);
-    testRoot.cleanup();
-  });
 
   const createFails = async (resources: Record<string, unknown>) => {
     const id = uniqueId('bad');
@@ -41,12 +28,12 @@ describe.skipIf(process.getuid?.() !== 0)('bad resource values', () => {
       linux.cgroupsPath = `/${id}`;
       linux.resources = { ...(linux.resources as object), ...resources };
     });
-    const snap = snapshotLeftovers({ root: testRoot.root, match: id });
+    const snap = snapshotLeftovers({ root: suite.root, match: id });
     try {
-      const r = await createDetached(testRoot.root, b, id);
+      const r = await createDetached(suite.root, b, id);
       expect(r.code).toBe(1);
       assertNoLeftovers(snap);
-      expect(fs.existsSync(path.join(testRoot.root, id))).toBe(false);
+      expect(fs.existsSync(path.join(suite.root, id))).toBe(false);
       return unquote(r.log);
     } finally {
       b.cleanup();
@@ -75,10 +62,10 @@ describe.skipIf(process.getuid?.() !== 0)('bad resource values', () => {
     },
   );
 
-  const stateResources = () => JSON.parse(fs.readFileSync(path.join(testRoot.root, c!.id, 'state.json'), 'utf8')).cgroup.resources;
+  const stateResources = () => JSON.parse(fs.readFileSync(path.join(suite.root, c!.id, 'state.json'), 'utf8')).cgroup.resources;
 
   it('update refuses bad flags and documents naming the field, and changes nothing', async () => {
-    c = await startContainer({ root: testRoot.root, script: 'exec sleep 600', resources: { memory: { limit: 32 * MiB }, pids: { limit: 50 } } });
+    c = await suite.start({ script: 'exec sleep 600', resources: { memory: { limit: 32 * MiB }, pids: { limit: 50 } } });
     const resourcesBefore = stateResources();
     const limitFile = v1Memory ? path.join(c.cgroupDir('memory'), 'memory.limit_in_bytes') : path.join(c.cgroupDir(''), 'memory.max');
     const limitBefore = fs.readFileSync(limitFile, 'utf8');
@@ -104,7 +91,7 @@ describe.skipIf(process.getuid?.() !== 0)('bad resource values', () => {
   it.skipIf(!v1Memory)('a limit the kernel refuses half-way is rolled back, and state.json keeps the old resources', async () => {
     // 24 MiB of tmpfs pages in the container's memory cgroup: no swap, so they cannot be reclaimed
     const script = 'head -c 25165824 /dev/zero > /dev/shm/fill; echo done > /tmp/done; exec sleep 600';
-    c = await startContainer({ root: testRoot.root, script, resources: { memory: { limit: 64 * MiB, swap: 64 * MiB }, pids: { limit: 50 } } });
+    c = await suite.start({ script, resources: { memory: { limit: 64 * MiB, swap: 64 * MiB }, pids: { limit: 50 } } });
     await waitFor('the fill', () => completeText(c!.file('tmp/done')));
     const resourcesBefore = stateResources();
     const cpus = path.join(c.cgroupDir('cpuset'), 'cpuset.cpus');
@@ -121,7 +108,7 @@ describe.skipIf(process.getuid?.() !== 0)('bad resource values', () => {
   });
 
   it('update of a stopped container is refused with runc\'s wording', async () => {
-    c = await startContainer({ root: testRoot.root, script: 'exit 0' });
+    c = await suite.start({ script: 'exit 0' });
     await waitFor('the container to stop', async () => (await c!.state()).status === 'stopped');
     const r = await c.cli(['update', '--memory', '64m', c.id]);
     expect(r.code).toBe(1);

@@ -6,12 +6,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { detectCgroupHost } from '../../src/cgroups/detect';
 import { isFrozen } from '../../src/cgroups/freezer-probe';
 import { cgroupManagerFor, type CgroupManager } from '../../src/cgroups/manager';
-import { assertNoLeftovers, makeTestRoot, snapshotLeftovers, uniqueId, type LeftoverSnapshot } from '../helpers';
-import { lastCount, removeContainer, sleep, startContainer, waitFor, type TestContainer, OWN_MATCH } from './helpers/cgroup-containers';
+import { uniqueId } from '../helpers';
+import { lastCount, sleep, waitFor, type TestContainer, resourceSuite } from './helpers/cgroup-containers';
 
 const host = detectCgroupHost();
 const root = process.getuid?.() === 0;
@@ -19,26 +19,13 @@ const hasV1Freezer = host.v1.some((h) => h.controllers.includes('freezer'));
 const hybridUnified = host.layout === 'hybrid' && host.unified !== undefined;
 
 describe.skipIf(!root || !hasV1Freezer)('pause and resume real containers', () => {
-  const testRoot = makeTestRoot('freezer');
-  let before: LeftoverSnapshot;
+  const suite = resourceSuite('freezer');
   let c: TestContainer | undefined;
-
-  beforeAll(() => {
-    before = snapshotLeftovers({ root: testRoot.root, match: OWN_MATCH });
-  });
-  afterEach(async () => {
-    await removeContainer(c);
-    c = undefined;
-  });
-  afterAll(() => {
-    assertNoLeftovers(before);
-    testRoot.cleanup();
-  });
 
   const counter = 'i=0; while :; do i=$((i+1)); echo $i >> /tmp/count; sleep 0.05; done';
 
   it('pause freezes the counter and state/list say paused; resume continues it', async () => {
-    c = await startContainer({ root: testRoot.root, script: counter });
+    c = await suite.start({ script: counter });
     const count = () => lastCount(c!.file('tmp/count'));
     await waitFor('the counter to run', () => count() > 3);
 
@@ -72,7 +59,7 @@ describe.skipIf(!root || !hasV1Freezer)('pause and resume real containers', () =
   });
 
   it('a created container can be paused (start is refused until resumed); kill 9 stops a paused container', async () => {
-    c = await startContainer({ root: testRoot.root, script: counter, startIt: false });
+    c = await suite.start({ script: counter, startIt: false });
     expect((await c.state()).status).toBe('created');
     expect((await c.cli(['pause', c.id])).code).toBe(0);
     expect((await c.state()).status).toBe('paused');
@@ -98,7 +85,7 @@ describe.skipIf(!root || !hasV1Freezer)('pause and resume real containers', () =
   });
 
   it('kill --all with a signal other than KILL leaves a paused container paused, and delete --force removes it', async () => {
-    c = await startContainer({ root: testRoot.root, script: "trap 'echo term >> /tmp/got' TERM; " + counter });
+    c = await suite.start({ script: "trap 'echo term >> /tmp/got' TERM; " + counter });
     await waitFor('the counter to run', () => lastCount(c!.file('tmp/count')) > 0);
     expect((await c.cli(['pause', c.id])).code).toBe(0);
     expect((await c.cli(['kill', '--all', c.id, 'TERM'])).code).toBe(0);

@@ -2,31 +2,18 @@
 // the `cgroup` mount shows the container's own per-controller directories
 // (read-only), with and without a cgroup namespace; a device that the rules
 // do not allow can be created (runc's default "c *:* m") but not opened.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { detectCgroupHost } from '../../src/cgroups/detect';
-import { assertNoLeftovers, makeTestRoot, snapshotLeftovers, type LeftoverSnapshot, type SpecDoc } from '../helpers';
-import { completeText, readMaybe, removeContainer, startContainer, waitFor, type TestContainer, OWN_MATCH } from './helpers/cgroup-containers';
+import { type SpecDoc } from '../helpers';
+import { completeText, readMaybe, waitFor, type TestContainer, resourceSuite } from './helpers/cgroup-containers';
 
 const host = detectCgroupHost();
 const v1 = host.layout !== 'v2' && ['memory', 'pids'].every((c) => host.v1.some((h) => h.controllers.includes(c)));
 const MiB = 1024 * 1024;
 
 describe.skipIf(process.getuid?.() !== 0)('cgroups and devices as the container sees them', () => {
-  const testRoot = makeTestRoot('isolation');
-  let before: LeftoverSnapshot;
+  const suite = resourceSuite('isolation');
   let c: TestContainer | undefined;
-
-  beforeAll(() => {
-    before = snapshotLeftovers({ root: testRoot.root, match: OWN_MATCH });
-  });
-  afterEach(async () => {
-    await removeContainer(c);
-    c = undefined;
-  });
-  afterAll(() => {
-    assertNoLeftovers(before);
-    testRoot.cleanup();
-  });
 
   const probe = [
     'cat /proc/self/cgroup > /tmp/cgroup',
@@ -44,7 +31,7 @@ describe.skipIf(process.getuid?.() !== 0)('cgroups and devices as the container 
 
   for (const cgroupNs of [false, true]) {
     it.skipIf(!v1)(`the cgroup mount shows the container's own v1 directories, read-only (${cgroupNs ? 'with' : 'without'} a cgroup namespace)`, async () => {
-      c = await startContainer({ root: testRoot.root, script: probe, resources: { memory: { limit: 48 * MiB } }, edit: cgroupMountAndNs(cgroupNs) });
+      c = await suite.start({ script: probe, resources: { memory: { limit: 48 * MiB } }, edit: cgroupMountAndNs(cgroupNs) });
       await waitFor('the probe', () => completeText(c!.file('tmp/done')));
       const { pid } = await c.state();
       // its own cgroup, not the host's root: the limit and the processes are the container's
@@ -79,7 +66,7 @@ describe.skipIf(process.getuid?.() !== 0)('cgroups and devices as the container 
   ].join('\n');
 
   it('a device the rules do not allow can be created but not opened; an allowed one works', async () => {
-    c = await startContainer({ root: testRoot.root, script: deviceProbe, edit: withMknod([]) });
+    c = await suite.start({ script: deviceProbe, edit: withMknod([]) });
     await waitFor('the probe', () => completeText(c!.file('tmp/done')));
     expect(readMaybe(c.file('tmp/null'))).toBe('null:0\n');
     const fuse = readMaybe(c.file('tmp/fuse'))!;
@@ -94,7 +81,7 @@ describe.skipIf(process.getuid?.() !== 0)('cgroups and devices as the container 
   });
 
   it('the same device opens once a config rule allows it', async () => {
-    c = await startContainer({ root: testRoot.root, script: deviceProbe, edit: withMknod([{ allow: true, type: 'c', major: 10, minor: 229, access: 'rw' }]) });
+    c = await suite.start({ script: deviceProbe, edit: withMknod([{ allow: true, type: 'c', major: 10, minor: 229, access: 'rw' }]) });
     await waitFor('the probe', () => completeText(c!.file('tmp/done')));
     expect(readMaybe(c.file('tmp/fuse'))).toBe('mknod:0\nopen:0\n');
   });

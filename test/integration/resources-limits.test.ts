@@ -6,39 +6,30 @@
 // with other test runs.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectCgroupHost } from '../../src/cgroups/detect';
-import { assertNoLeftovers, makeTestRoot, snapshotLeftovers, type LeftoverSnapshot } from '../helpers';
-import { buildStaticHelpers, completeText, readMaybe, removeContainer, sleep, startContainer, streamEvents, waitFor, type StaticHelpers, type TestContainer, OWN_MATCH } from './helpers/cgroup-containers';
+import { buildStaticHelpers, completeText, readMaybe, sleep, streamEvents, waitFor, type StaticHelpers, type TestContainer, resourceSuite } from './helpers/cgroup-containers';
 
 const host = detectCgroupHost();
 const v1 = host.layout !== 'v2' && ['memory', 'pids', 'cpu', 'cpuacct'].every((c) => host.v1.some((h) => h.controllers.includes(c)));
 const MiB = 1024 * 1024;
 
 describe.skipIf(process.getuid?.() !== 0 || !v1)('resource limits on real containers (cgroup v1)', () => {
-  const testRoot = makeTestRoot('resources');
-  let before: LeftoverSnapshot;
+  const suite = resourceSuite('resources');
   let c: TestContainer | undefined;
 
   let helpers: StaticHelpers;
   const forkbomb = () => helpers.path('forkbomb');
 
   beforeAll(() => {
-    before = snapshotLeftovers({ root: testRoot.root, match: OWN_MATCH });
     helpers = buildStaticHelpers(['forkbomb']);
-  });
-  afterEach(async () => {
-    await removeContainer(c);
-    c = undefined;
   });
   afterAll(() => {
     helpers?.cleanup();
-    assertNoLeftovers(before);
-    testRoot.cleanup();
   });
 
   const start = async (script: string, resources: Record<string, unknown>) => {
-    c = await startContainer({ root: testRoot.root, script, resources });
+    c = await suite.start({ script, resources });
     return c;
   };
   const cg = (ctrl: string, file: string) => fs.readFileSync(path.join(c!.cgroupDir(ctrl), file), 'utf8').trim();
@@ -48,7 +39,7 @@ describe.skipIf(process.getuid?.() !== 0 || !v1)('resource limits on real contai
     const script = 'while [ ! -e /tmp/go ]; do sleep 0.05; done; tail /dev/zero; echo "tail:$?" > /tmp/result; exec sleep 600';
     await start(script, { memory: { limit: 32 * MiB, swap: 32 * MiB } });
     expect(cg('memory', 'memory.limit_in_bytes')).toBe(String(32 * MiB));
-    const events = streamEvents(testRoot.root, c!.id, '300ms');
+    const events = streamEvents(suite.root, c!.id, '300ms');
     try {
       await waitFor('the first stats event', () => events.lines.length > 0);
       fs.writeFileSync(c!.file('tmp/go'), '');
@@ -90,9 +81,7 @@ describe.skipIf(process.getuid?.() !== 0 || !v1)('resource limits on real contai
       'exec sleep 600',
     ].join('\n');
     // the cpu quota keeps the spinning bomb from starving the other tests
-    c = await startContainer({
-      root: testRoot.root,
-      script,
+    c = await suite.start({ script,
       resources: { pids: { limit }, cpu: { quota: 50000, period: 100000 } },
       rootfsFiles: { forkbomb: forkbomb() },
     });
@@ -136,7 +125,7 @@ describe.skipIf(process.getuid?.() !== 0 || !v1)('resource limits on real contai
     expect(raised).toBeLessThan(0.75);
     expect(raised).toBeGreaterThan(capped + 0.1);
     // persisted: the state's cgroup descriptor holds the merged resources
-    const state = JSON.parse(fs.readFileSync(path.join(testRoot.root, c!.id, 'state.json'), 'utf8'));
+    const state = JSON.parse(fs.readFileSync(path.join(suite.root, c!.id, 'state.json'), 'utf8'));
     expect(state.cgroup.resources.cpu).toEqual({ quota: 60000, period: 100000 });
   });
 
@@ -160,7 +149,7 @@ describe.skipIf(process.getuid?.() !== 0 || !v1)('resource limits on real contai
     const ps = await c!.cli(['ps', '--format', 'json', c!.id]);
     expect(JSON.parse(ps.stdout)).toHaveLength(5);
     expect(readMaybe(c!.file('tmp/forkerr'))).toMatch(/fork/i);
-    const state = JSON.parse(fs.readFileSync(path.join(testRoot.root, c!.id, 'state.json'), 'utf8'));
+    const state = JSON.parse(fs.readFileSync(path.join(suite.root, c!.id, 'state.json'), 'utf8'));
     expect(state.cgroup.resources.pids).toEqual({ limit: 6 });
   });
 
@@ -177,7 +166,7 @@ describe.skipIf(process.getuid?.() !== 0 || !v1)('resource limits on real contai
     expect(cg('memory', 'memory.limit_in_bytes')).toBe(String(64 * MiB));
     expect(cg('memory', 'memory.memsw.limit_in_bytes')).toBe(String(128 * MiB));
     expect(cg('cpu', 'cpu.shares')).toBe('512'); // zero: unchanged
-    const state = JSON.parse(fs.readFileSync(path.join(testRoot.root, c!.id, 'state.json'), 'utf8'));
+    const state = JSON.parse(fs.readFileSync(path.join(suite.root, c!.id, 'state.json'), 'utf8'));
     expect(state.cgroup.resources).toMatchObject({ memory: { limit: 64 * MiB, swap: 128 * MiB }, cpu: { shares: 512 } });
     // lowering again with a flag (memory first, then memsw, in the kernel's required order)
     const down = await c!.cli(['update', '--memory', '48m', '--memory-swap', '48m', c!.id]);

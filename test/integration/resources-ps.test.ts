@@ -1,10 +1,10 @@
 // `ps` (json, table, ps(1) arguments), `kill --all` through the cgroup, and
 // `events --stats` on real containers.
 import fs from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { detectCgroupHost } from '../../src/cgroups/detect';
-import { assertNoLeftovers, makeTestRoot, snapshotLeftovers, tsrun, type LeftoverSnapshot } from '../helpers';
-import { completeText, removeContainer, startContainer, waitFor, type TestContainer, OWN_MATCH } from './helpers/cgroup-containers';
+import { tsrun } from '../helpers';
+import { completeText, waitFor, type TestContainer, resourceSuite } from './helpers/cgroup-containers';
 
 const host = detectCgroupHost();
 const MiB = 1024 * 1024;
@@ -28,24 +28,11 @@ function pidsInCgroup(cgroupsPath: string): number[] {
 }
 
 describe.skipIf(process.getuid?.() !== 0)('ps, kill --all and events --stats on real containers', () => {
-  const testRoot = makeTestRoot('ps');
-  let before: LeftoverSnapshot;
+  const suite = resourceSuite('ps');
   let c: TestContainer | undefined;
 
-  beforeAll(() => {
-    before = snapshotLeftovers({ root: testRoot.root, match: OWN_MATCH });
-  });
-  afterEach(async () => {
-    await removeContainer(c);
-    c = undefined;
-  });
-  afterAll(() => {
-    assertNoLeftovers(before);
-    testRoot.cleanup();
-  });
-
   const threeProcesses = async (resources?: Record<string, unknown>) => {
-    c = await startContainer({ root: testRoot.root, script: 'sleep 600 & sleep 601 & echo ready > /tmp/ready; wait', resources });
+    c = await suite.start({ script: 'sleep 600 & sleep 601 & echo ready > /tmp/ready; wait', resources });
     await waitFor('the sleeps', () => completeText(c!.file('tmp/ready')));
     return c;
   };
@@ -116,12 +103,12 @@ describe.skipIf(process.getuid?.() !== 0)('ps, kill --all and events --stats on 
   });
 
   it('events refuses a stopped container and ps an unknown one', async () => {
-    c = await startContainer({ root: testRoot.root, script: 'exit 0' });
+    c = await suite.start({ script: 'exit 0' });
     await waitFor('the container to stop', async () => (await c!.state()).status === 'stopped');
     const ev = await c.cli(['events', '--stats', c.id]);
     expect(ev.code).toBe(1);
     expect(ev.stderr).toContain(`container with id ${c.id} is not running`);
-    const ps = await tsrun(['--root', testRoot.root, 'ps', 'tsrun-test-no-such-container']);
+    const ps = await tsrun(['--root', suite.root, 'ps', 'tsrun-test-no-such-container']);
     expect(ps.code).toBe(1);
     expect(ps.stderr).toContain('container does not exist');
   });

@@ -5,7 +5,23 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CLI_ENTRY, cliEnv, makeBundle, PROJECT_ROOT, TEST_PREFIX, tsrun, uniqueId, type Bundle, type SpecDoc, type TsrunResult } from '../../helpers';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import {
+  assertNoLeftovers,
+  CLI_ENTRY,
+  cliEnv,
+  makeBundle,
+  makeTestRoot,
+  PROJECT_ROOT,
+  snapshotLeftovers,
+  TEST_PREFIX,
+  tsrun,
+  uniqueId,
+  type Bundle,
+  type LeftoverSnapshot,
+  type SpecDoc,
+  type TsrunResult,
+} from '../../helpers';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -208,4 +224,40 @@ export function buildStaticHelpers(names: string[]): StaticHelpers {
     throw new Error(`building static test helpers failed (gcc with static libc needed): ${(e as { stderr?: Buffer }).stderr?.toString() ?? e}`, { cause: e });
   }
   return { path: (n) => path.join(dir, n), cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface ResourceSuite {
+  /** this describe block's --root */
+  root: string;
+  /** startContainer under this root; the container is removed after the test */
+  start(opts: Omit<ContainerOptions, 'root'>): Promise<TestContainer>;
+}
+
+/**
+ * For a describe block: a state root, every container started through it
+ * removed after each test, and nothing of this test process left behind
+ * (cgroups, mounts, state dirs) once the block is done.
+ */
+export function resourceSuite(label: string): ResourceSuite {
+  const testRoot = makeTestRoot(label);
+  const started: TestContainer[] = [];
+  let before: LeftoverSnapshot;
+  beforeAll(() => {
+    before = snapshotLeftovers({ root: testRoot.root, match: OWN_MATCH });
+  });
+  afterEach(async () => {
+    for (const c of started.splice(0)) await removeContainer(c);
+  });
+  afterAll(() => {
+    assertNoLeftovers(before);
+    testRoot.cleanup();
+  });
+  return {
+    root: testRoot.root,
+    start: async (opts) => {
+      const c = await startContainer({ ...opts, root: testRoot.root });
+      started.push(c);
+      return c;
+    },
+  };
 }
