@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { defaultSpec, formatSpecJson, type DefaultSpec } from '../../src/container/default-spec';
-import { TEST_PREFIX } from './ids';
+import { PROCESS_TAG, TEST_PREFIX, testTempDir } from './ids';
 
 export const HOST_BUSYBOX = '/bin/busybox';
 
@@ -92,7 +92,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 export function makeBundle(override?: SpecOverride, opts: { parent?: string } = {}): Bundle {
-  const dir = fs.mkdtempSync(path.join(opts.parent ?? os.tmpdir(), `${TEST_PREFIX}bundle-`));
+  const dir = opts.parent ? fs.mkdtempSync(path.join(opts.parent, `${TEST_PREFIX}bundle${PROCESS_TAG}`)) : testTempDir('bundle');
   const rootfs = path.join(dir, 'rootfs');
   makeRootfs(rootfs);
   let spec = testSpec();

@@ -1,10 +1,15 @@
-// Unique names for test containers, cgroups and state roots. Everything a test
-// creates carries the `tsrun-test-` prefix so leftovers are easy to find.
+// Unique names for test containers, cgroups, state roots and temp dirs. Everything a
+// test creates carries the `tsrun-test-` prefix and this process's tag, so leftover
+// checks count only what this test process made (other test runs share the machine).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 export const TEST_PREFIX = 'tsrun-test-';
+
+/** A substring of every id, cgroup name and temp dir this process makes (for leftover checks
+ *  that must not see other test processes' containers or mounts). */
+export const PROCESS_TAG = `-${process.pid.toString(36)}-`;
 
 let counter = 0;
 
@@ -12,7 +17,12 @@ let counter = 0;
 export function uniqueId(label = 'c'): string {
   counter += 1;
   const rand = Math.floor(Math.random() * 36 ** 4).toString(36);
-  return `${TEST_PREFIX}${label}-${process.pid.toString(36)}-${counter}-${rand}`;
+  return `${TEST_PREFIX}${label}${PROCESS_TAG}${counter}-${rand}`;
+}
+
+/** A new directory `<tmp>/tsrun-test-<label>-<pid36>-XXXXXX`, carrying this process's tag. */
+export function testTempDir(label: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `${TEST_PREFIX}${label}${PROCESS_TAG}`));
 }
 
 export interface TestRoot {
@@ -23,11 +33,7 @@ export interface TestRoot {
 
 /** A temporary state root (not yet created: tsrun must create it, mode 0700). */
 export function makeTestRoot(label = 'root'): TestRoot {
-  const parent = fs.mkdtempSync(path.join(os.tmpdir(), `${TEST_PREFIX}${label}-`));
+  const parent = testTempDir(label);
   const root = path.join(parent, 'state');
   return { root, cleanup: () => fs.rmSync(parent, { recursive: true, force: true }) };
 }
-
-/** A substring of every id and cgroup name uniqueId() makes in this process (for leftover checks
- *  that must not see other test processes' containers). */
-export const PROCESS_TAG = `-${process.pid.toString(36)}-`;

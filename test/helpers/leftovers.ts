@@ -7,7 +7,8 @@ import path from 'node:path';
 import { PROCESS_TAG } from './ids';
 
 export interface LeftoverSnapshot {
-  /** "mountpoint fstype source" per mount (multiset as sorted list) */
+  /** "mountpoint fstype source" per mount whose mountpoint or source carries `match` or this
+   *  process's tag (multiset as sorted list); other programs' mounts are not ours to judge */
   mounts: string[];
   /** cgroup directories whose name contains `match` */
   cgroups: string[];
@@ -31,6 +32,7 @@ export interface SnapshotOptions {
   cgroupMount?: string;
 }
 
+/** Every mount of this mount namespace as "mountpoint fstype source", sorted. */
 export function readMounts(): string[] {
   return fs
     .readFileSync('/proc/self/mountinfo', 'utf8')
@@ -98,8 +100,9 @@ export function snapshotLeftovers(opts: SnapshotOptions = {}): LeftoverSnapshot 
       rootEntries = [];
     }
   }
+  const ours = (m: string): boolean => m.includes(match) || m.includes(PROCESS_TAG);
   return {
-    mounts: readMounts(),
+    mounts: readMounts().filter(ours),
     cgroups: findCgroupDirs(match, opts.cgroupMount),
     processes: findProcesses(match),
     rootEntries,

@@ -4,8 +4,8 @@
 // per-module build, for tests that load the CLI in-process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { testTempDir } from './ids';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 export const CLI_MAIN = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -70,7 +70,7 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.P
 
 export async function tsrun(args: readonly string[], opts: TsrunOptions = {}): Promise<TsrunResult> {
   if (!opts.viaFiles) return tsrunSpawn(args, opts).done;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-test-out-'));
+  const dir = testTempDir('out');
   const out = fs.openSync(path.join(dir, 'stdout'), 'w+');
   const err = fs.openSync(path.join(dir, 'stderr'), 'w+');
   try {

@@ -4,7 +4,6 @@
 // some only once the init is half built (stage 1 or 2), which is where
 // cleanup matters most.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -20,6 +19,7 @@ import {
   tsrun,
   uniqueId,
 } from '../helpers';
+import { testTempDir } from '../helpers/ids';
 
 const { root, work, bundles } = containerSuite('badinput');
 
@@ -196,7 +196,7 @@ describe('the rootfs and the process', () => {
 });
 
 describe('mount destinations through symlinks stay inside the rootfs', () => {
-  const hostTarget = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-test-host-target-'));
+  const hostTarget = testTempDir('host-target');
   afterAll(() => fs.rmSync(hostTarget, { recursive: true, force: true }));
 
   it('absolute, relative (../../..) and dangling symlinks are resolved in the rootfs; the host is not touched', async () => {

@@ -104,7 +104,7 @@ describe.skipIf(!runnable)('cgroup v1/hybrid manager on this host', () => {
       memory: { limit: 33554432, swap: 33554432, reservation: 16777216, swappiness: 0 },
       cpu: { shares: 512, quota: 50000, period: 100000, cpus: '0', mems: '0' },
       pids: { limit: 50 },
-      blockIO: { weight: 300, throttleReadBpsDevice: [{ ...blockDevice, rate: 1048576 }] },
+      blockIO: { throttleReadBpsDevice: [{ ...blockDevice, rate: 1048576 }] },
       devices: [{ allow: false, access: 'rwm' }],
     });
     expect(read(`${dir(m, 'memory')}/memory.limit_in_bytes`)).toBe('33554432');
@@ -118,14 +118,28 @@ describe.skipIf(!runnable)('cgroup v1/hybrid manager on this host', () => {
     expect(read(`${dir(m, 'cpuset')}/cpuset.cpus`)).toBe('0');
     expect(read(`${dir(m, 'cpuset')}/cpuset.mems`)).toBe('0');
     const blkio = dir(m, 'blkio');
-    const weightFile = fs.existsSync(`${blkio}/blkio.weight`) ? 'blkio.weight' : 'blkio.bfq.weight';
-    expect(read(`${blkio}/${weightFile}`)).toMatch(/(^|\s)300$/);
     expect(read(`${blkio}/blkio.throttle.read_bps_device`)).toBe(`${blockDevice.major}:${blockDevice.minor} 1048576`);
     const devices = read(`${dir(m, 'devices')}/devices.list`).split('\n');
     expect(devices).toContain('c 1:3 rwm');
     expect(devices).toContain('c 136:* rwm');
     expect(devices).not.toContain('a *:* rwm');
     expect(m.resources().pids).toEqual({ limit: 50 });
+  });
+
+  it('blockIO.weight goes to the weight file this kernel has (CFQ or BFQ), or the error names the missing file', () => {
+    const m = make();
+    m.create();
+    const blkio = dir(m, 'blkio');
+    // kernel builds differ: CFQ's blkio.weight, BFQ's blkio.bfq.weight, or neither
+    const weightFile = ['blkio.weight', 'blkio.bfq.weight'].find((f) => fs.existsSync(`${blkio}/${f}`));
+    if (weightFile) {
+      m.setResources({ blockIO: { weight: 300 } });
+      expect(read(`${blkio}/${weightFile}`)).toMatch(/(^|\s)300$/);
+    } else {
+      expect(() => m.setResources({ blockIO: { weight: 300 } })).toThrow(
+        /linux\.resources\.blockIO\.weight: cannot write "300" to .*blkio\.bfq\.weight: this host's cgroups do not provide blkio\.bfq\.weight/,
+      );
+    }
   });
 
   it('update merges: docker-style zeros keep the rest, a bigger limit raises memsw first', () => {

@@ -15,6 +15,7 @@ import {
   type SpecDoc,
   type SpecOverride,
 } from '../helpers';
+import { testTempDir } from '../helpers/ids';
 
 const { root, work, bundles } = containerSuite('inside');
 
@@ -297,7 +298,7 @@ async function insideUserns(script: string, hostId: number, override: (spec: Spe
 
 describe('namespaces', () => {
   it('a user namespace with mappings: root inside is 100000 outside', async () => {
-    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-test-userns-scratch-'));
+    const scratch = testTempDir('userns-scratch');
     fs.chmodSync(scratch, 0o777);
     const out = await insideUserns(
       'cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; echo x > /scratch/made-inside; grep -E "^Cap(Eff|Bnd)" /proc/self/status; grep -c " - cgroup " /proc/self/mountinfo',
@@ -576,8 +577,8 @@ describe('filesystem', () => {
 
   it('never unmounts or mounts anything on the host, whatever rootfsPropagation (bundle on a shared mount)', async () => {
     // two shared host mounts (as on a systemd host): one holds the bundles, one is a bystander
-    const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-test-hostshared-'));
-    const bystander = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-test-bystander-'));
+    const shared = testTempDir('hostshared');
+    const bystander = testTempDir('bystander');
     for (const d of [shared, bystander]) {
       execFileSync('mount', ['-t', 'tmpfs', 'tsrun-test-shared', d]);
       execFileSync('mount', ['--make-shared', d]);

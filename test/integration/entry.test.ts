@@ -3,10 +3,10 @@
 // a private copy of the built tree, so the project's own cache is untouched.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliEnv, PROJECT_ROOT, TEST_PREFIX } from '../helpers';
+import { testTempDir } from '../helpers/ids';
 
 let tree: string;
 let entry: string;
@@ -15,7 +15,7 @@ let cacheDir: string;
 let stateRoot: string;
 
 beforeAll(() => {
-  tree = fs.mkdtempSync(path.join(os.tmpdir(), `${TEST_PREFIX}entry-`));
+  tree = testTempDir('entry');
   fs.cpSync(path.join(PROJECT_ROOT, 'dist', 'src'), path.join(tree, 'dist', 'src'), { recursive: true });
   fs.mkdirSync(path.join(tree, 'dist', 'bundle'));
   fs.copyFileSync(path.join(PROJECT_ROOT, 'dist', 'bundle', 'tsrun.js'), path.join(tree, 'dist', 'bundle', 'tsrun.js'));

@@ -4,16 +4,16 @@
 // tsrun resolves /dev inside the rootfs for every step (mounts, nodes,
 // links), so the host directory stays as it was.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContainerLab } from './helpers/containers';
+import { testTempDir } from '../helpers/ids';
 
 const lab = new ContainerLab('escape-devlink');
 let hostDir = '';
 beforeAll(() => {
   lab.snapshot();
-  hostDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-test-hostdev-'));
+  hostDir = testTempDir('hostdev');
   fs.writeFileSync(path.join(hostDir, 'ptmx'), 'host file called ptmx\n');
 });
 afterAll(async () => {

@@ -7,10 +7,10 @@
 // not, create is refused.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContainerLab } from './helpers/containers';
+import { testTempDir } from '../helpers/ids';
 
 const lab = new ContainerLab('escape-null');
 let fakeDev = '';
@@ -20,7 +20,7 @@ let corePattern = '';
 beforeAll(() => {
   lab.snapshot();
   corePattern = fs.readFileSync(CORE_PATTERN, 'utf8');
-  fakeDev = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-test-fakedev-'));
+  fakeDev = testTempDir('fakedev');
 });
 
 afterAll(async () => {

@@ -7,11 +7,11 @@
 // tsrun is given extra inherited fds, open on host directories and files,
 // as a leaky caller would (containerd-shim 1.6 leaks its ttrpc socket as fd 3).
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContainerLab } from './helpers/containers';
 import type { Bundle } from '../helpers';
+import { testTempDir } from '../helpers/ids';
 
 const lab = new ContainerLab('escape-fds');
 const leaked: number[] = [];
@@ -19,7 +19,7 @@ let hostDir = '';
 
 beforeAll(() => {
   lab.snapshot();
-  hostDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-test-hostdir-'));
+  hostDir = testTempDir('hostdir');
   fs.writeFileSync(path.join(hostDir, 'HOST-SECRET'), 'host data\n');
   // fds 3..8 of tsrun: host directories, a host file, the test's own cwd
   for (const p of ['/', hostDir, '/etc', path.join(hostDir, 'HOST-SECRET'), process.cwd(), '/tmp']) leaked.push(fs.openSync(p, 'r'));

@@ -5,10 +5,10 @@
 // fd, so the mount lands inside the container, whatever the link says and
 // however fast it is swapped.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContainerLab, PROBE_IN_CONTAINER, waitFor } from './helpers/containers';
+import { testTempDir } from '../helpers/ids';
 
 const lab = new ContainerLab('escape-mnt');
 let hostDir = '';
@@ -16,8 +16,8 @@ let source = '';
 
 beforeAll(() => {
   lab.snapshot();
-  hostDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-test-hosttarget-'));
-  source = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-test-mntsrc-'));
+  hostDir = testTempDir('hosttarget');
+  source = testTempDir('mntsrc');
   fs.writeFileSync(path.join(source, 'MARKER'), 'from the bind source\n');
 });
 

@@ -5,17 +5,17 @@
 // the container's /proc after checking it is procfs, with RESOLVE_BENEATH |
 // RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV, and fails create otherwise.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContainerLab } from './helpers/containers';
 import type { Bundle } from '../helpers';
+import { testTempDir } from '../helpers/ids';
 
 const lab = new ContainerLab('escape-procw');
 let hostFile = '';
 beforeAll(() => {
   lab.snapshot();
-  hostFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-test-hostfile-')), 'target');
+  hostFile = path.join(testTempDir('hostfile'), 'target');
   fs.writeFileSync(hostFile, 'untouched\n');
 });
 afterAll(async () => {

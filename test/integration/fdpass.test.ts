@@ -2,11 +2,11 @@
 // listenUnix/acceptUnix (native/src/fdpass*.c).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { native } from '../../src/native';
 import { buildCHelpers, type CHelpers } from './helpers/cbuild';
+import { testTempDir } from '../helpers/ids';
 
 const O_CLOEXEC = 0o2000000;
 
@@ -17,7 +17,7 @@ const opened: number[] = [];
 
 beforeAll(() => {
   c = buildCHelpers();
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-test-fdpass-'));
+  work = testTempDir('fdpass');
 });
 
 afterEach(() => {

@@ -1,12 +1,12 @@
 // Hooks as real processes: small shell scripts and busybox.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HookRunError, runHooks, spawnHookProcess, type Hook, type HookInvocation } from '../../src/hooks/run';
 import { HookError } from '../../src/errors';
+import { testTempDir } from '../helpers/ids';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-test-hooks-'));
+const dir = testTempDir('hooks');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 let n = 0;

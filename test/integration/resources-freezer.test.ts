@@ -4,7 +4,6 @@
 // host has no v1 freezer (exercised on this host's real cgroup2 tree).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { detectCgroupHost } from '../../src/cgroups/detect';
@@ -12,6 +11,7 @@ import { isFrozen } from '../../src/cgroups/freezer-probe';
 import { cgroupManagerFor, type CgroupManager } from '../../src/cgroups/manager';
 import { uniqueId } from '../helpers';
 import { lastCount, sleep, waitFor, type TestContainer, resourceSuite } from './helpers/cgroup-containers';
+import { testTempDir } from '../helpers/ids';
 
 const host = detectCgroupHost();
 const root = process.getuid?.() === 0;
@@ -111,7 +111,7 @@ describe.skipIf(!root || !hybridUnified)('hybrid host without a v1 freezer: the 
   const noFreezer = { ...host, v1: host.v1.filter((h) => !h.controllers.includes('freezer')) };
   let m: CgroupManager | undefined;
   let child: ChildProcess | undefined;
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-test-hybridfreeze-'));
+  const work = testTempDir('hybridfreeze');
 
   afterEach(() => {
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -3,7 +3,6 @@
 // into a C harness) and exercised by busybox and small C probes.
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { native } from '../../src/native';
@@ -13,6 +12,7 @@ import { SECCOMP_FILTER_FLAG } from '../../src/seccomp/names';
 import { buildSeccompPlan } from '../../src/seccomp/plan';
 import type { LinuxSeccomp, SeccompArg, SeccompSyscall } from '../../src/seccomp/types';
 import { buildCHelpers, type CHelpers } from './helpers/cbuild';
+import { testTempDir } from '../helpers/ids';
 
 const BUSYBOX = '/bin/busybox';
 const EDQUOT_TEXT = 'Disk quota exceeded';
@@ -25,7 +25,7 @@ let seq = 0;
 beforeAll(() => {
   if (!fs.existsSync(BUSYBOX)) throw new Error('these tests need /bin/busybox (apt-get install busybox-static)');
   c = buildCHelpers();
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-test-seccomp-work-'));
+  work = testTempDir('seccomp-work');
 });
 
 afterAll(() => {

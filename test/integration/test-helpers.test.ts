@@ -6,8 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { assertNoLeftovers, deepMerge, makeBundle, makeTestRoot, PROJECT_ROOT, snapshotLeftovers, uniqueId } from '../helpers';
+import { testTempDir } from '../helpers/ids';
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-test-helpers-'));
+const work = testTempDir('helpers');
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 const RUNC = '/usr/sbin/runc';
@@ -98,6 +99,19 @@ describe('leftover detection', () => {
       execFileSync('umount', [mnt]);
     }
     assertNoLeftovers(before);
+  });
+
+  it("ignores a mount that is not this test process's (another program's, e.g. /run/netns)", () => {
+    const before = snapshotLeftovers();
+    // a directory without this process's tag, as another program would make
+    const foreign = fs.mkdtempSync(path.join(os.tmpdir(), 'not-a-test-'));
+    execFileSync('mount', ['-t', 'tmpfs', 'foreign-tmpfs', foreign]);
+    try {
+      assertNoLeftovers(before);
+    } finally {
+      execFileSync('umount', [foreign]);
+      fs.rmdirSync(foreign);
+    }
   });
 
   it('notices a test cgroup until it is removed', () => {

@@ -3,8 +3,8 @@
 // fdpass.c), so the code the container init runs is what the kernel sees.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { testTempDir } from '../../helpers/ids';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const NATIVE_SRC = path.join(ROOT, 'native', 'src');
@@ -30,7 +30,7 @@ function gcc(out: string, sources: string[], extra: string[] = []): void {
 }
 
 export function buildCHelpers(): CHelpers {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-test-seccomp-'));
+  const dir = testTempDir('seccomp');
   const h = (n: string) => path.join(HELPERS, n);
   const out = (n: string) => path.join(dir, n);
   try {

@@ -3,7 +3,6 @@
 // small polling helpers. Everything is removed by `cleanup()`.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import {
@@ -22,6 +21,7 @@ import {
   type SpecDoc,
   type TsrunResult,
 } from '../../helpers';
+import { testTempDir } from '../../helpers/ids';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -214,7 +214,7 @@ export interface StaticHelpers {
 
 /** Build test/integration/helpers/<name>.c as static binaries (they run inside busybox rootfses). */
 export function buildStaticHelpers(names: string[]): StaticHelpers {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-test-static-'));
+  const dir = testTempDir('static');
   try {
     for (const n of names) {
       execFileSync('gcc', ['-static', '-O1', '-Wall', '-Werror', '-o', path.join(dir, n), path.join(__dirname, `${n}.c`)], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -4,9 +4,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { makeRootfs } from '../../helpers';
+import { testTempDir } from '../../helpers/ids';
 
 export const IMAGE_REF = 'docker.io/library/tsrun-test-busybox:latest';
 
@@ -60,7 +60,7 @@ export interface PrivateContainerd {
 
 export async function startContainerd(namespace: string): Promise<PrivateContainerd> {
   // short: the shim and ttrpc sockets live here and sun_path is 108 bytes
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-test-ctrd-'));
+  const dir = testTempDir('ctrd');
   const socket = path.join(dir, 'c.sock');
   const state = path.join(dir, 'state');
   const cfg = path.join(dir, 'config.toml');

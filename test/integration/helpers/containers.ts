@@ -3,7 +3,6 @@
 // the rootfs, and force-delete of everything a test created.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { stringifyJson } from '../../../oci-spec/json';
 import { native } from '../../../src/native';
@@ -26,6 +25,7 @@ import {
   type TsrunResult,
 } from '../../helpers';
 import { buildStaticProbe } from './cbuild';
+import { testTempDir } from '../../helpers/ids';
 
 export const PROBE_IN_CONTAINER = '/bin/escape-probe';
 
@@ -47,7 +47,7 @@ export class ContainerLab {
 
   constructor(label: string) {
     this.root = makeTestRoot(label);
-    this.work = fs.mkdtempSync(path.join(os.tmpdir(), `tsrun-test-${label}-work-`));
+    this.work = testTempDir(`${label}-work`);
     this.probe = buildStaticProbe(this.work);
   }
 
