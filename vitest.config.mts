@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 // unit: pure logic, no root needed. integration: real kernel, as root, run serially
-// (containers share the host's cgroup trees and mount table). cgroup2: real
-// cgroup v2 kernel, run inside the VM by `npm run test:cgroup2` (skips elsewhere).
+// (containers share the host's cgroup trees and mount table). vm, cgroup2: in
+// the Vagrant VM (systemd, pure cgroup v2) by `npm run test:vagrant` (they skip
+// elsewhere), which also runs integration tests there again.
 export default defineConfig({
   test: {
     projects: [
@@ -27,11 +28,21 @@ export default defineConfig({
       },
       {
         test: {
+          // the test VM itself (systemd, pure cgroup v2, the rootless user);
+          // run there as root and as `vagrant` by scripts/vagrant/guest-run.sh
+          name: 'vm',
+          include: ['test/vm/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+        },
+      },
+      {
+        test: {
           name: 'cgroup2',
           include: ['test/cgroup2/**/*.test.ts'],
           environment: 'node',
           fileParallelism: false,
-          // node runs 10-15x slower in the emulated VM
+          // node runs several times slower in the emulated VM
           testTimeout: 300_000,
           hookTimeout: 120_000,
         },

@@ -11,7 +11,11 @@ PACKAGES=(
   busybox-static                     # test and demo root filesystems
   runc crun                          # reference runtimes (bench, comparisons)
   containerd                         # containerd-shim-runc-v2 integration tests
-  qemu-system-x86                    # cgroup v2 tests in a VM (../shared/vm)
+  # the test VM (Vagrantfile, scripts/vagrant/): Vagrant with libvirt and qemu,
+  # the box built locally with debootstrap and extlinux, ssh and rsync to the guest
+  vagrant vagrant-libvirt libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
+  qemu-system-x86 qemu-utils debootstrap extlinux syslinux-common fdisk
+  dnsmasq-base iptables rsync openssh-client
   util-linux bsdutils procps iproute2 jq strace hyperfine
 )
 missing=()

@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 // The whole test suite, as CI runs it: unit and integration tests on this host
-// (as root, real kernel), then the cgroup v2 tests inside a VM with a pure v2
-// hierarchy (../shared/vm/run-in-vm.sh). Prints one closing line
-// "tests: N passed, N failed, N skipped" and exits non-zero on any failure.
-// TSRUN_TEST_VM=0 skips the VM part (it is then counted as skipped, loudly).
+// (as root, real kernel), then the VM stage: the project's own Vagrant VM
+// (Debian 12, systemd, pure cgroup v2; scripts/vagrant/test-vagrant.sh) runs
+// the vm, cgroup2 and chosen integration tests as root and as an unprivileged
+// user. Prints one closing line "tests: N passed, N failed, N skipped" and
+// exits non-zero on any failure.
+//   run-tests.js            host, then VM
+//   run-tests.js --vm-only  the VM stage alone (npm run test:vagrant)
+// TSRUN_TEST_VM=0 skips the VM stage (it is then reported, loudly, as skipped).
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -34,30 +38,65 @@ function count(jsonFile, label) {
   }
 }
 
-function run(label, cmd, args, jsonFile, env = {}) {
+function run(label, cmd, args, env = {}) {
   console.log(`\n=== ${label} ===`);
+  const started = Date.now();
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
   if (r.status !== 0) ok = false;
-  count(jsonFile, label);
+  return { status: r.status, seconds: Math.round((Date.now() - started) / 1000) };
 }
 
-const hostJson = path.join(work, 'host.json');
-run('unit + integration (this host)', process.execPath, [
-  vitest, 'run', '--project', 'unit', '--project', 'integration',
-  '--reporter=default', '--reporter=json', `--outputFile=${hostJson}`,
-], hostJson);
+function hostStage() {
+  const hostJson = path.join(work, 'host.json');
+  run('unit + integration (this host)', process.execPath, [
+    vitest, 'run', '--project', 'unit', '--project', 'integration',
+    '--reporter=default', '--reporter=json', `--outputFile=${hostJson}`,
+  ]);
+  count(hostJson, 'unit + integration');
+}
 
-if (process.env.TSRUN_TEST_VM === '0') {
-  console.log('\n=== cgroup v2 (VM) === SKIPPED: TSRUN_TEST_VM=0');
+function vmStage() {
+  const results = path.join(work, 'vm');
+  const { status, seconds } = run('VM: Debian 12, systemd, pure cgroup v2 (Vagrant)', 'bash', [
+    path.join(root, 'scripts', 'vagrant', 'test-vagrant.sh'), results,
+  ]);
+  // each side of the guest lists its runs before it starts them, so a run
+  // that died without a report still counts as a failure
+  for (const who of ['root', 'user']) {
+    let labels = [];
+    try {
+      labels = fs.readFileSync(path.join(results, `${who}.runs`), 'utf8').split('\n').filter(Boolean);
+    } catch {
+      console.error(`run-tests: the VM stage ran no tests as ${who} (status ${status})`);
+      ok = false;
+      totals.failed += 1;
+    }
+    for (const label of labels) count(path.join(results, `${label}.json`), `VM ${label}`);
+  }
+  let timings = '';
+  try {
+    timings = fs.readFileSync(path.join(results, 'timings.txt'), 'utf8').trim().split('\n').join(', ');
+  } catch {
+    // no timings: the stage failed early, which status reports
+  }
+  console.log(`\nVM stage: ${seconds} s (${timings || 'no timings'})`);
+  for (const log of ['vagrant.log', 'vm-console.log']) {
+    const file = path.join(results, log);
+    if (fs.existsSync(file)) {
+      const kept = path.join(root, '.vagrant-results', log);
+      fs.mkdirSync(path.dirname(kept), { recursive: true });
+      fs.copyFileSync(file, kept);
+      console.log(`VM stage: ${log} kept as ${kept}`);
+    }
+  }
+}
+
+const vmOnly = process.argv.includes('--vm-only');
+if (!vmOnly) hostStage();
+if (process.env.TSRUN_TEST_VM === '0' && !vmOnly) {
+  console.log('\n=== VM stage === SKIPPED: TSRUN_TEST_VM=0');
 } else {
-  // the VM shares the project directory read-write, not /tmp
-  const vmJson = path.join(root, '.vitest-cgroup2.json');
-  fs.rmSync(vmJson, { force: true });
-  run('cgroup v2 (VM)', 'bash', [
-    path.join(root, 'scripts', 'test-cgroup2.sh'),
-    '--reporter=default', '--reporter=json', `--outputFile=${vmJson}`,
-  ], vmJson);
-  fs.rmSync(vmJson, { force: true });
+  vmStage();
 }
 
 fs.rmSync(work, { recursive: true, force: true });

@@ -1,0 +1,68 @@
+#!/bin/bash
+# Inside the test VM: run the VM's test projects with vitest, one JSON report
+# per run in OUTDIR, listed in OUTDIR/<who>.runs before any runs (so a run
+# that dies without a report is counted as a failure by scripts/run-tests.js).
+#
+#   guest-run.sh root OUTDIR      (as root: sudo)
+#   guest-run.sh user OUTDIR      (as the unprivileged `vagrant` user)
+#
+# The project is at /vagrant (rsynced, built on the host: dist/, the addon,
+# node_modules) and node is the host's binary. Extra vitest arguments come
+# from TSRUN_VM_VITEST_ARGS. Exits non-zero when any run fails.
+set -uo pipefail
+who=${1:?usage: guest-run.sh root|user OUTDIR}
+out=${2:?usage: guest-run.sh root|user OUTDIR}
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+mkdir -p "$out"
+
+# The integration tests that run again on this pure cgroup v2 host with systemd:
+# everything that touches cgroups, the lifecycle and the CLI, chosen so the
+# VM stage stays within CI's budget (node is ~3x and fork+exec ~25x slower
+# under emulation). TSRUN_VM_INTEGRATION=all runs the whole integration project.
+integration_subset=(
+  test/integration/cli.test.ts
+  test/integration/lifecycle.test.ts
+  test/integration/resources-limits.test.ts
+  test/integration/resources-freezer.test.ts
+  test/integration/resources-errors.test.ts
+  test/integration/resources-isolation.test.ts
+  test/integration/resources-ps.test.ts
+  test/integration/container-inside.test.ts
+)
+if [ "${TSRUN_VM_INTEGRATION:-subset}" = all ]; then integration_subset=(); fi
+
+# label | vitest arguments
+case $who in
+  root)
+    [ "$(id -u)" = 0 ] || { echo "guest-run.sh root: run as root" >&2; exit 2; }
+    runs=(
+      "vm-root|--project vm"
+      "cgroup2|--project cgroup2"
+      "integration-v2|--project integration ${integration_subset[*]}"
+    )
+    ;;
+  user)
+    [ "$(id -u)" != 0 ] || { echo "guest-run.sh user: run as an unprivileged user" >&2; exit 2; }
+    runs=(
+      "vm-user|--project vm"
+    )
+    ;;
+  *) echo "guest-run.sh: root or user, not $who" >&2; exit 2 ;;
+esac
+
+for r in "${runs[@]}"; do echo "${r%%|*}"; done > "$out/$who.runs"
+# dist/ was built on the host (the integration project must not rebuild it
+# here); TSRUN_IN_VM tells the vm project where it is
+export TSRUN_TEST_PREBUILT=1 TSRUN_IN_VM=1
+status=0
+for r in "${runs[@]}"; do
+  label=${r%%|*}
+  read -r -a args <<< "${r#*|}"
+  echo "=== VM ($who): $label ===" >&2
+  start=$SECONDS
+  # shellcheck disable=SC2086
+  node node_modules/vitest/vitest.mjs run "${args[@]}" ${TSRUN_VM_VITEST_ARGS:-} \
+    --reporter=default --reporter=json --outputFile="$out/$label.json" || status=1
+  echo "=== VM ($who): $label took $((SECONDS - start)) s ===" >&2
+done
+exit $status
