@@ -36,7 +36,7 @@ case $who in
   root)
     [ "$(id -u)" = 0 ] || { echo "guest-run.sh root: run as root" >&2; exit 2; }
     runs=(
-      "vm-root|--project vm"
+      "vm-root|--project vm test/vm/system.test.ts test/vm/root.test.ts"
       "cgroup2|--project cgroup2"
       "integration-v2|--project integration ${integration_subset[*]}"
     )
@@ -44,7 +44,7 @@ case $who in
   user)
     [ "$(id -u)" != 0 ] || { echo "guest-run.sh user: run as an unprivileged user" >&2; exit 2; }
     runs=(
-      "vm-user|--project vm"
+      "vm-user|--project vm test/vm/system.test.ts test/vm/user.test.ts"
     )
     ;;
   *) echo "guest-run.sh: root or user, not $who" >&2; exit 2 ;;

@@ -37,6 +37,11 @@ for f in /etc/subuid /etc/subgid; do
   echo 'vagrant:100000:65536' >> "$f"
 done
 
+# -- rootless cgroups: the user manager gets every controller a container
+# limit may use (systemd delegates only cpu, memory and pids by default)
+mkdir -p /etc/systemd/system/user@.service.d
+printf '[Service]\nDelegate=cpu cpuset io memory pids\n' > /etc/systemd/system/user@.service.d/delegate.conf
+
 # -- pure cgroup v2 (systemd 252's default, made explicit; checked by the test stage)
 if [ "$mode" = provision ] && [ -f /etc/default/grub ] && ! grep -q 'systemd.unified_cgroup_hierarchy=1' /etc/default/grub; then
   sed -i 's/^GRUB_CMDLINE_LINUX="/&systemd.unified_cgroup_hierarchy=1 /' /etc/default/grub
