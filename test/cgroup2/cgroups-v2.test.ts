@@ -1,6 +1,6 @@
 // The v2 cgroup manager on a real, pure cgroup v2 kernel. Runs in the VM
-// (npm run test:cgroup2 → ../shared/vm/run-in-vm.sh); skipped on hosts whose
-// cgroups are not v2. Node is 10-15x slower there: few, coarse steps.
+// (npm run test:vagrant, scripts/vagrant/); skipped on hosts whose
+// cgroups are not v2. Node is several times slower there: few, coarse steps.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';

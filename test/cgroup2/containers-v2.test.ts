@@ -1,8 +1,8 @@
 // Real containers started by the tsrun CLI on a pure cgroup v2 kernel (the
-// VM of `npm run test:cgroup2`; skipped elsewhere): memory.max with an OOM
+// Vagrant VM of `npm run test:vagrant`; skipped elsewhere): memory.max with an OOM
 // event, cpu.max, pids.max, io, the eBPF device filter, pause/resume with
 // cgroup.freeze, kill --all, a nested cgroupsPath, the cgroup mount, update.
-// Node is 10-15x slower in the VM: few CLI calls per test, wide tolerances.
+// Node is several times slower in the VM: few CLI calls per test, wide tolerances.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';

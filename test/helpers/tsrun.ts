@@ -9,8 +9,7 @@ import { testTempDir } from './ids';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 export const CLI_MAIN = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js');
-/** TSRUN_TEST_CLI: another copy of entry.js (the cgroup v2 VM runs one unpacked on its tmpfs: 9p is slow) */
-export const CLI_ENTRY = process.env.TSRUN_TEST_CLI || path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'entry.js');
+export const CLI_ENTRY = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'entry.js');
 
 export interface TsrunResult {
   code: number | null;
@@ -36,6 +35,8 @@ export interface TsrunOptions {
   /** the stdout/stderr of tsrun: pipes (default, captured) or an fd to pass as-is */
   stdout?: number;
   stderr?: number;
+  /** a command that runs tsrun, e.g. setpriv with a smaller bounding set: the environment an engine may give it */
+  wrapper?: string[];
   /**
    * capture stdout/stderr through temporary files instead of pipes: for `create`,
    * whose init keeps the pipes open until the container exits
@@ -86,7 +87,8 @@ export async function tsrun(args: readonly string[], opts: TsrunOptions = {}): P
 /** Like tsrun(), but hands out the child process too (to signal it, or read its pid). */
 export function tsrunSpawn(args: readonly string[], opts: TsrunOptions = {}): TsrunProcess {
   const extraStdio = opts.extraStdio ?? opts.extraFds ?? [];
-  const child = spawn(process.execPath, [CLI_ENTRY, ...args], {
+  const [command, ...argv] = [...(opts.wrapper ?? []), process.execPath, CLI_ENTRY, ...args];
+  const child = spawn(command!, argv, {
     cwd: opts.cwd ?? PROJECT_ROOT,
     env: cliEnv(opts.env),
     stdio: [opts.input === undefined ? 'ignore' : 'pipe', opts.stdout ?? 'pipe', opts.stderr ?? 'pipe', ...extraStdio],

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { detectCgroupHost } from '../../src/cgroups/detect';
 import { defaultSpec, formatSpecJson } from '../../src/container/default-spec';
 import { native } from '../../src/native';
 import { defaultSeccompProfile } from '../../src/seccomp/default-profile';
@@ -228,8 +229,9 @@ describe('spec', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
     const text = fs.readFileSync(path.join(bundle, 'config.json'), 'utf8');
-    // runc's example spec plus tsrun's default seccomp profile
-    expect(text).toBe(formatSpecJson(defaultSpec({ seccomp: defaultSeccompProfile() as unknown as Record<string, unknown> })));
+    // runc's example spec plus tsrun's default seccomp profile; a cgroup namespace on a pure v2 host, as runc
+    const cgroupNamespace = detectCgroupHost().layout === 'v2';
+    expect(text).toBe(formatSpecJson(defaultSpec({ cgroupNamespace, seccomp: defaultSeccompProfile() as unknown as Record<string, unknown> })));
     r = await tsrun(['spec', '-b', bundle]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`File ${path.join(bundle, 'config.json')} exists. Remove it first`);

@@ -33,11 +33,11 @@ interface Watch {
   result: Promise<TsrunResult>;
 }
 
-/** Container A: the probe as init, watching for `ms`. */
-async function startWatcher(ms: number, user = { uid: 0, gid: 0 }, others: Bundle[] = []): Promise<Watch> {
+/** Container A: the probe as init, watching for `ms` (or until `stopFile`, a path inside it, exists). */
+async function startWatcher(ms: number, user = { uid: 0, gid: 0 }, others: Bundle[] = [], stopFile?: string): Promise<Watch> {
   const bundle = lab.bundle((s) => {
     s.process.user = user;
-    s.process.args = [PROBE_IN_CONTAINER, 'watch', String(ms), 'placeholder'];
+    s.process.args = [PROBE_IN_CONTAINER, 'watch', String(ms), 'placeholder', ...(stopFile ? [stopFile] : [])];
   });
   const id = lab.id('watcher');
   return { id, bundle, ...(await launch(bundle, id, others)) };
@@ -72,7 +72,10 @@ describe('the init of another container waiting in our pid namespace', () => {
       s.process.args = ['sleep', '1'];
       if (caps) s.process.capabilities = { bounding: caps, effective: caps, permitted: caps };
     });
-    const w = await startWatcher(6000, watcherUser, [victim]);
+    // the watcher runs until told to stop, after the victim has started: however
+    // slow create and start are, it is still watching
+    const stopFile = '/tmp/stop-watching';
+    const w = await startWatcher(50_000, watcherUser, [victim], stopFile);
     victim.spec.linux.namespaces = victim.spec.linux.namespaces.map((n) => (n.type === 'pid' ? { type: 'pid', path: `/proc/${w.initPid}/ns/pid` } : n));
     victim.writeConfig();
     const vid = lab.id('victim');
@@ -86,6 +89,7 @@ describe('the init of another container waiting in our pid namespace', () => {
     expect(fs.realpathSync(`/proc/${victimPid}/exe`)).toBe(NODE);
     const started = await lab.cli(['start', vid]);
     expect(started.code).toBe(0);
+    fs.writeFileSync(path.join(w.bundle.rootfs, stopFile), '');
     const r = await w.result;
     await lab.forceDelete(vid);
     expect(r.stderr).toContain('ready');
@@ -121,7 +125,10 @@ describe('the init of another container waiting in our pid namespace', () => {
 
 describe('processes started by `tsrun exec`', () => {
   it('are out of reach until they exec', async (ctx) => {
-    const w = await startWatcher(8000);
+    // the watcher runs until told to stop: however slow each exec is, it
+    // outlives the loop below
+    const stopFile = '/tmp/stop-watching';
+    const w = await startWatcher(50_000, undefined, [], stopFile);
     const first = await lab.cli(['exec', w.id, 'true']);
     if (/not implemented/i.test(first.stderr)) {
       await w.result;
@@ -131,11 +138,12 @@ describe('processes started by `tsrun exec`', () => {
     expect(first.code).toBe(0);
     let runs = 1;
     const until = Date.now() + 5000;
-    while (Date.now() < until) {
+    while (Date.now() < until || runs < 4) {
       const r = await lab.cli(['exec', w.id, 'sh', '-c', 'exit 0']);
-      expect(r.code).toBe(0);
+      expect(r.code, r.stderr).toBe(0);
       runs++;
     }
+    fs.writeFileSync(path.join(w.bundle.rootfs, stopFile), '');
     const r = await w.result;
     const p = parse(r.stdout);
     expect(p.reached).toEqual([]);

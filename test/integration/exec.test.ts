@@ -6,10 +6,11 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { detectCgroupHost } from '../../src/cgroups/detect';
 import { native } from '../../src/native';
 import { SECCOMP_CACHE_DIR } from '../../src/state/types';
 import { assertNoLeftovers, CLI_MAIN, cliEnv, makeBundle, makeTestRoot, snapshotLeftovers, tsrun, uniqueId, type Bundle, type LeftoverSnapshot } from '../helpers';
-import { alive, forceDelete, freezerDir, ociState, runDetached, storedState, waitForStatus } from './helpers/detached';
+import { alive, forceDelete, ociState, runDetached, setFrozen, storedState, waitForStatus } from './helpers/detached';
 
 const testRoot = makeTestRoot('exec');
 const root = testRoot.root;
@@ -110,7 +111,26 @@ describe('exec joins the container', () => {
 });
 
 describe('exec --cgroup', () => {
-  it('moves the process into existing sub-cgroups of the named controllers', async () => {
+  it('moves the process into existing sub-cgroups (v1: of the named controllers; v2: of the one tree)', async () => {
+    if (detectCgroupHost().layout === 'v2') {
+      // one tree: the path alone (controllers name nothing to choose from)
+      const unified = storedState(root, id).cgroup.hierarchies.find((h) => h.key === '')!.dir;
+      fs.mkdirSync(path.join(unified, 'sub'));
+      try {
+        const r = await exec(['--cgroup', 'sub', id, 'cat', '/proc/self/cgroup']);
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout).toMatch(new RegExp(`^0::/\\S*/${id}/sub\n$`));
+        const missing = await exec(['--cgroup', 'no-such-sub', id, 'true']);
+        expect(missing.code).toBe(255);
+        expect(missing.stderr).toContain('--cgroup no-such-sub: cannot join');
+        const escape = await exec(['--cgroup', '../..', id, 'true']);
+        expect(escape.code).toBe(255);
+        expect(escape.stderr).toContain("must stay below the container's cgroup");
+      } finally {
+        fs.rmdirSync(path.join(unified, 'sub'));
+      }
+      return;
+    }
     const dirs = storedState(root, id).cgroup.hierarchies;
     const made = dirs.filter((h) => h.controllers.includes('pids') || h.controllers.includes('memory')).map((h) => path.join(h.dir, 'sub'));
     expect(made.length).toBeGreaterThan(0);
@@ -307,9 +327,7 @@ describe("runc's refusals", () => {
   });
 
   it('a paused container needs --ignore-paused', async () => {
-    const freezer = freezerDir(root, id);
-    if (!freezer) throw new Error('this test needs the v1 freezer (hybrid host)');
-    fs.writeFileSync(path.join(freezer, 'freezer.state'), 'FROZEN');
+    setFrozen(root, id, true);
     try {
       const e = await exec([id, 'echo', 'hi']);
       expect(e.code).toBe(255);
@@ -317,12 +335,12 @@ describe("runc's refusals", () => {
       // with --ignore-paused the process starts frozen and runs once thawed
       const pending = exec(['--ignore-paused', id, 'echo', 'ran after thaw']);
       await new Promise((r) => setTimeout(r, 500));
-      fs.writeFileSync(path.join(freezer, 'freezer.state'), 'THAWED');
+      setFrozen(root, id, false);
       const r = await pending;
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toBe('ran after thaw\n');
     } finally {
-      fs.writeFileSync(path.join(freezer, 'freezer.state'), 'THAWED');
+      setFrozen(root, id, false);
     }
   });
 

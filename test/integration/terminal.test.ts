@@ -104,11 +104,17 @@ describe('foreground run with process.terminal', () => {
   });
 
   it('keeps the window size in sync (SIGWINCH)', async () => {
-    const b = bundle(['sh', '-c', 'stty size; i=0; while [ "$(stty size)" = "31 91" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; stty size'], true);
+    // the container says when it has printed its first size (a file in a
+    // directory bound in), so the resize comes after it however slow the start
+    const signal = fs.mkdtempSync(path.join(work, 'winch-'));
+    const b = bundle(['sh', '-c', 'stty size; touch /signal/ready; i=0; while [ "$(stty size)" = "31 91" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; stty size'], true);
+    b.spec.mounts.push({ destination: '/signal', type: 'bind', source: signal, options: ['rbind'] });
+    b.writeConfig();
     const id = newId('run-winch');
     // a background job (stdin is /dev/null for those) resizes the pty tsrun sits
     // on; the kernel sends the foreground group, tsrun included, SIGWINCH
-    const r = await underPty(`stty rows 31 cols 91; (sleep 3; stty rows 40 cols 120 </dev/tty) & ${cli(['run', '--bundle', b.dir, id])}; wait`);
+    const resize = `(while [ ! -e ${signal}/ready ]; do sleep 0.1; done; stty rows 40 cols 120 </dev/tty) &`;
+    const r = await underPty(`stty rows 31 cols 91; ${resize} ${cli(['run', '--bundle', b.dir, id])}; wait`);
     expect(r.code, r.out).toBe(0);
     const sizes = r.out.split(/\r?\n/).filter((l) => /^\d+ \d+$/.test(l));
     expect(sizes).toEqual(['31 91', '40 120']);

@@ -116,7 +116,9 @@ describe('leftover detection', () => {
 
   it('notices a test cgroup until it is removed', () => {
     const before = snapshotLeftovers();
-    const cg = path.join('/sys/fs/cgroup/pids', uniqueId('cg'));
+    // in the v1 pids hierarchy where the host has one, else in the cgroup2 root
+    const parent = fs.existsSync('/sys/fs/cgroup/pids/cgroup.procs') ? '/sys/fs/cgroup/pids' : '/sys/fs/cgroup';
+    const cg = path.join(parent, uniqueId('cg'));
     fs.mkdirSync(cg);
     try {
       expect(() => assertNoLeftovers(before)).toThrow(`cgroup left behind: ${cg}`);

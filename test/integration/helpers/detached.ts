@@ -65,6 +65,22 @@ export function freezerDir(root: string, id: string): string | undefined {
   return storedState(root, id).cgroup.hierarchies.find((h) => h.controllers.includes('freezer'))?.dir;
 }
 
+/**
+ * Freeze or thaw the container's cgroup behind tsrun's back, as another tool
+ * would: the v1 freezer where the host has one, else cgroup.freeze of the
+ * cgroup2 directory (key '').
+ */
+export function setFrozen(root: string, id: string, frozen: boolean): void {
+  const v1 = freezerDir(root, id);
+  if (v1) {
+    fs.writeFileSync(path.join(v1, 'freezer.state'), frozen ? 'FROZEN' : 'THAWED');
+    return;
+  }
+  const unified = storedState(root, id).cgroup.hierarchies.find((h) => h.key === '');
+  if (!unified) throw new Error(`container ${id} has neither a v1 freezer nor a cgroup2 directory`);
+  fs.writeFileSync(path.join(unified.dir, 'cgroup.freeze'), frozen ? '1' : '0');
+}
+
 /** Is `pid` still running (not gone, not a zombie)? */
 export function alive(pid: number): boolean {
   try {
