@@ -105,18 +105,19 @@ export class ContainerLab {
    * `tsrun create`: its stdout/stderr go to files, since the init inherits
    * them and keeps pipes open (the result comes when tsrun exits).
    */
-  create(b: Bundle, id: string, opts: { global?: string[]; extraFds?: number[] } = {}): Promise<TsrunResult> {
-    return this.cliDetached([...(opts.global ?? []), 'create', '--bundle', b.dir, id], opts.extraFds);
+  create(b: Bundle, id: string, opts: { global?: string[]; extraFds?: number[]; wrapper?: string[] } = {}): Promise<TsrunResult> {
+    return this.cliDetached([...(opts.global ?? []), 'create', '--bundle', b.dir, id], opts.extraFds, opts.wrapper);
   }
 
-  /** The CLI with stdout/stderr in files; resolves when tsrun exits, whoever still holds them. */
-  cliDetached(args: string[], extraFds: number[] = []): Promise<TsrunResult> {
+  /** The CLI with stdout/stderr in files; resolves when tsrun exits, whoever still holds them. `wrapper` runs it (e.g. setpriv). */
+  cliDetached(args: string[], extraFds: number[] = [], wrapper: string[] = []): Promise<TsrunResult> {
     const out = path.join(this.work, `out-${++this.seq}`);
     const err = `${out}.err`;
     const o = fs.openSync(out, 'w+');
     const e = fs.openSync(err, 'w+');
     return new Promise<TsrunResult>((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI_MAIN, '--root', this.root.root, ...args], {
+      const [command, ...argv] = [...wrapper, process.execPath, CLI_MAIN, '--root', this.root.root, ...args];
+      const child = spawn(command!, argv, {
         cwd: PROJECT_ROOT,
         env: cliEnv(),
         stdio: ['ignore', o, e, ...extraFds],
