@@ -28,7 +28,9 @@ destroy() {
 t=$SECONDS
 say "vagrant up (libvirt in the sandbox; log: $results/vagrant.log on failure)"
 trap destroy EXIT
-if ! vagrant up --provider libvirt > "$run/vagrant.log" 2>&1; then
+# each line of Vagrant's output with the seconds since `up` began
+stamp() { while IFS= read -r line; do printf '%4d %s\n' $((SECONDS - t)) "$line"; done; }
+if ! vagrant up --provider libvirt 2>&1 | stamp > "$run/vagrant.log"; then
   keep_logs
   tail -n 20 "$results/vagrant.log" >&2
   say "vagrant up failed: the guest's console is in $results/vm-console.log"
