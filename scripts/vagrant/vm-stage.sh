@@ -26,7 +26,7 @@ destroy() {
 }
 
 t=$SECONDS
-say "vagrant up (libvirt in the sandbox; log: $results/vagrant.log on failure)"
+say "vagrant up (libvirt in the sandbox; on failure its log and the guest console are kept)"
 trap destroy EXIT
 # each line of Vagrant's output with the seconds since `up` began
 stamp() { while IFS= read -r line; do printf '%4d %s\n' $((SECONDS - t)) "$line"; done; }
