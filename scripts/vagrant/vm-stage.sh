@@ -53,10 +53,11 @@ t=$SECONDS
 guest "sudo env$pass_env bash /vagrant/scripts/vagrant/guest-run.sh root /tmp/tsrun-results/root" || status=1
 timing tests-root $((SECONDS - t))
 t=$SECONDS
-guest "env$pass_env bash /vagrant/scripts/vagrant/guest-run.sh user /tmp/tsrun-results/user" || status=1
+# (a directory of the user's own: root made /tmp/tsrun-results)
+guest "env$pass_env bash /vagrant/scripts/vagrant/guest-run.sh user /tmp/tsrun-results-user" || status=1
 timing tests-user $((SECONDS - t))
-for who in root user; do
-  rsync -e "$ssh_cmd" -r "default:/tmp/tsrun-results/$who/" "$results/" || status=1
+for dir in /tmp/tsrun-results/root /tmp/tsrun-results-user; do
+  rsync -e "$ssh_cmd" -r "default:$dir/" "$results/" || status=1
 done
 [ $status = 0 ] || keep_logs
 exit $status
