@@ -4,6 +4,12 @@ import { defineConfig } from 'vitest/config';
 // (containers share the host's cgroup trees and mount table). vm, cgroup2: in
 // the Vagrant VM (systemd, pure cgroup v2) by `npm run test:vagrant` (they skip
 // elsewhere), which also runs integration tests there again.
+// scripts/vagrant/guest-run.sh sets TSRUN_IN_VM=1: under emulation node runs
+// several times and fork+exec ~25x slower, so the integration tests get the
+// VM's timeouts there
+const inVm = process.env.TSRUN_IN_VM === '1';
+const integrationTimeout = inVm ? 300_000 : 60_000;
+
 export default defineConfig({
   test: {
     projects: [
@@ -22,8 +28,8 @@ export default defineConfig({
           globalSetup: ['test/integration/global-setup.ts'],
           environment: 'node',
           fileParallelism: false,
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
+          testTimeout: integrationTimeout,
+          hookTimeout: integrationTimeout,
         },
       },
       {

@@ -31,15 +31,15 @@ integration_subset=(
 )
 if [ "${TSRUN_VM_INTEGRATION:-subset}" = all ]; then integration_subset=(); fi
 
-# label | vitest arguments (the integration project's timeouts are the host's:
-# under emulation a suite's cleanup of many containers takes minutes)
+# label | vitest arguments (TSRUN_IN_VM=1 below also gives the integration
+# project the VM's timeouts: vitest.config.mts)
 case $who in
   root)
     [ "$(id -u)" = 0 ] || { echo "guest-run.sh root: run as root" >&2; exit 2; }
     runs=(
       "vm-root|--project vm test/vm/system.test.ts test/vm/root.test.ts"
       "cgroup2|--project cgroup2"
-      "integration-v2|--project integration --testTimeout=300000 --hookTimeout=300000 ${integration_subset[*]}"
+      "integration-v2|--project integration ${integration_subset[*]}"
     )
     ;;
   user)
