@@ -23,11 +23,19 @@
         "src/seccomp_load.c",
         "src/seccomp_plan.c",
         "src/bpf_devices.c",
-        "src/tty.c"
+        "src/tty.c",
+        "src/shim.c"
       ],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2", "-fno-strict-aliasing"],
       "defines": ["_GNU_SOURCE", "NAPI_VERSION=8"],
       "libraries": ["-lseccomp"]
+    },
+    {
+      "target_name": "containerd-shim-tsrun-v2",
+      "type": "executable",
+      "sources": ["launcher/main.c", "launcher/sha256.c", "launcher/annotations.c"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
+      "defines": ["_GNU_SOURCE"]
     }
   ]
 }
