@@ -36,10 +36,10 @@ const buildInfo = path.join(root, 'dist', 'src', 'build-info.json');
 const outDir = path.join(root, 'dist', 'bundle');
 const outFile = path.join(outDir, 'tsrun.js');
 
-async function bundle() {
+async function bundle(entry = input) {
   const { rolldown } = require('rolldown');
   const build = await rolldown({
-    input,
+    input: entry,
     platform: 'node',
     external: [/^yargs(\/|$)/],
     tsconfig: path.join(root, 'tsconfig.json'),
@@ -80,6 +80,20 @@ async function main() {
   // caches of earlier builds can never be used again
   fs.rmSync(path.join(outDir, 'code-cache'), { recursive: true, force: true });
   writeBaselineCache();
+  await bundleShim();
+}
+
+/**
+ * containerd-shim-tsrun-v2's Node side (src/shim/main.ts), run by its C
+ * launcher as `node dist/bundle/shim.js ...`: one long-lived process per
+ * group of containers, so no code cache.
+ */
+async function bundleShim() {
+  const code = toAscii(await bundle(path.join(root, 'src', 'shim', 'main.ts')));
+  const file = path.join(outDir, 'shim.js');
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, code);
+  fs.renameSync(tmp, file);
 }
 
 /**
