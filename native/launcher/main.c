@@ -22,7 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -263,6 +266,8 @@ static void adjust_oom_score(void) {
   close(fd);
 }
 
+__attribute__((noreturn)) static void keep_and_start(int argc, char **argv, const char *path, int s);
+
 /* Bind the group's socket and start the Node shim on it; returns in the parent. */
 static void start_shim(int argc, char **argv, const char *path) {
   if (unlink(path) < 0 && errno != ENOENT) die("remove a stale shim socket", errno);
@@ -279,10 +284,32 @@ static void start_shim(int argc, char **argv, const char *path) {
   pid_t pid = fork();
   if (pid < 0) die("fork", errno);
   if (pid == 0) {
-    /* the shim: its own session, the socket as fd 3, stdio off containerd's pipes
-       (containerd waits for them to close); stderr is the bundle's log FIFO,
-       which containerd reads, so a failing start-up is seen */
+    /* the keeper: its own session, and the subreaper above the shim, so the
+       containers of a shim that dies are reaped at once (by whatever the
+       host's pid 1 is, they might stay zombies for seconds, and a zombie
+       container init keeps its cgroup busy) */
     setsid();
+    keep_and_start(argc, argv, path, s);
+  }
+  close(s);
+}
+
+/* The keeper: fork the Node shim, then reap every child until none is left. */
+__attribute__((noreturn)) static void keep_and_start(int argc, char **argv, const char *path, int s) {
+  prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  /* not killed by what is sent to containerd's session; SIGKILL still works */
+  signal(SIGINT, SIG_IGN);
+  signal(SIGHUP, SIG_IGN);
+  signal(SIGTERM, SIG_IGN);
+  pid_t pid = fork();
+  if (pid < 0) _exit(1);
+  if (pid == 0) {
+    /* the shim: the socket as fd 3, stdio off containerd's pipes (containerd
+       waits for them to close); stderr is the bundle's log FIFO, which
+       containerd reads, so a failing start-up is seen */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     adjust_oom_score();
     int devnull = open("/dev/null", O_RDWR);
     int log = open("log", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
@@ -302,6 +329,32 @@ static void start_shim(int argc, char **argv, const char *path) {
     exec_node(argc - 1, argv, extra, 3);
   }
   close(s);
+  int devnull = open("/dev/null", O_RDWR);
+  if (devnull >= 0) {
+    dup2(devnull, 0);
+    dup2(devnull, 1);
+    dup2(devnull, 2);
+  }
+  for (int fd = 3; fd < 1024; fd++) close(fd);
+  for (;;) {
+    pid_t r = wait(NULL);
+    if (r < 0 && errno == ECHILD) _exit(0);
+  }
+}
+
+static bool exists(const char *path) {
+  return access(path, F_OK) == 0 || errno != ENOENT;
+}
+
+/* Launchers (and a shim removing its socket) take turns under this lock. */
+static int lock_shim_dir(void) {
+  if (mkdir("/run/containerd", 0711) < 0 && errno != EEXIST) die("mkdir /run/containerd", errno);
+  if (mkdir(SHIM_DIR, 0700) < 0 && errno != EEXIST) die("mkdir " SHIM_DIR, errno);
+  int dir = open(SHIM_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) die("open " SHIM_DIR, errno);
+  while (flock(dir, LOCK_EX) < 0)
+    if (errno != EINTR) die("flock " SHIM_DIR, errno);
+  return dir;
 }
 
 static size_t put_varint(uint8_t *p, uint64_t v) {
@@ -345,8 +398,21 @@ int main(int argc, char **argv) {
   if (f.action && !strcmp(f.action, "delete") && !strcmp(argv[argc - 1], "delete")) {
     char record[PATH_MAX];
     snprintf(record, sizeof record, "%s/" BUNDLE_RECORD, f.bundle ? f.bundle : ".");
-    if (access(record, F_OK) < 0 && errno == ENOENT) delete_nothing_left();
-    exec_node(argc, argv, NULL, 0);
+    if (!exists(record)) delete_nothing_left();
+    if (!f.namespace || !*f.namespace) die("shim namespace cannot be empty", 0);
+    if (!f.address) f.address = "";
+    if (f.bundle && chdir(f.bundle) < 0) die("chdir to the bundle", errno);
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 64];
+    socket_path(&f, path, sizeof path);
+    /* the shim died holding it. Under the lock, the first delete cleans up
+       everything the shim held; the deletes containerd runs at the same time
+       for its other containers then find nothing left */
+    int dir = lock_shim_dir();
+    if (!exists(record)) delete_nothing_left();
+    if (shim_answers(path)) exec_node(argc, argv, NULL, 0);
+    fcntl(dir, F_SETFD, 0); /* the lock stays held while Node works */
+    const char *extra[] = {"-socket", path, "delete"};
+    exec_node(argc - 1, argv, extra, 3);
   }
   if (!f.action || strcmp(f.action, "start") != 0 || strcmp(argv[argc - 1], "start") != 0) {
     exec_node(argc, argv, NULL, 0);
@@ -358,12 +424,7 @@ int main(int argc, char **argv) {
   if (shim_answers(path)) answer(path);
 
   /* none serving: under the directory's lock, so one launcher starts it */
-  if (mkdir("/run/containerd", 0711) < 0 && errno != EEXIST) die("mkdir /run/containerd", errno);
-  if (mkdir(SHIM_DIR, 0700) < 0 && errno != EEXIST) die("mkdir " SHIM_DIR, errno);
-  int dir = open(SHIM_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) die("open " SHIM_DIR, errno);
-  while (flock(dir, LOCK_EX) < 0)
-    if (errno != EINTR) die("flock " SHIM_DIR, errno);
+  lock_shim_dir();
   if (shim_answers(path)) answer(path);
   start_shim(argc, argv, path);
   answer(path);

@@ -9,7 +9,7 @@ import { deleteContainer, state } from '../container/operations';
 import { log } from '../log';
 import type { Native } from '../native';
 import { DEFAULT_ROOT } from './config';
-import { readBundleRecord, removeBundleRecord } from './records';
+import { readBundleRecord, removeBundleRecord, type TaskRegistry } from './records';
 import { unmountAll } from './rootfs';
 import { runtimeContext } from './context';
 
@@ -22,8 +22,8 @@ export interface CleanedUp {
   exitStatus: number;
 }
 
-export async function cleanupContainer(n: Pick<Native, 'unmount'>, opts: { bundle: string; id: string; namespace: string }): Promise<CleanedUp> {
-  const root = readBundleRecord(opts.bundle)?.root ?? path.join(DEFAULT_ROOT, opts.namespace);
+export async function cleanupContainer(n: Pick<Native, 'unmount'>, opts: { bundle: string; id: string; namespace: string; root?: string }): Promise<CleanedUp> {
+  const root = opts.root ?? readBundleRecord(opts.bundle)?.root ?? path.join(DEFAULT_ROOT, opts.namespace);
   const ctx = runtimeContext(root, false);
   const pid = await state(ctx, { id: opts.id }).then((s) => s.pid, () => 0);
   try {
@@ -38,4 +38,27 @@ export async function cleanupContainer(n: Pick<Native, 'unmount'>, opts: { bundl
   }
   removeBundleRecord(opts.bundle);
   return { pid, exitStatus: KILLED_STATUS };
+}
+
+/**
+ * Everything a dead shim held (its registry): the delete subcommand does it
+ * for the whole group at once, and a shim that starts for the group does it
+ * for what is still there. Returns what was done for `first`, when given.
+ */
+export async function cleanupGroup(n: Pick<Native, 'unmount'>, registry: TaskRegistry, namespace: string, first?: { id: string; bundle: string }): Promise<CleanedUp | undefined> {
+  const held = registry.entries();
+  let result: CleanedUp | undefined;
+  if (first) {
+    const own = held.find((h) => h.id === first.id);
+    result = await cleanupContainer(n, { ...first, namespace, root: own?.root });
+    registry.remove(first.id);
+  }
+  for (const h of held) {
+    if (h.id === first?.id) continue;
+    log.warn(`cleaning up container ${h.id}, held by a shim that died`, { id: h.id });
+    await cleanupContainer(n, { id: h.id, bundle: h.bundle, root: h.root, namespace });
+    registry.remove(h.id);
+  }
+  registry.removeIfEmpty();
+  return result;
 }

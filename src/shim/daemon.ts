@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import { configureLogging, errorChainMessage, log } from '../log';
 import { native, type Native } from '../native';
-import { cleanupContainer } from './cleanup';
+import { cleanupGroup } from './cleanup';
 import { DEFAULT_IDLE_TIMEOUT_MS, type ShimConfig } from './config';
 import { TtrpcPublisher } from './events';
 import type { ShimFlags } from './main';
@@ -116,12 +116,15 @@ function removeSocket(n: Native, path: string, ino: number): void {
   }
 }
 
-/** Clean up what a predecessor of this group left when it died. */
+/** Clean up what a predecessor of this group left when it died (under the launchers' lock). */
 async function recoverPredecessor(n: Native, registry: TaskRegistry, namespace: string): Promise<void> {
-  for (const { id, bundle } of registry.entries()) {
-    log.warn(`cleaning up container ${id}, left by a shim that died`, { id });
-    await cleanupContainer(n, { bundle, id, namespace });
-    registry.remove(id);
+  if (registry.entries().length === 0) return;
+  const dir = fs.openSync(SHIM_DIR, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  try {
+    n.flock(dir, true, false);
+    await cleanupGroup(n, registry, namespace);
+  } finally {
+    fs.closeSync(dir);
   }
 }
 

@@ -2,16 +2,17 @@
 // reads and writes (ctr, dockerd, CRI), a file:// URI, or nothing.
 //
 // Without a terminal the process gets the FIFOs themselves as its 0, 1 and 2:
-// no byte passes through the shim. Two things make that safe:
-// - opening one end of a FIFO blocks until the other end is open, and the
-//   client opens its ends in the background; so the shim first opens a
-//   "keeper" that never blocks (stdin: read-write, stdout/stderr: a
-//   non-blocking reader), after which the process's own end opens at once;
-// - the stdin keeper holds a writer, so the process does not read end-of-file
-//   before the client has even opened the FIFO. It is closed by CloseIO
-//   (clients call it once their input ends), and EOF follows.
-// The stdout/stderr keepers are readers that never read: like containerd's
-// own shim, they spare the process EPIPE if the client goes away early.
+// no byte passes through the shim. Opening one end of a FIFO blocks until the
+// other end is open, and clients open theirs in the background, so:
+// - stdout/stderr: the shim first opens a "keeper" reader that never blocks
+//   and never reads, after which the process's writer opens at once. Like
+//   containerd's own shim, the keeper also spares the process EPIPE if the
+//   client goes away early (it is closed when the process is deleted);
+// - stdin: the process's reader is opened (see openFifoReader) so that it
+//   has exactly the client's writers: it reads the client's input and, once
+//   the client has closed its end, end-of-file. A client that opens its end
+//   only after Create arrived would see the process read end-of-file early;
+//   containerd's clients (ctr, dockerd, CRI) start opening theirs before.
 //
 // With a terminal the pty master comes back over a socket pair; the shim
 // relays stdin FIFO -> master and master -> stdout FIFO, without blocking its
@@ -35,6 +36,21 @@ const { O_RDONLY, O_WRONLY, O_RDWR, O_NONBLOCK, O_APPEND, O_CREAT, O_NOCTTY } = 
 
 /** How long to wait for the pty master after the process was set up. */
 const MASTER_TIMEOUT_MS = 10_000;
+/**
+ * The read end of a FIFO, in blocking mode, opened without waiting for a
+ * writer: a read-write open of our own counts as the writer the blocking open
+ * waits for, and is closed right after. The reader then has exactly the
+ * client's writers: its reads wait while the client's end is open (or its
+ * open is under way), and end-of-file comes once the client has closed it.
+ */
+export function openFifoReader(p: string): number {
+  const keeper = openOrFail(p, O_RDWR | O_NONBLOCK, 'stdin');
+  try {
+    return openOrFail(p, O_RDONLY, 'stdin');
+  } finally {
+    fs.closeSync(keeper);
+  }
+}
 
 type Target = { kind: 'none' } | { kind: 'fifo'; path: string } | { kind: 'file'; path: string };
 
@@ -52,7 +68,8 @@ export class ProcessIo {
   /** the process's 0, 1, 2 (the shim's copies are closed once the process has them) */
   readonly childFds: [number, number, number];
   private readonly fds: number[] = [];
-  private stdinKeeper = -1;
+  /** terminal: the stdin FIFO's reader, relayed to the pty master */
+  private terminalInput = -1;
   private childFdsOpen = true;
   private consolePair?: [number, number];
   private relay?: TerminalRelay;
@@ -83,19 +100,20 @@ export class ProcessIo {
 
   private openAll(): void {
     const null0 = () => this.track(fs.openSync('/dev/null', O_RDWR));
+    const stdin = parseTarget(this.paths.stdin);
+    const stdinFifo = stdin.kind === 'fifo' && isFifo(stdin.path) ? this.track(openFifoReader(stdin.path)) : -1;
     if (this.paths.terminal) {
       // the pty replaces 0-2; until then they are /dev/null, never the shim's own
       const devnull = null0();
       this.childFds.fill(devnull);
       this.consolePair = this.n.socketPair();
       this.fds.push(...this.consolePair);
+      this.terminalInput = stdinFifo;
       return;
     }
-    const stdin = parseTarget(this.paths.stdin);
-    if (stdin.kind === 'fifo') {
-      this.stdinKeeper = this.track(openOrFail(stdin.path, O_RDWR | O_NONBLOCK, 'stdin'));
-      this.childFds[0] = this.track(openOrFail(stdin.path, O_RDONLY, 'stdin'));
-    } else if (stdin.kind === 'file') {
+    if (stdinFifo >= 0) {
+      this.childFds[0] = stdinFifo;
+    } else if (stdin.kind !== 'none') {
       this.childFds[0] = this.track(openOrFail(stdin.path, O_RDONLY, 'stdin'));
     } else {
       this.childFds[0] = null0();
@@ -139,7 +157,9 @@ export class ProcessIo {
       this.untrack(this.consolePair[0]);
       this.consolePair = undefined;
     }
-    this.relay = new TerminalRelay(master, this.paths);
+    this.relay = new TerminalRelay(master, this.paths, this.terminalInput);
+    if (this.terminalInput >= 0) this.fds.splice(this.fds.indexOf(this.terminalInput), 1); // the relay owns it now
+    this.terminalInput = -1;
   }
 
   resize(width: number, height: number): void {
@@ -147,12 +167,12 @@ export class ProcessIo {
     this.relay.resize(this.n, width, height);
   }
 
-  /** CloseIO: the client's input has ended; the process reads end-of-file. */
+  /**
+   * CloseIO: the client's input has ended. Without a terminal the process
+   * reads end-of-file once the client has closed its end of the FIFO (it
+   * holds the only writer); with one, the relay stops.
+   */
   closeStdin(): void {
-    if (this.stdinKeeper >= 0) {
-      this.untrack(this.stdinKeeper);
-      this.stdinKeeper = -1;
-    }
     this.relay?.closeStdin();
   }
 
@@ -166,7 +186,6 @@ export class ProcessIo {
     this.relay?.close();
     this.relay = undefined;
     for (const fd of [...new Set(this.fds)]) this.untrack(fd);
-    this.stdinKeeper = -1;
   }
 
   private track(fd: number): number {
@@ -211,6 +230,8 @@ class TerminalRelay {
   constructor(
     private readonly master: number,
     paths: StdioPaths,
+    /** the stdin FIFO's reader (-1: none) */
+    input: number,
   ) {
     let finished!: () => void;
     this.done = new Promise((resolve) => (finished = resolve));
@@ -244,10 +265,8 @@ class TerminalRelay {
     this.output.on('end', end);
     this.output.on('close', end);
 
-    const stdin = parseTarget(paths.stdin);
-    if (stdin.kind === 'fifo') {
-      // read-write: a writer of our own, so no end-of-file before the client opens its end
-      this.input = new net.Socket({ fd: openOrFail(stdin.path, O_RDWR | O_NONBLOCK, 'stdin'), readable: true, writable: false });
+    if (input >= 0) {
+      this.input = new net.Socket({ fd: input, readable: true, writable: false });
       this.input.on('data', (chunk: Buffer) => {
         if (this.masterOpen) writeAllSync(this.master, chunk);
       });

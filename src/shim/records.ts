@@ -1,8 +1,9 @@
 // What outlives a shim that dies: enough to clean up every container it held.
 // - <bundle>/tsrun-shim.json: the container's state root; containerd's
 //   `delete` subcommand (run in the bundle after the shim is gone) reads it.
-// - <socket>.tasks/<id>: a symlink to each held container's bundle; a shim
-//   started later for the same group finds its predecessor's containers there.
+// - <socket>.tasks/<id>: each held container's bundle and state root; the
+//   `delete` after the shim died, and a shim started later for the same
+//   group, find all of its predecessor's containers there.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -33,7 +34,15 @@ export function removeBundleRecord(bundle: string): void {
   fs.rmSync(path.join(bundle, BUNDLE_RECORD), { force: true });
 }
 
-/** The containers a shim holds, as links to their bundles. */
+/** One container a shim holds: enough to clean it up without its bundle. */
+export interface HeldContainer {
+  id: string;
+  bundle: string;
+  /** the state root with the namespace */
+  root: string;
+}
+
+/** The containers a shim holds, one small JSON file each in <socket>.tasks/. */
 export class TaskRegistry {
   readonly dir: string;
 
@@ -41,30 +50,33 @@ export class TaskRegistry {
     this.dir = `${socketPath.replace(/\.sock$/, '')}.tasks`;
   }
 
-  add(id: string, bundle: string): void {
+  add(c: HeldContainer): void {
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const link = path.join(this.dir, id);
-    fs.rmSync(link, { force: true });
-    fs.symlinkSync(bundle, link);
+    const file = path.join(this.dir, c.id);
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify({ bundle: c.bundle, root: c.root }), { mode: 0o600 });
+    fs.renameSync(tmp, file);
   }
 
   remove(id: string): void {
     fs.rmSync(path.join(this.dir, id), { force: true });
   }
 
-  entries(): Array<{ id: string; bundle: string }> {
+  entries(): HeldContainer[] {
     let names: string[];
     try {
       names = fs.readdirSync(this.dir);
     } catch {
       return [];
     }
-    const out: Array<{ id: string; bundle: string }> = [];
+    const out: HeldContainer[] = [];
     for (const id of names) {
+      if (id.endsWith('.tmp')) continue;
       try {
-        out.push({ id, bundle: fs.readlinkSync(path.join(this.dir, id)) });
+        const doc = JSON.parse(fs.readFileSync(path.join(this.dir, id), 'utf8')) as Partial<HeldContainer>;
+        if (typeof doc.bundle === 'string' && typeof doc.root === 'string') out.push({ id, bundle: doc.bundle, root: doc.root });
       } catch {
-        // not a link: not ours
+        // half-written or not ours
       }
     }
     return out;

@@ -169,7 +169,7 @@ export class TaskService {
       this.env.configured(config, r.bundle);
       const root = path.join(config.root, this.env.namespace);
       const ctx = runtimeContext(root, config.systemdCgroup);
-      this.env.registry.add(r.id, r.bundle);
+      this.env.registry.add({ id: r.id, bundle: r.bundle, root });
       undo.push(() => this.env.registry.remove(r.id));
       writeBundleRecord(r.bundle, { root });
       undo.push(() => removeBundleRecord(r.bundle));

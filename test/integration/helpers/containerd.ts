@@ -54,11 +54,13 @@ export interface PrivateContainerd {
   ctr(args: readonly string[], opts?: { timeoutMs?: number; input?: string }): Promise<CtrResult>;
   /** shim processes serving this containerd */
   shimPids(): number[];
+  /** containerd's pid */
+  pid: number;
   log(): string;
   stop(): Promise<void>;
 }
 
-export async function startContainerd(namespace: string): Promise<PrivateContainerd> {
+export async function startContainerd(namespace: string, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<PrivateContainerd> {
   // short: the shim and ttrpc sockets live here and sun_path is 108 bytes
   const dir = testTempDir('ctrd');
   const socket = path.join(dir, 'c.sock');
@@ -87,7 +89,7 @@ export async function startContainerd(namespace: string): Promise<PrivateContain
   );
   const logPath = path.join(dir, 'containerd.log');
   const logFd = fs.openSync(logPath, 'a');
-  const daemon: ChildProcess = spawn('containerd', ['--config', cfg], { stdio: ['ignore', logFd, logFd] });
+  const daemon: ChildProcess = spawn('containerd', ['--config', cfg], { stdio: ['ignore', logFd, logFd], env: opts.env ?? process.env });
   fs.closeSync(logFd);
   let exited = false;
   daemon.on('exit', () => (exited = true));
@@ -115,7 +117,8 @@ export async function startContainerd(namespace: string): Promise<PrivateContain
       .filter((p) => {
         try {
           const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-          return argv[0]?.endsWith('containerd-shim-runc-v2') === true && argv.includes(socket);
+          const shim = argv[0]?.endsWith('containerd-shim-runc-v2') === true || argv.some((a) => a.endsWith('/dist/bundle/shim.js'));
+          return shim && argv.includes(socket);
         } catch {
           return false;
         }
@@ -156,7 +159,7 @@ export async function startContainerd(namespace: string): Promise<PrivateContain
     await stop();
     throw e;
   }
-  return { dir, socket, state, namespace, ctr, shimPids, log: () => fs.readFileSync(logPath, 'utf8'), stop };
+  return { dir, socket, state, namespace, ctr, shimPids, pid: daemon.pid!, log: () => fs.readFileSync(logPath, 'utf8'), stop };
 }
 
 /** Mount points at or below `dir`, in mountinfo order. */
