@@ -71,7 +71,7 @@ export function parseConfig(doc: unknown, source: string): ShimConfig {
     switch (key) {
       case 'root':
         if (typeof value !== 'string' || !path.isAbsolute(value)) throw bad('an absolute path');
-        config.root = path.normalize(value);
+        config.root = path.resolve(value);
         break;
       case 'systemdCgroup':
       case 'noPivotRoot':

@@ -12,13 +12,11 @@ import { DEFAULT_IDLE_TIMEOUT_MS, type ShimConfig } from './config';
 import { TtrpcPublisher } from './events';
 import type { ShimFlags } from './main';
 import { Reaper } from './reaper';
-import { TaskRegistry } from './records';
+import { SHIM_DIR, TaskRegistry } from './records';
 import { TaskService } from './service';
 import { TtrpcServer } from './ttrpc/server';
 
 const LISTEN_FD = 3;
-/** Where the launcher and the shim take turns over a group's socket path. */
-const SHIM_DIR = '/run/containerd/tsrun-shim';
 /** After a launcher's handshake (or our own start), containerd's Create is due: stay this long at least. */
 const RESERVE_MS = 10_000;
 const DRAIN_LIMIT_MS = 5_000;

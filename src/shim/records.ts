@@ -7,6 +7,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+/** Where the group sockets and registries live; the launchers take turns under its lock (native/launcher/main.c). */
+export const SHIM_DIR = '/run/containerd/tsrun-shim';
+/** The bundle record's name (native/launcher/main.c checks that it is there). */
 export const BUNDLE_RECORD = 'tsrun-shim.json';
 
 export interface BundleRecord {
