@@ -355,6 +355,51 @@ describe.skipIf(!available.ok)('containerd-shim-tsrun-v2 (ctr run --runtime io.c
     expect(leftovers(['term1'])).toEqual(nothing);
   });
 
+  it('publishes the task events containerd expects, an OOM kill included', async () => {
+    const events = spawn('ctr', ['-a', cd.socket, 'events'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    events.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await sleep(300); // subscribed
+      let r = await cd.ctr(['run', '-d', ...runtimeFlags(), IMAGE_REF, 'ev1', 'sleep', '1000']);
+      expect(r.code, r.stderr).toBe(0);
+      await waitTask('ev1', 'RUNNING');
+      r = await cd.ctr(['task', 'exec', '--exec-id', 'evx', 'ev1', 'true']);
+      expect(r.code, r.stderr).toBe(0);
+      expect((await cd.ctr(['task', 'pause', 'ev1'])).code).toBe(0);
+      expect((await cd.ctr(['task', 'resume', 'ev1'])).code).toBe(0);
+      expect((await cd.ctr(['task', 'kill', '-s', 'SIGKILL', 'ev1'])).code).toBe(0);
+      await waitTask('ev1', 'STOPPED');
+      expect((await cd.ctr(['task', 'rm', 'ev1'])).code).toBe(0);
+      expect((await cd.ctr(['containers', 'rm', 'ev1'])).code).toBe(0);
+      // 16 MiB, and a process that wants 64: the kernel's OOM killer ends it
+      r = await cd.ctr(['run', '--rm', ...runtimeFlags(), '--memory-limit', String(16 << 20), IMAGE_REF, 'oom1', 'sh', '-c', 'head -c 67108864 /dev/zero | tail']);
+      expect(r.code).toBe(137);
+      const topics = (id: string) =>
+        out
+          .split('\n')
+          .filter((l) => l.includes(` ${namespace} `) && l.includes(`"${id}"`))
+          .map((l) => / (\/tasks\/[a-z-]+) /.exec(l)?.[1])
+          .filter((t) => t !== undefined);
+      await waitFor('the events', () => topics('oom1').includes('/tasks/delete'));
+      expect(topics('ev1')).toEqual([
+        '/tasks/create',
+        '/tasks/start',
+        '/tasks/exec-added',
+        '/tasks/exec-started',
+        '/tasks/exit',
+        '/tasks/paused',
+        '/tasks/resumed',
+        '/tasks/exit',
+        '/tasks/delete',
+      ]);
+      // the OOM is reported before the exit it caused
+      expect(topics('oom1')).toEqual(['/tasks/create', '/tasks/start', '/tasks/oom', '/tasks/exit', '/tasks/delete']);
+    } finally {
+      events.kill();
+    }
+  });
+
   it('10 containers started at once in one namespace share one shim process', async () => {
     const ids = Array.from({ length: 10 }, (_, i) => `many${i}`);
     const runs = await Promise.all(ids.map((id) => cd.ctr(['run', '-d', ...runtimeFlags(), IMAGE_REF, id, 'sleep', '1000'])));
