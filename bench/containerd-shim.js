@@ -229,7 +229,7 @@ async function main() {
       .filter((p) => {
         try {
           const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-          return argv.some((a) => a.endsWith('/dist/bundle/shim.js')) && argv.includes(socket);
+          return argv.some((a) => a.endsWith('/dist/src/shim/entry.js')) && argv.includes(socket);
         } catch {
           return false;
         }

@@ -103,7 +103,7 @@ static void project_root(char *out, size_t cap) {
 static void exec_node(int argc, char **argv, const char *const *extra, int n_extra) {
   char root[PATH_MAX], script[PATH_MAX + 64];
   project_root(root, sizeof root);
-  snprintf(script, sizeof script, "%s/dist/bundle/shim.js", root);
+  snprintf(script, sizeof script, "%s/dist/src/shim/entry.js", root);
   char **args = calloc((size_t)argc + (size_t)n_extra + 4, sizeof *args);
   int k = 0;
   args[k++] = "node";

@@ -1,5 +1,5 @@
-// containerd-shim-tsrun-v2's Node side. The C launcher (native/launcher)
-// answers `start` and execs this for everything else:
+// containerd-shim-tsrun-v2's Node side (run through ./entry.ts). The C
+// launcher (native/launcher) answers `start` and execs this for the rest:
 //   -namespace NS -address A -publish-binary P -id ID -socket S daemon
 //       the long-lived shim of one group, serving ttrpc on fd 3;
 //   -namespace NS -address A -publish-binary P -id ID [-bundle B] delete
@@ -89,14 +89,4 @@ export async function main(argv: readonly string[]): Promise<number> {
     reportFatal(err);
     return 1;
   }
-}
-
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`containerd-shim-tsrun-v2: ${(err as Error)?.stack ?? String(err)}\n`);
-      process.exit(1);
-    },
-  );
 }

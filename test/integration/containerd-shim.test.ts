@@ -81,7 +81,7 @@ function tsrunShims(): Map<number, string> {
   for (const p of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-      if (!argv.some((a) => a.endsWith('/dist/bundle/shim.js')) || !argv.includes(cd.socket) || !argv.includes('daemon')) continue;
+      if (!argv.some((a) => a.endsWith('/dist/src/shim/entry.js')) || !argv.includes(cd.socket) || !argv.includes('daemon')) continue;
       const socket = argv[argv.indexOf('-socket') + 1]!;
       socketsSeen.add(socket);
       out.set(Number(p), socket);

@@ -117,7 +117,7 @@ export async function startContainerd(namespace: string, opts: { env?: NodeJS.Pr
       .filter((p) => {
         try {
           const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-          const shim = argv[0]?.endsWith('containerd-shim-runc-v2') === true || argv.some((a) => a.endsWith('/dist/bundle/shim.js'));
+          const shim = argv[0]?.endsWith('containerd-shim-runc-v2') === true || argv.some((a) => a.endsWith('/dist/src/shim/entry.js'));
           return shim && argv.includes(socket);
         } catch {
           return false;
