@@ -1,8 +1,10 @@
 /* What the containerd shim (src/shim) needs beyond the container lifecycle:
  * mounting the rootfs containerd hands over in Create (and unmounting it),
- * and noticing exited children it did not start itself (orphans of a
- * container whose pid namespace is shared, reparented to the subreaper). */
+ * noticing exited children it did not start itself (orphans of a container
+ * whose pid namespace is shared, reparented to the subreaper), and the pipes
+ * a binary:// logger reads. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -86,11 +88,24 @@ static napi_value js_exited_child(napi_env env, napi_callback_info info) {
   return tsrun_make_i32(env, r < 0 ? 0 : si.si_pid);
 }
 
+/* pipe() -> [readFd, writeFd], both close-on-exec (for binary:// loggers) */
+static napi_value js_pipe(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) return tsrun_throw_errno(env, errno, "pipe2", NULL);
+  napi_value arr;
+  napi_create_array_with_length(env, 2, &arr);
+  napi_set_element(env, arr, 0, tsrun_make_i32(env, fds[0]));
+  napi_set_element(env, arr, 1, tsrun_make_i32(env, fds[1]));
+  return arr;
+}
+
 void tsrun_register_shim(napi_env env, napi_value exports) {
   static const tsrun_fn fns[] = {
       {"mount", js_mount},
       {"unmount", js_unmount},
       {"exitedChild", js_exited_child},
+      {"pipe", js_pipe},
   };
   tsrun_export(env, exports, fns, sizeof fns / sizeof fns[0]);
 }

@@ -89,6 +89,8 @@ export interface Native {
   unmount(target: string, flags: number): boolean;
   /** waitid(P_ALL, WNOWAIT): the pid of some exited child, left unreaped; 0 when none */
   exitedChild(): number;
+  /** pipe2(O_CLOEXEC): [read end, write end] */
+  pipe(): [number, number];
 }
 
 export interface SyncMessage {

@@ -16,7 +16,9 @@
 //
 // With a terminal the pty master comes back over a socket pair; the shim
 // relays stdin FIFO -> master and master -> stdout FIFO, without blocking its
-// event loop on a slow reader.
+// event loop on a slow reader. A binary:// URI starts a logging binary that
+// reads the process's output from pipes (containerd's logging plugins).
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -33,6 +35,17 @@ export interface StdioPaths {
 }
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_NONBLOCK, O_APPEND, O_CREAT, O_NOCTTY } = fs.constants;
+
+type IoNative = Pick<Native, 'socketPair' | 'recvFd' | 'closeFd' | 'setWinsize' | 'pipe'>;
+
+/** Who a binary:// logger logs for (its environment). */
+export interface LoggerEnv {
+  id: string;
+  namespace: string;
+}
+
+const LOGGER_READY_MS = 10_000;
+const LOGGER_STOP_MS = 12_000;
 
 /** How long to wait for the pty master after the process was set up. */
 const MASTER_TIMEOUT_MS = 10_000;
@@ -52,12 +65,27 @@ export function openFifoReader(p: string): number {
   }
 }
 
-type Target = { kind: 'none' } | { kind: 'fifo'; path: string } | { kind: 'file'; path: string };
+type Target =
+  | { kind: 'none' }
+  | { kind: 'fifo'; path: string }
+  | { kind: 'file'; path: string }
+  /** a logging binary (containerd's binary:// scheme): its path, and the query as arguments */
+  | { kind: 'binary'; path: string; args: string[] };
 
-/** What a stdio string from containerd names. binary:// (logging plugins) is refused. */
+/** What a stdio string from containerd names. */
 export function parseTarget(value: string): Target {
   if (value === '') return { kind: 'none' };
-  if (value.startsWith('binary://')) throw new UsageError(`stdio ${value}: binary:// logging is not supported by containerd-shim-tsrun-v2`);
+  if (value.startsWith('binary://')) {
+    const url = new URL(value);
+    // containerd's NewBinaryCmd: every query key, then its first value if it has one
+    const args: string[] = [];
+    for (const key of new Set(url.searchParams.keys())) {
+      args.push(key);
+      const v = url.searchParams.get(key);
+      if (v) args.push(v);
+    }
+    return { kind: 'binary', path: decodeURIComponent(url.pathname), args };
+  }
   if (value.startsWith('file://')) return { kind: 'file', path: decodeURIComponent(new URL(value).pathname) };
   if (value.startsWith('fifo://')) return { kind: 'fifo', path: value.slice('fifo://'.length) };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) throw new UsageError(`stdio ${value}: unknown scheme`);
@@ -71,26 +99,80 @@ export class ProcessIo {
   /** terminal: the stdin FIFO's reader, relayed to the pty master */
   private terminalInput = -1;
   private childFdsOpen = true;
+  private logger?: ChildProcess;
   private consolePair?: [number, number];
   private relay?: TerminalRelay;
 
   private constructor(
-    private readonly n: Pick<Native, 'socketPair' | 'recvFd' | 'closeFd' | 'setWinsize'>,
+    private readonly n: IoNative,
     readonly paths: StdioPaths,
   ) {
     this.childFds = [-1, -1, -1];
   }
 
   /** Open what the process needs; on failure nothing stays open. */
-  static open(n: Pick<Native, 'socketPair' | 'recvFd' | 'closeFd' | 'setWinsize'>, paths: StdioPaths): ProcessIo {
+  static async open(n: IoNative, paths: StdioPaths, owner: LoggerEnv): Promise<ProcessIo> {
     const io = new ProcessIo(n, paths);
     try {
-      io.openAll();
+      const out = parseTarget(paths.stdout);
+      if (out.kind === 'binary') {
+        if (paths.terminal) throw new UsageError(`stdio ${paths.stdout}: a binary:// logger with a terminal is not supported by containerd-shim-tsrun-v2`);
+        await io.openLogger(out, owner);
+      } else {
+        io.openAll();
+      }
     } catch (err) {
       io.close();
       throw err;
     }
     return io;
+  }
+
+  /**
+   * containerd's binary:// logging: the logger gets the read ends of a stdout
+   * and a stderr pipe as fds 3 and 4, and fd 5, which it closes (or writes to)
+   * when it is ready; its environment is CONTAINER_ID and CONTAINER_NAMESPACE.
+   * The process writes to the pipes; stdin is /dev/null.
+   */
+  private async openLogger(t: Extract<Target, { kind: 'binary' }>, owner: LoggerEnv): Promise<void> {
+    const [outR, outW] = this.n.pipe().map((fd) => this.track(fd)) as [number, number];
+    const [errR, errW] = this.n.pipe().map((fd) => this.track(fd)) as [number, number];
+    const [readyR, readyW] = this.n.pipe().map((fd) => this.track(fd)) as [number, number];
+    let child: ChildProcess;
+    try {
+      child = spawn(t.path, t.args, {
+        stdio: ['ignore', 'ignore', 'ignore', outR, errR, readyW],
+        env: { CONTAINER_ID: owner.id, CONTAINER_NAMESPACE: owner.namespace },
+      });
+    } catch (err) {
+      throw fromNodeError('start the logging binary', err, { path: t.path });
+    }
+    this.logger = child;
+    for (const fd of [outR, errR, readyW]) this.untrack(fd);
+    const failed = new Promise<never>((_, reject) => child.once('error', (err) => reject(fromNodeError('start the logging binary', err, { path: t.path }))));
+    const ready = new Promise<void>((resolve) => {
+      const r = new net.Socket({ fd: readyR, readable: true, writable: false });
+      this.fds.splice(this.fds.indexOf(readyR), 1); // the socket owns it
+      const done = () => {
+        r.destroy();
+        resolve();
+      };
+      r.once('data', done);
+      r.once('end', done);
+      r.once('error', done);
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new TsrunError(`the logging binary ${t.path} did not get ready within ${LOGGER_READY_MS / 1000} s`)), LOGGER_READY_MS);
+    });
+    try {
+      await Promise.race([ready, failed, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+    this.childFds[0] = this.track(fs.openSync('/dev/null', O_RDONLY));
+    this.childFds[1] = outW;
+    this.childFds[2] = errW;
   }
 
   /** With a terminal: the socket the process sends its pty master over. */
@@ -124,6 +206,7 @@ export class ProcessIo {
 
   private openOutput(t: Target, name: string, null0: () => number): number {
     if (t.kind === 'none') return null0();
+    if (t.kind === 'binary') throw new UsageError(`${name}: a binary:// logger takes stdout and stderr together (name it for stdout)`);
     if (t.kind === 'file') {
       fs.mkdirSync(path.dirname(t.path), { recursive: true, mode: 0o755 });
       return this.track(openOrFail(t.path, O_WRONLY | O_APPEND | O_CREAT, name, 0o644));
@@ -181,11 +264,20 @@ export class ProcessIo {
     return this.relay?.done ?? Promise.resolve();
   }
 
-  /** Everything goes: keepers, relays, whatever is left. */
+  /** Everything goes: keepers, relays, a logger (asked to finish, then killed), whatever is left. */
   close(): void {
     this.relay?.close();
     this.relay = undefined;
     for (const fd of [...new Set(this.fds)]) this.untrack(fd);
+    const logger = this.logger;
+    this.logger = undefined;
+    if (logger && logger.exitCode === null && logger.signalCode === null) {
+      // containerd gives it 12 s to flush; the shim does not wait for it
+      const kill = setTimeout(() => logger.kill('SIGKILL'), LOGGER_STOP_MS);
+      kill.unref();
+      logger.once('exit', () => clearTimeout(kill));
+      logger.kill('SIGTERM');
+    }
   }
 
   private track(fd: number): number {

@@ -181,7 +181,7 @@ export class TaskService {
         undo.push(() => unmountAll(this.env.native, rootfs));
       }
       const init = new ShimProcess(r.id, '', { stdin: r.stdin, stdout: r.stdout, stderr: r.stderr, terminal: r.terminal });
-      const io = ProcessIo.open(this.env.native, init.stdio);
+      const io = await ProcessIo.open(this.env.native, init.stdio, { id: r.id, namespace: this.env.namespace });
       undo.push(() => io.close());
       const created = await createContainer(ctx, {
         id: r.id,
@@ -262,11 +262,11 @@ export class TaskService {
     }
   }
 
-  private startExec(t: ShimTask, p: ShimProcess): Input<typeof pb.StartResponse> {
+  private async startExec(t: ShimTask, p: ShimProcess): Promise<Input<typeof pb.StartResponse>> {
     if (p.status !== 'created') throw new RpcError(Code.FAILED_PRECONDITION, `process ${p.execId}: cannot start a process in the ${p.status} state`);
     let io: ProcessIo | undefined;
     try {
-      io = ProcessIo.open(this.env.native, p.stdio);
+      io = await ProcessIo.open(this.env.native, p.stdio, { id: t.id, namespace: this.env.namespace });
       p.pid = execDetached(t.ctx, {
         id: t.id,
         process: p.spec!,

@@ -204,6 +204,22 @@ describe.skipIf(!available.ok)('containerd-shim-tsrun-v2 (ctr run --runtime io.c
     expect(r.stdout.split('\n').map((l) => l.trim())).toEqual(['12', 'done', '']);
   });
 
+  it('file:// and binary:// log URIs: the output goes to the file, or to the logging binary', async () => {
+    const file = path.join(cd.dir, 'log-file.txt');
+    let r = await cd.ctr(['run', '--rm', ...runtimeFlags(), '--log-uri', `file://${file}`, IMAGE_REF, 'log1', 'sh', '-c', 'echo out; echo err >&2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.readFileSync(file, 'utf8').split('\n').sort()).toEqual(['', 'err', 'out']);
+    // a logger as containerd starts them: fds 3 and 4 are the streams, closing fd 5 says ready
+    const logger = path.join(cd.dir, 'logger.sh');
+    const outDir = path.join(cd.dir, 'logged');
+    fs.mkdirSync(outDir);
+    fs.writeFileSync(logger, '#!/bin/sh\nexec 5>&-\necho "$CONTAINER_NAMESPACE/$CONTAINER_ID" > "$1/who"\n/bin/cat <&3 > "$1/out" & /bin/cat <&4 > "$1/err" & wait\ntouch "$1/done"\n', { mode: 0o755 });
+    r = await cd.ctr(['run', '--rm', ...runtimeFlags(), '--log-uri', `binary://${logger}?${encodeURIComponent(outDir)}`, IMAGE_REF, 'log2', 'sh', '-c', 'echo out2; echo err2 >&2; exit 6']);
+    expect(r.code, r.stderr).toBe(6);
+    await waitFor('the logger to finish', () => fs.existsSync(path.join(outDir, 'done')));
+    expect(['who', 'out', 'err'].map((f) => fs.readFileSync(path.join(outDir, f), 'utf8'))).toEqual([`${namespace}/log2\n`, 'out2\n', 'err2\n']);
+  });
+
   it('a failing create reaches the user as "OCI runtime create failed: <tsrun\'s error>"', async () => {
     const r = await cd.ctr(['run', '--rm', ...runtimeFlags(), IMAGE_REF, 'bad1', 'no-such-program']);
     expect(r.code).not.toBe(0);

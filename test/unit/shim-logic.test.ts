@@ -73,11 +73,16 @@ describe('runtime config', () => {
 });
 
 describe('stdio targets', () => {
-  it('a path is a FIFO; file:// a file; binary:// and other schemes are refused', () => {
+  it('a path is a FIFO; file:// a file; binary:// a logger with its query as arguments; other schemes are refused', () => {
     expect(parseTarget('')).toEqual({ kind: 'none' });
     expect(parseTarget('/run/containerd/fifo/1/c-stdout')).toEqual({ kind: 'fifo', path: '/run/containerd/fifo/1/c-stdout' });
     expect(parseTarget('file:///var/log/c%20x.log')).toEqual({ kind: 'file', path: '/var/log/c x.log' });
-    expect(() => parseTarget('binary:///usr/bin/logger?x=1')).toThrow(/binary:\/\/ logging is not supported/);
+    // nerdctl's form: binary://<nerdctl>?_NERDCTL_INTERNAL_LOGGING=<dir>
+    expect(parseTarget('binary:///usr/local/bin/nerdctl?_NERDCTL_INTERNAL_LOGGING=%2Fvar%2Flib%2Fnerdctl&-v')).toEqual({
+      kind: 'binary',
+      path: '/usr/local/bin/nerdctl',
+      args: ['_NERDCTL_INTERNAL_LOGGING', '/var/lib/nerdctl', '-v'],
+    });
     expect(() => parseTarget('tcp://x')).toThrow(/unknown scheme/);
   });
 });
