@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include "modules.h"
+#include "fsutil.h"
 #include "napi_util.h"
 
 /* flock(fd, exclusive, nonblocking) -> true, or false if nonblocking and busy */
@@ -16,7 +16,8 @@ static napi_value js_flock(napi_env env, napi_callback_info info) {
     return NULL;
   int op = (excl ? LOCK_EX : LOCK_SH) | (nb ? LOCK_NB : 0);
   int r;
-  do r = flock(fd, op); while (r < 0 && errno == EINTR);
+  do r = flock(fd, op);
+  while (r < 0 && errno == EINTR);
   napi_value out;
   if (r < 0) {
     if (nb && errno == EWOULDBLOCK) {

@@ -1,6 +1,6 @@
 // Builds the small C programs the integration tests drive. The seccomp
 // harness links tsrun's own loader sources (native/src/seccomp_load.c,
-// fdpass.c), so the code the container init runs is what the kernel sees.
+// fdpass.c, unix_addr.c), so the code the container init runs is what the kernel sees.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -38,6 +38,7 @@ export function buildCHelpers(): CHelpers {
       h('seccomp-harness.c'),
       path.join(NATIVE_SRC, 'seccomp_load.c'),
       path.join(NATIVE_SRC, 'fdpass.c'),
+      path.join(NATIVE_SRC, 'unix_addr.c'),
     ]);
     gcc(out('responder'), [h('notify-responder.c')]);
     gcc(out('nsprobe'), [h('nsprobe.c')]);
