@@ -55,10 +55,6 @@ export function logsToStderr(): boolean {
   return sink.isStderr;
 }
 
-export function isDebugEnabled(): boolean {
-  return sink.minLevel <= LEVEL_VALUES.debug;
-}
-
 function write(level: LogLevel, msg: string, fields?: LogFields): void {
   if (LEVEL_VALUES[level] < sink.minLevel) return;
   const l = getLogger();

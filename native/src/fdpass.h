@@ -10,7 +10,7 @@
 #define TSRUN_FD_MESSAGE_MAX 4096
 
 /* Exactly one sendmsg(MSG_NOSIGNAL) carrying 1 <= len < 4096 bytes of data and
- * one SCM_RIGHTS cmsg with one fd, no SCM_CREDENTIALS (runtime-contract §6).
+ * one SCM_RIGHTS cmsg with one fd, no SCM_CREDENTIALS (go-runc's console socket protocol).
  * A short send is an error (-EMSGSIZE): a stream socket that takes fewer
  * bytes than asked would split the label the receiver reads in one go.
  * Retries on EINTR. Does not close anything. */

@@ -1,4 +1,4 @@
-/* fsutil.c: file calls Node lacks (flock, mkfifo). */
+/* fsutil.c: file calls Node lacks (flock). */
 #ifndef TSRUN_FSUTIL_H
 #define TSRUN_FSUTIL_H
 #include <node_api.h>

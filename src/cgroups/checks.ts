@@ -1,9 +1,11 @@
 // Pure validation of linux.resources against host facts, before any cgroup is
-// touched. Each check returns findings naming the JSON path; the lead runs
-// `resourceChecks` with the other config checks, `update` runs checkResources
-// with an empty prefix (paths like "memory.limit").
+// touched. Each check returns findings naming the JSON path; create's
+// preflight runs `resourceChecks` after the config checks, `update` runs
+// checkResources with an empty prefix (paths like "memory.limit"). The one
+// home of the resource rules (swap >= limit, burst <= quota...): the config
+// checks leave linux.resources to these.
 import * as fs from 'node:fs';
-import { error, warning, type Check, type Finding } from '../container/checks';
+import { error, warning, type Check, type Finding } from '../validate/checks';
 import { detectCgroupHost, type CgroupHost, type CgroupLayout } from './detect';
 import { normalizeAccess } from './devices';
 import { isPresent, isSet, RESOURCES_PATH, type LinuxResources } from './resources';
@@ -215,7 +217,6 @@ export const devicesCheck: ResourceCheck = (res, _facts, base) => {
   const out: Finding[] = [];
   (res.devices ?? []).forEach((d, i) => {
     const path = join(base, `devices[${i}]`);
-    if (d.type !== undefined && d.type !== '' && !['a', 'c', 'b'].includes(d.type)) out.push(error(`${path}.type`, `${JSON.stringify(d.type)} is not "a", "c" or "b"`));
     for (const f of ['major', 'minor'] as const) {
       const v = d[f];
       if (isPresent(v) && v !== -1 && (!Number.isInteger(v) || v < 0)) out.push(error(`${path}.${f}`, `${v} is not a device number`));

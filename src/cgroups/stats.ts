@@ -1,4 +1,4 @@
-// The `data` of `events --stats` (runc's types.Stats, contract §10.2), with Go's
+// The `data` of `events --stats` (runc's types.Stats), with Go's
 // omitempty/omitzero behaviour: zero counters and empty lists are left out
 // where runc leaves them out. Values above 2^53 ("unlimited" limits) are
 // bigints; statsToJson prints them as exact integers.

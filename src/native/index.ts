@@ -8,8 +8,6 @@ import type { ExecPlan, InitPlan } from './plan';
 export interface Native {
   /** flock(2); returns false only when nonblocking and the lock is held elsewhere */
   flock(fd: number, exclusive: boolean, nonblocking: boolean): boolean;
-  /** mkfifo(3) with exactly `mode` (umask not applied) */
-  mkfifo(path: string, mode: number): void;
 
   /** fork stage 1 of a container init carrying out `plan` (see plan.ts) */
   spawnInit(plan: InitPlan): { pid: number; syncFd: number };
@@ -150,11 +148,6 @@ let loaded: Native | undefined;
 export function native(): Native {
   if (!loaded) loaded = require(addonPath()) as Native;
   return loaded;
-}
-
-/** Replace the addon (tests only). */
-export function setNativeForTests(n: Native | undefined): void {
-  loaded = n;
 }
 
 function addonPath(): string {

@@ -6,7 +6,7 @@
 //   alive                        -> running
 //   otherwise                    -> stopped (pid reported as 0)
 // For `list`, a stopped container also gets a detail: `dead` when the init
-// vanished before start (the FIFO is still there) or a cleanup failed, else
+// vanished before start (its start.sock is still there) or a cleanup failed, else
 // `exited`.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,7 +19,7 @@ export type StoppedDetail = 'exited' | 'dead';
 export interface StatusProbe {
   /** /proc/<pid>/stat reader (default: the real /proc) */
   readProc: ProcReader;
-  /** does the exec FIFO exist? (default: lstat) */
+  /** does the init's start socket exist? (default: lstat) */
   startSocketExists: (startSocketPath: string) => boolean;
   /** is the container's cgroup frozen? (default: never; the cgroups module supplies the real check) */
   isPaused: (state: StoredState) => boolean;

@@ -41,7 +41,7 @@ afterAll(() => {
   testRoot.cleanup();
 });
 
-const ctx: RuntimeContext = { root, rootExplicit: true, rootless: false, systemdCgroup: false, debug: false };
+const ctx: RuntimeContext = { root, rootExplicit: true, systemdCgroup: false };
 
 async function until(fn: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

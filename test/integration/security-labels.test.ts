@@ -98,7 +98,7 @@ describe('the init applies the labels through procfs (host facts faked to claim 
       h.checks.selinuxEnabled = true;
       return h;
     };
-    const ctx = { root: lab.root.root, rootExplicit: true, rootless: false, systemdCgroup: false, debug: false };
+    const ctx = { root: lab.root.root, rootExplicit: true, systemdCgroup: false };
     try {
       await createContainer(
         ctx,

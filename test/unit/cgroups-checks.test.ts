@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runChecks } from '../../src/container/checks';
+import { runChecks } from '../../src/validate/checks';
 import { checkResources, resourceChecks, type CgroupHostFacts } from '../../src/cgroups/checks';
 import type { LinuxResources } from '../../src/cgroups/resources';
 

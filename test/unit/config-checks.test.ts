@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CAPABILITIES, NAMESPACE_TYPES, parseConfig, parseJsonText, parseProcess, type Config } from '../../oci-spec';
-import { formatFinding, type CheckResult } from '../../src/container/checks';
+import { formatFinding, type CheckResult } from '../../src/validate/checks';
 import { capabilitiesFromMask, checkConfig, checkProcess, configChecks, type HostFacts } from '../../src/container/config-checks';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'oci');

@@ -204,7 +204,7 @@ describe('events', () => {
     fs.writeFileSync(path.join(root, 'c1', 'state.json'), JSON.stringify(state));
     return pid;
   };
-  const ctx = () => ({ root, rootExplicit: true, rootless: false, systemdCgroup: false, debug: false });
+  const ctx = () => ({ root, rootExplicit: true, systemdCgroup: false });
 
   it('streams stats every interval and one oom record per OOM kill, and ends when the container stops', async () => {
     await storeContainer();

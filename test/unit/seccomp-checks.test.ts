@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runChecks, type Finding } from '../../src/container/checks';
+import { runChecks, type Finding } from '../../src/validate/checks';
 import { seccompChecks } from '../../src/seccomp/checks';
 import { defaultSeccompProfile } from '../../src/seccomp/default-profile';
 import type { LinuxSeccomp } from '../../src/seccomp/types';
