@@ -42,7 +42,7 @@ async function bundle() {
     input,
     platform: 'node',
     external: [/^yargs(\/|$)/],
-    tsconfig: path.join(root, 'tsconfig.json'),
+    tsconfig: path.join(root, 'tsconfig.build.json'),
     logLevel: 'warn',
     plugins: [
       {

@@ -1,7 +1,5 @@
 // `linux.resources` as the cgroup code takes it: oci-spec's types, with the
-// 64-bit values as numbers (fromSpecResources converts them). Optional
-// fields may also be null in documents other tools write; isSet/isPresent
-// treat null as absent.
+// 64-bit values as numbers (fromSpecResources converts them).
 import type {
   BlockIO,
   Cpu,
@@ -17,14 +15,20 @@ import type {
   WeightDevice,
 } from '../../oci-spec/runtime';
 
-/** A spec type with its Int64 (number | bigint) fields as plain numbers. */
+/**
+ * A spec type with its Int64 (number | bigint) fields as plain numbers; an
+ * optional number or boolean may also be null (the conversions read null as
+ * absent, as Go's encoding/json does).
+ */
 type WithNumbers<T> = T extends bigint
   ? never
   : T extends readonly (infer U)[]
     ? WithNumbers<U>[]
     : T extends object
-      ? { [K in keyof T]: WithNumbers<T[K]> }
+      ? { [K in keyof T]: WithNumbers<T[K]> | NullableScalar<T[K]> }
       : T;
+
+type NullableScalar<F> = undefined extends F ? (NonNullable<F> extends number | bigint | boolean ? null : never) : never;
 
 export type LinuxDeviceCgroup = WithNumbers<DeviceRule>;
 export type LinuxMemory = WithNumbers<Memory>;

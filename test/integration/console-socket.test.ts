@@ -8,7 +8,6 @@ import { describe, expect, it } from 'vitest';
 import { native } from '../../src/native';
 import {
   assertNoLeftovers,
-  type Bundle,
   containerSuite,
   PROCESS_TAG,
   shBundle,

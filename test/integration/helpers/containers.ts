@@ -125,7 +125,7 @@ export class ContainerLab {
       child.on('error', reject);
       child.on('exit', (code, signal) => {
         clearTimeout(timer);
-        resolve({ code, signal, stdout: fs.readFileSync(out, 'utf8'), stderr: fs.readFileSync(err, 'utf8') });
+        resolve({ code, signal, stdout: fs.readFileSync(out, 'utf8'), stderr: fs.readFileSync(err, 'utf8'), extra: [] });
       });
     }).finally(() => {
       fs.closeSync(o);
