@@ -8,17 +8,16 @@ import { describe, expect, it } from 'vitest';
 import { native } from '../../src/native';
 import {
   assertNoLeftovers,
-  containerSuite,
+  containerLab,
   PROCESS_TAG,
-  shBundle,
   snapshotLeftovers,
-  stateOf,
   tsrun,
   tsrunSpawn,
   uniqueId,
 } from '../helpers';
 
-const { root, work, bundles } = containerSuite('console');
+const lab = containerLab('console');
+const { root, work, bundles } = lab;
 
 const cli = (...args: string[]) => tsrun(['--root', root, ...args], { viaFiles: true });
 
@@ -43,7 +42,7 @@ function readUntilClosed(master: number): string {
 describe('create --console-socket', () => {
   it('sends the pty master before create returns; the container runs on the slave', async () => {
     const n = native();
-    const b = shBundle('tty; stty size; ls -l /dev/console; ls -l /proc/1/fd/0 /proc/1/fd/1 /proc/1/fd/2; read line; echo "got:$line"', {
+    const b = lab.shBundle('tty; stty size; ls -l /dev/console; ls -l /proc/1/fd/0 /proc/1/fd/1 /proc/1/fd/2; read line; echo "got:$line"', {
       process: { terminal: true, consoleSize: { height: 30, width: 100 } },
     });
     bundles.push(b);
@@ -65,7 +64,7 @@ describe('create --console-socket', () => {
           new Promise<never>((_, reject) => setTimeout(() => reject(new Error("the container holds tsrun's stdout/stderr")), 5000)),
         ]);
         expect([r.code, r.stdout, r.stderr]).toEqual([0, '', '']);
-        expect((await stateOf(root, id)).status).toBe('created');
+        expect((await lab.state(id)).status).toBe('created');
         expect((await cli('start', id)).code).toBe(0);
         fs.writeSync(master, 'hello\n');
         const lines = readUntilClosed(master).replace(/\r\n/g, '\n').split('\n');
@@ -87,8 +86,7 @@ describe('create --console-socket', () => {
   });
 
   it('a console socket without a terminal, or one nobody listens on, fails create and leaves nothing', async () => {
-    const noTty = shBundle('true');
-    bundles.push(noTty);
+    const noTty = lab.shBundle('true');
     const sock = path.join(work, 'unused.sock');
     const listen = native().listenUnix(sock);
     try {
@@ -102,8 +100,7 @@ describe('create --console-socket', () => {
       native().closeFd(listen);
       fs.rmSync(sock, { force: true });
     }
-    const tty = shBundle('true', { process: { terminal: true } });
-    bundles.push(tty);
+    const tty = lab.shBundle('true', { process: { terminal: true } });
     const snap = snapshotLeftovers({ root, match: PROCESS_TAG });
     const r = await cli('create', '--bundle', tty.dir, '--console-socket', path.join(work, 'nobody.sock'), uniqueId('nosock'));
     expect(r.code).toBe(1);

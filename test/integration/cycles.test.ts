@@ -19,6 +19,7 @@ import {
   type Bundle,
   type LeftoverSnapshot,
 } from '../helpers';
+import { sleep } from '../helpers';
 
 const CYCLES = 200;
 const CLI_CYCLES = 20;
@@ -47,7 +48,7 @@ async function until(fn: () => Promise<boolean>, what: string, timeoutMs = 10_00
   const deadline = Date.now() + timeoutMs;
   while (!(await fn())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
+    await sleep(2);
   }
 }
 

@@ -10,11 +10,11 @@ import { SECCOMP_CACHE_DIR } from '../../src/state/types';
 import { defaultSeccompProfile } from '../../src/seccomp/default-profile';
 import type { Seccomp as LinuxSeccomp, SeccompFlag, SeccompOperator, SyscallRule as SeccompSyscall } from '../../oci-spec/runtime';
 import { buildCHelpers, type CHelpers } from './helpers/cbuild';
-import { ContainerLab, PROBE_IN_CONTAINER } from './helpers/containers';
+import { ContainerLab, PROBE_IN_CONTAINER } from '../helpers';
 import type { Bundle } from '../helpers';
 
 const x64 = process.arch === 'x64';
-const lab = new ContainerLab('seccomp-ct');
+const lab = new ContainerLab('seccomp-ct', { probe: true });
 let c: CHelpers;
 
 beforeAll(() => {
@@ -221,7 +221,7 @@ describe('the compiled-filter cache in the state root', () => {
   it('is not taken for a container: list stays clean, and any valid id can still be used', async () => {
     const b = withSeccomp(allowAllBut({ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }), ['true']);
     expect((await lab.run(b, lab.id('cache'))).code).toBe(0);
-    expect(fs.readdirSync(lab.root.root)).toContain(SECCOMP_CACHE_DIR);
+    expect(fs.readdirSync(lab.root)).toContain(SECCOMP_CACHE_DIR);
     const list = await lab.cli(['list', '--format', 'json']);
     expect(list.stderr).toBe('');
     expect(list.code).toBe(0);
@@ -494,7 +494,7 @@ describe('user notification (listenerPath)', () => {
     const r = await lab.create(b, id);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`linux.seccomp.listenerPath: cannot reach the seccomp agent: connect ${sock}: no such file or directory`);
-    expect(fs.existsSync(path.join(lab.root.root, id))).toBe(false);
+    expect(fs.existsSync(path.join(lab.root, id))).toBe(false);
   });
 });
 
@@ -545,7 +545,7 @@ describe('a malformed linux.seccomp fails create naming the JSON path, and leave
       expect(last.level).toBe('error');
       expect(last.msg).toContain(t.path);
       expect(r.stderr).toContain(t.path);
-      expect(fs.existsSync(path.join(lab.root.root, id))).toBe(false);
+      expect(fs.existsSync(path.join(lab.root, id))).toBe(false);
       const st = await lab.cli(['state', id]);
       expect(st.code).toBe(1);
     });

@@ -72,3 +72,22 @@ export function buildStaticProbe(dir: string): string {
   }
   return out;
 }
+
+export interface StaticHelpers {
+  path(name: string): string;
+  cleanup(): void;
+}
+
+/** Build test/integration/helpers/<name>.c as static binaries (they run inside busybox rootfses). */
+export function buildStaticHelpers(names: string[]): StaticHelpers {
+  const dir = testTempDir('static');
+  try {
+    for (const n of names) {
+      execFileSync('gcc', ['-static', '-O1', '-Wall', '-Werror', '-o', path.join(dir, n), path.join(HELPERS, `${n}.c`)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    }
+  } catch (e) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw new Error(`building static test helpers failed (gcc with static libc needed): ${(e as { stderr?: Buffer }).stderr?.toString() ?? e}`, { cause: e });
+  }
+  return { path: (n) => path.join(dir, n), cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
