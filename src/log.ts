@@ -10,7 +10,7 @@ import { writeAllSync } from './write-all';
 import type { Logger } from 'pino';
 
 export type LogFormat = 'text' | 'json';
-export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
+type LogLevel = 'debug' | 'info' | 'warning' | 'error';
 export type LogFields = Record<string, unknown>;
 
 export interface LogConfig {

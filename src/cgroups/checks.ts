@@ -13,7 +13,6 @@ import { unifiedKeyController, unifiedKeyProblem } from './v2/unified';
 import { CgroupError } from '../errors';
 import { hugePageSizes, parseCpuList, readCpuSet } from './hostinfo';
 
-export { hugePageSizeName, hugePageSizes, parseCpuList } from './hostinfo';
 
 /** What the checks need to know about the host. */
 export interface CgroupHostFacts {
@@ -57,7 +56,7 @@ function byteLimit(out: Finding[], v: number | null | undefined, path: string): 
   if (isPresent(v) && (!Number.isInteger(v) || v < -1)) out.push(error(path, `${v} is not a byte count (use -1 for unlimited)`));
 }
 
-export const memoryCheck: ResourceCheck = (res, facts, base) => {
+const memoryCheck: ResourceCheck = (res, facts, base) => {
   const m = res.memory;
   if (!m) return [];
   const p = (f: string) => join(base, `memory.${f}`);
@@ -77,7 +76,7 @@ export const memoryCheck: ResourceCheck = (res, facts, base) => {
   return out;
 };
 
-export const cpuCheck: ResourceCheck = (res, facts, base) => {
+const cpuCheck: ResourceCheck = (res, facts, base) => {
   const c = res.cpu;
   if (!c) return [];
   const p = (f: string) => join(base, `cpu.${f}`);
@@ -102,7 +101,7 @@ export const cpuCheck: ResourceCheck = (res, facts, base) => {
   return out;
 };
 
-export const cpusetCheck: ResourceCheck = (res, facts, base) => {
+const cpusetCheck: ResourceCheck = (res, facts, base) => {
   const out: Finding[] = [];
   const one = (field: 'cpus' | 'mems', have: ReadonlySet<number>, what: string) => {
     const text = res.cpu?.[field];
@@ -119,7 +118,7 @@ export const cpusetCheck: ResourceCheck = (res, facts, base) => {
   return out;
 };
 
-export const pidsCheck: ResourceCheck = (res, _facts, base) => {
+const pidsCheck: ResourceCheck = (res, _facts, base) => {
   const l = res.pids?.limit;
   if (isPresent(l) && (!Number.isInteger(l) || l < -1)) return [error(join(base, 'pids.limit'), `${l} is not valid (use -1 for unlimited)`)];
   return [];
@@ -134,7 +133,7 @@ function deviceNumbers(out: Finding[], d: { major: number; minor: number }, path
   if (!Number.isInteger(d.minor) || d.minor < 0) out.push(error(`${path}.minor`, `${d.minor} is not a device number`));
 }
 
-export const blockIOCheck: ResourceCheck = (res, _facts, base) => {
+const blockIOCheck: ResourceCheck = (res, _facts, base) => {
   const b = res.blockIO;
   if (!b) return [];
   const out: Finding[] = [];
@@ -156,7 +155,7 @@ export const blockIOCheck: ResourceCheck = (res, _facts, base) => {
   return out;
 };
 
-export const hugepageCheck: ResourceCheck = (res, facts, base) => {
+const hugepageCheck: ResourceCheck = (res, facts, base) => {
   const limits = res.hugepageLimits ?? [];
   if (limits.length === 0) return [];
   const out: Finding[] = [];
@@ -172,7 +171,7 @@ export const hugepageCheck: ResourceCheck = (res, facts, base) => {
   return out;
 };
 
-export const networkCheck: ResourceCheck = (res, facts, base) => {
+const networkCheck: ResourceCheck = (res, facts, base) => {
   const n = res.network;
   if (!n) return [];
   const out: Finding[] = [];
@@ -186,13 +185,13 @@ export const networkCheck: ResourceCheck = (res, facts, base) => {
   return out;
 };
 
-export const rdmaCheck: ResourceCheck = (res, facts, base) => {
+const rdmaCheck: ResourceCheck = (res, facts, base) => {
   if (!res.rdma || Object.keys(res.rdma).length === 0) return [];
   const have = facts.layout === 'v2' ? facts.v2Controllers.has('rdma') : facts.v1Controllers.has('rdma');
   return have ? [] : [error(join(base, 'rdma'), 'the rdma cgroup controller is not available on this host')];
 };
 
-export const unifiedCheck: ResourceCheck = (res, facts, base) => {
+const unifiedCheck: ResourceCheck = (res, facts, base) => {
   const out: Finding[] = [];
   for (const key of Object.keys(res.unified ?? {})) {
     const path = join(base, `unified[${JSON.stringify(key)}]`);
@@ -213,7 +212,7 @@ export const unifiedCheck: ResourceCheck = (res, facts, base) => {
   return out;
 };
 
-export const devicesCheck: ResourceCheck = (res, _facts, base) => {
+const devicesCheck: ResourceCheck = (res, _facts, base) => {
   const out: Finding[] = [];
   (res.devices ?? []).forEach((d, i) => {
     const path = join(base, `devices[${i}]`);

@@ -5,7 +5,6 @@ import type {
   Cpu,
   DeviceRule,
   HugepageLimit,
-  InterfacePriority,
   Memory,
   Network,
   Pids,
@@ -38,7 +37,6 @@ export type LinuxWeightDevice = WithNumbers<WeightDevice>;
 export type LinuxThrottleDevice = WithNumbers<ThrottleDevice>;
 export type LinuxBlockIO = WithNumbers<BlockIO>;
 export type LinuxHugepageLimit = WithNumbers<HugepageLimit>;
-export type LinuxInterfacePriority = WithNumbers<InterfacePriority>;
 export type LinuxNetwork = WithNumbers<Network>;
 export type LinuxRdma = WithNumbers<Rdma>;
 export type LinuxResources = WithNumbers<Resources>;

@@ -256,7 +256,7 @@ const PROCESS_CHECKS: readonly ProcessCheck[] = [
 ];
 
 /** Checks for an `exec --process` document; paths are relative to that document. */
-export const processChecks: readonly Check<Process, HostFacts>[] = PROCESS_CHECKS.map(
+const processChecks: readonly Check<Process, HostFacts>[] = PROCESS_CHECKS.map(
   (check): Check<Process, HostFacts> => (p, facts) => check(p, facts, ''),
 );
 

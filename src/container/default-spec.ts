@@ -5,16 +5,16 @@
 // so the file reads like runc's.
 import { OCI_VERSION } from '../../oci-spec/version';
 
-export const DEFAULT_PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const DEFAULT_PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-export interface SpecMount {
+interface SpecMount {
   destination: string;
   type?: string;
   source?: string;
   options?: string[];
 }
 
-export interface SpecIdMapping {
+interface SpecIdMapping {
   containerID: number;
   hostID: number;
   size: number;

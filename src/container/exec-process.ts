@@ -11,7 +11,7 @@ import { checkProcess, type HostFacts } from './config-checks';
 import type { ExecOptions } from './options';
 
 /** Read and validate an `exec --process` document. */
-export function readProcessFile(file: string, containerId: string): Process {
+function readProcessFile(file: string, containerId: string): Process {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');

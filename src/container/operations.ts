@@ -42,7 +42,6 @@ export type {
   ListOptions,
   KillOptions,
   DeleteOptions,
-  ExecUser,
   ExecOptions,
   PauseOptions,
   ResumeOptions,

@@ -70,7 +70,7 @@ export interface DeleteOptions {
   force: boolean;
 }
 
-export interface ExecUser {
+interface ExecUser {
   uid: number;
   gid?: number;
 }

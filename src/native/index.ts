@@ -102,14 +102,14 @@ export interface NativeSeccompProfile {
   syscalls: NativeSeccompRule[];
 }
 
-export interface NativeSeccompRule {
+interface NativeSeccompRule {
   names: string[];
   action: string;
   errnoRet?: number;
   args: NativeSeccompArg[];
 }
 
-export interface NativeSeccompArg {
+interface NativeSeccompArg {
   index: number;
   op: string;
   /** exact uint64 values (JSON numbers lose precision above 2^53) */

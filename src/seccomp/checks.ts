@@ -15,7 +15,7 @@ const MAX_ARG_INDEX = 5;
 const MAX_ERRNO = 4095;
 
 /** The part of config.json the seccomp checks look at. */
-export type SeccompSpec = Pick<Config, 'linux'>;
+type SeccompSpec = Pick<Config, 'linux'>;
 type SeccompCheck = Check<SeccompSpec, unknown>;
 
 /** Run `fn` only when the config has a seccomp object. */
@@ -44,17 +44,17 @@ function errnoRetFindings(path: string, action: SeccompAction, value: number | u
   return [];
 }
 
-export const checkDefaultAction = onSeccomp((s) =>
+const checkDefaultAction = onSeccomp((s) =>
   s.defaultAction === 'SCMP_ACT_NOTIFY'
     ? [error(`${ROOT}.defaultAction`, 'SCMP_ACT_NOTIFY cannot be the default action')]
     : [],
 );
 
-export const checkDefaultErrnoRet = onSeccomp((s) =>
+const checkDefaultErrnoRet = onSeccomp((s) =>
   errnoRetFindings(`${ROOT}.defaultErrnoRet`, s.defaultAction, s.defaultErrnoRet),
 );
 
-export const checkFlags = onSeccomp((s) =>
+const checkFlags = onSeccomp((s) =>
   (s.flags ?? []).flatMap((f, i) =>
     f === 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV' && usesNotify(s) < 0
       ? [warning(`${ROOT}.flags[${i}]`, 'ignored: no rule uses SCMP_ACT_NOTIFY')]
@@ -62,7 +62,7 @@ export const checkFlags = onSeccomp((s) =>
   ),
 );
 
-export const checkListener = onSeccomp((s) => {
+const checkListener = onSeccomp((s) => {
   const out: Finding[] = [];
   const notifyAt = usesNotify(s);
   const lp = s.listenerPath;
@@ -79,7 +79,7 @@ export const checkListener = onSeccomp((s) => {
   return out;
 });
 
-export const checkSyscallRules = onSeccomp((s) =>
+const checkSyscallRules = onSeccomp((s) =>
   (s.syscalls ?? []).flatMap((r, i) => {
     const path = `${ROOT}.syscalls[${i}]`;
     const out: Finding[] = [];
@@ -104,7 +104,7 @@ export const checkSyscallRules = onSeccomp((s) =>
   }),
 );
 
-export const checkSyscallArgs = onSeccomp((s) =>
+const checkSyscallArgs = onSeccomp((s) =>
   (s.syscalls ?? []).flatMap((r, i) => {
     const out: Finding[] = [];
     const seenIndex = new Map<number, number>();
@@ -155,7 +155,7 @@ function effectiveAction(action: SeccompAction, errnoRet: number | undefined): s
  * conditions), whatever the order they come in. Say so instead of silently
  * compiling something else than what the profile reads like.
  */
-export const checkRuleOverlaps = onSeccomp((s) => {
+const checkRuleOverlaps = onSeccomp((s) => {
   const out: Finding[] = [];
   const def = effectiveAction(s.defaultAction, s.defaultErrnoRet);
   const unconditional = new Map<string, { at: number; action: string }>();

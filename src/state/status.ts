@@ -33,7 +33,7 @@ export interface StatusResult {
   detail?: StoppedDetail;
 }
 
-export const defaultStatusProbe: StatusProbe = {
+const defaultStatusProbe: StatusProbe = {
   readProc: (pid) => readProcStat(pid),
   // no exception on ENOENT: creating one costs milliseconds at start-up
   startSocketExists: (p) => fs.lstatSync(p, { throwIfNoEntry: false }) !== undefined,

@@ -232,7 +232,7 @@ export class ContainerHandle {
   }
 }
 
-export function readStateFile(id: string, file: string): StoredState {
+function readStateFile(id: string, file: string): StoredState {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
