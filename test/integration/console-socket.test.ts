@@ -21,11 +21,11 @@ const { root, work, bundles } = lab;
 
 const cli = (...args: string[]) => tsrun(['--root', root, ...args], { viaFiles: true });
 
-/** Everything the container writes to its terminal, until the last slave closes (EIO). */
-function readUntilClosed(master: number): string {
+/** Everything the container writes to its terminal, until the last slave closes (EIO) or `until` holds. */
+function readUntilClosed(master: number, until: (out: string) => boolean = () => false): string {
   const buf = Buffer.alloc(4096);
   let out = '';
-  for (;;) {
+  while (!until(out)) {
     let n: number;
     try {
       n = fs.readSync(master, buf, 0, buf.length, null);
@@ -37,6 +37,7 @@ function readUntilClosed(master: number): string {
     if (n === 0) return out;
     out += buf.subarray(0, n).toString('utf8');
   }
+  return out;
 }
 
 describe('create --console-socket', () => {
@@ -66,8 +67,11 @@ describe('create --console-socket', () => {
         expect([r.code, r.stdout, r.stderr]).toEqual([0, '', '']);
         expect((await lab.state(id)).status).toBe('created');
         expect((await cli('start', id)).code).toBe(0);
+        // type only once the container waits in `read`: the terminal echoes input at once,
+        // so typed earlier it would land between the container's first lines
+        const before = readUntilClosed(master, (out) => /\/proc\/1\/fd\/2 -> [^\n]*\n/.test(out.replace(/\r\n/g, '\n')));
         fs.writeSync(master, 'hello\n');
-        const lines = readUntilClosed(master).replace(/\r\n/g, '\n').split('\n');
+        const lines = (before + readUntilClosed(master)).replace(/\r\n/g, '\n').split('\n');
         expect(lines[0]).toBe('/dev/pts/0'); // tty
         expect(lines[1]).toBe('30 100'); // consoleSize
         // /dev/console is the pty (bind of the slave), and fds 0-2 are the slave

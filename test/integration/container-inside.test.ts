@@ -278,11 +278,15 @@ function userNamespace(spec: SpecDoc, hostId: number): void {
 
 /** Run in a user namespace mapping container 0 to `hostId`: the rootfs is chowned like an engine does. */
 async function insideUserns(script: string, hostId: number, override: (spec: SpecDoc) => void): Promise<string> {
-  const b = lab.shBundle(script, (spec) => {
-    userNamespace(spec, hostId);
-    override(spec);
-  });
-  bundles.push(b);
+  // in the tmp dir itself: the mapped root must be able to reach the bundle
+  const b = lab.shBundle(
+    script,
+    (spec) => {
+      userNamespace(spec, hostId);
+      override(spec);
+    },
+    { parent: os.tmpdir() },
+  );
   fs.chmodSync(b.dir, 0o755);
   execFileSync('chown', ['-R', `${hostId}:${hostId}`, b.rootfs]);
   const r = await lab.runBundle(b);
