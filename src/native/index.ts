@@ -71,7 +71,7 @@ export interface Native {
   /** restore what makeRaw returned */
   restoreTerminal(fd: number, saved: Buffer): void;
 
-  // --- seccomp (native/src/seccomp_compile.c), parent side ---
+  // --- seccomp (native/src/seccomp_napi.c), parent side ---
   /** OCI linux.seccomp (normalised) -> cBPF; throws Error with .jsonPath on a bad profile. */
   compileSeccomp(profile: NativeSeccompProfile): CompiledSeccomp;
   /** libseccomp version and what this kernel supports. */

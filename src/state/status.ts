@@ -10,10 +10,12 @@
 // `exited`.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { ContainerStatus as OciContainerStatus } from '../../oci-spec/state';
 import { readProcStat, type ProcReader } from './proc';
 import { START_SOCKET, type StoredState } from './types';
 
-export type ContainerStatus = 'created' | 'running' | 'paused' | 'stopped';
+/** oci-spec's statuses but "creating", which only create itself ever sees. */
+export type ContainerStatus = Exclude<OciContainerStatus, 'creating'>;
 export type StoppedDetail = 'exited' | 'dead';
 
 export interface StatusProbe {
