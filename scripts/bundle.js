@@ -33,7 +33,7 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const input = path.join(root, 'src', 'cli', 'main.ts');
-// written by write-build-info.js; version.ts requires it relative to dist/src/cli
+// written by write-build-info.js; src/version.ts requires it next to itself (dist/src)
 const buildInfo = path.join(root, 'dist', 'src', 'build-info.json');
 const outDir = path.join(root, 'dist', 'bundle');
 const outFile = path.join(outDir, 'tsrun.js');
@@ -44,12 +44,12 @@ async function bundle(entry = input) {
     input: entry,
     platform: 'node',
     external: [/^yargs(\/|$)/],
-    tsconfig: path.join(root, 'tsconfig.json'),
+    tsconfig: path.join(root, 'tsconfig.build.json'),
     logLevel: 'warn',
     plugins: [
       {
         name: 'tsrun-build-info',
-        resolveId: (id) => (id === '../build-info.json' ? buildInfo : undefined),
+        resolveId: (id) => (id === './build-info.json' ? buildInfo : undefined),
       },
     ],
   });

@@ -342,9 +342,7 @@ __attribute__((noreturn)) static void keep_and_start(int argc, char **argv, cons
   }
 }
 
-static bool exists(const char *path) {
-  return access(path, F_OK) == 0 || errno != ENOENT;
-}
+static bool exists(const char *path) { return access(path, F_OK) == 0 || errno != ENOENT; }
 
 /* Launchers (and a shim removing its socket) take turns under this lock. */
 static int lock_shim_dir(void) {

@@ -10,7 +10,7 @@
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "modules.h"
+#include "shim.h"
 #include "napi_util.h"
 
 /* mount(source, target, fstype, flags, data, chdir): one mount(2). With a
@@ -44,7 +44,8 @@ static napi_value js_mount(napi_env env, napi_callback_info info) {
   }
   int status;
   pid_t r;
-  do r = waitpid(pid, &status, 0); while (r < 0 && errno == EINTR);
+  do r = waitpid(pid, &status, 0);
+  while (r < 0 && errno == EINTR);
   if (r < 0) tsrun_throw_errno(env, errno, "waitpid", NULL);
   else if (!WIFEXITED(status)) tsrun_throw_errno(env, EINTR, "mount", target);
   else if (WEXITSTATUS(status)) tsrun_throw_errno(env, WEXITSTATUS(status), "mount", target);
@@ -83,7 +84,8 @@ static napi_value js_exited_child(napi_env env, napi_callback_info info) {
   siginfo_t si;
   memset(&si, 0, sizeof si);
   int r;
-  do r = waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT); while (r < 0 && errno == EINTR);
+  do r = waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT);
+  while (r < 0 && errno == EINTR);
   if (r < 0 && errno != ECHILD) return tsrun_throw_errno(env, errno, "waitid", NULL);
   return tsrun_make_i32(env, r < 0 ? 0 : si.si_pid);
 }

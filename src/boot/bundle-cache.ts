@@ -73,7 +73,7 @@ export function baselineCacheFile(b: BundleSource): string {
 }
 
 /** The cache of one use (a command, an action) under this node's flags. */
-export function useCacheFile(b: BundleSource, use: string): string {
+function useCacheFile(b: BundleSource, use: string): string {
   return path.join(CACHE_DIR, `${use}-${b.id}-${process.version}-${process.arch}-${shortHash(process.execArgv.join(' '))}.v8`);
 }
 

@@ -14,7 +14,7 @@ import { unmountAll } from './rootfs';
 import { runtimeContext } from './context';
 
 /** containerd's exit status for a container whose shim is gone: killed by SIGKILL. */
-export const KILLED_STATUS = 128 + 9;
+const KILLED_STATUS = 128 + 9;
 
 export interface CleanedUp {
   /** the init's pid, 0 when unknown */

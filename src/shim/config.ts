@@ -25,7 +25,7 @@ export interface ShimConfig {
   idleTimeoutMs: number;
 }
 
-export function defaultConfig(): ShimConfig {
+function defaultConfig(): ShimConfig {
   return { root: DEFAULT_ROOT, systemdCgroup: false, noPivotRoot: false, idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS };
 }
 
@@ -47,7 +47,7 @@ export function configFromOptions(options: Any | undefined): ShimConfig {
   throw new ConfigError(`runtime options of type ${JSON.stringify(options.typeUrl)} are not understood by containerd-shim-tsrun-v2 (use ${RuntimeOptions.name} with a config_path)`);
 }
 
-export function readConfigFile(file: string): ShimConfig {
+function readConfigFile(file: string): ShimConfig {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');

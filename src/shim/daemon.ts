@@ -10,7 +10,7 @@ import { native, type Native } from '../native';
 import { cleanupGroup } from './cleanup';
 import { DEFAULT_IDLE_TIMEOUT_MS, type ShimConfig } from './config';
 import { TtrpcPublisher } from './events';
-import type { ShimFlags } from './main';
+import type { ShimFlags } from './flags';
 import { Reaper } from './reaper';
 import { SHIM_DIR, TaskRegistry } from './records';
 import { TaskService } from './service';

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import { native } from '../native';
 import { cleanupContainer, cleanupGroup } from './cleanup';
-import type { ShimFlags } from './main';
+import type { ShimFlags } from './flags';
 import { TaskRegistry } from './records';
 import { encode } from './proto/codec';
 import { DeleteResponse } from './proto/messages';

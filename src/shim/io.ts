@@ -56,7 +56,7 @@ const MASTER_TIMEOUT_MS = 10_000;
  * client's writers: its reads wait while the client's end is open (or its
  * open is under way), and end-of-file comes once the client has closed it.
  */
-export function openFifoReader(p: string): number {
+function openFifoReader(p: string): number {
   const keeper = openOrFail(p, O_RDWR | O_NONBLOCK, 'stdin');
   try {
     return openOrFail(p, O_RDONLY, 'stdin');

@@ -9,11 +9,24 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findCgroupDirs, PROJECT_ROOT, tsrun } from '../helpers';
+import { findCgroupDirs, procStatus, PROJECT_ROOT, sleep, tsrun, waitFor } from '../helpers';
 import { encode } from '../../src/shim/proto/codec';
 import { UpdateTaskRequest } from '../../src/shim/proto/messages';
 import { TtrpcClient } from '../../src/shim/ttrpc/client';
-import { buildBusyboxImage, ensureContainerd, IMAGE_REF, mountsUnder, startContainerd, type PrivateContainerd } from './helpers/containerd';
+import {
+  buildBusyboxImage,
+  containerProcesses,
+  ensureContainerd,
+  IMAGE_REF,
+  mountsUnder,
+  shq,
+  SIZE_LOOP,
+  startContainerd,
+  taskStatus,
+  underPty,
+  waitTask,
+  type PrivateContainerd,
+} from './helpers/containerd';
 
 const BIN = path.join(PROJECT_ROOT, 'bin');
 const SHIM = path.join(BIN, 'containerd-shim-tsrun-v2');
@@ -31,35 +44,7 @@ const socketsSeen = new Set<string>();
 const runtimeFlags = () => ['--runtime', 'io.containerd.tsrun.v2', '--runtime-config-path', runtimeConfig];
 const nsRoot = () => path.join(stateRoot, namespace);
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function taskStatus(list: string, id: string): { pid: number; status: string } | undefined {
-  const row = list
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/))
-    .find((f) => f[0] === id);
-  return row ? { pid: Number(row[1]), status: row[2]! } : undefined;
-}
-
-async function waitTask(id: string, status: string, timeoutMs = 20_000): Promise<{ pid: number; status: string }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const t = taskStatus((await cd.ctr(['task', 'ls'])).stdout, id);
-    if (t?.status === status) return t;
-    if (Date.now() > deadline) throw new Error(`task ${id}: ${t?.status ?? 'missing'}, expected ${status}`);
-    await sleep(100);
-  }
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 /** The launchers' keepers (the subreaper above each shim) of this containerd. */
 function keepers(): number[] {
@@ -92,44 +77,7 @@ function tsrunShims(): Map<number, string> {
   return out;
 }
 
-function parentOf(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/^PPid:\s+(\d+)/m.exec(status)![1]);
-}
-
-/** A command line on a fresh pty: script -qec. */
-function underPty(command: string, timeoutMs = 60_000): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
-}
-
-const shq = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
-const SIZE_LOOP = 'i=0; while [ $i -lt 50 ]; do s=$(stty size 2>/dev/null); [ -n "$s" ] && [ "$s" != "0 0" ] && break; i=$((i+1)); sleep 0.1; done; echo "size=$s"';
-
-/** Host pids whose cgroup is under this test's namespace. */
-function containerProcesses(): number[] {
-  return fs
-    .readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        return fs.readFileSync(`/proc/${p}/cgroup`, 'utf8').includes(`/${namespace}/`);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
+const parentOf = (pid: number): number => Number(procStatus(pid)!['PPid']);
 
 /** What the test's containers left behind: state dirs, processes, cgroups, mounts. */
 function leftovers(ids?: string[]) {
@@ -137,7 +85,7 @@ function leftovers(ids?: string[]) {
   const mine = (s: string) => !ids || ids.some((id) => s.endsWith(`/${id}`) || s === id);
   return {
     state: state.filter(mine),
-    processes: ids ? [] : containerProcesses(),
+    processes: ids ? [] : containerProcesses(namespace),
     cgroups: findCgroupDirs(namespace).filter((d) => d.includes(`/${namespace}/`) && mine(d)),
     mounts: mountsUnder(cd.dir).filter((m) => m.endsWith('/rootfs') && mine(path.dirname(m))),
   };
@@ -244,7 +192,7 @@ describe.skipIf(!available.ok)('containerd-shim-tsrun-v2 (ctr run --runtime io.c
     it('runs detached, in the right cgroups, with the FIFOs as its stdio; tsrun state sees it', async () => {
       const r = await cd.ctr(['run', '-d', ...runtimeFlags(), IMAGE_REF, 'd1', 'sleep', '1000']);
       expect(r.code, r.stderr).toBe(0);
-      ({ pid } = await waitTask('d1', 'RUNNING'));
+      ({ pid } = await waitTask(cd, 'd1', 'RUNNING'));
       const state = await tsrun(['--root', nsRoot(), 'state', 'd1']);
       expect(JSON.parse(state.stdout)).toMatchObject({ id: 'd1', pid, status: 'running' });
       const list = await tsrun(['--root', nsRoot(), 'list', '-q']);
@@ -300,11 +248,11 @@ describe.skipIf(!available.ok)('containerd-shim-tsrun-v2 (ctr run --runtime io.c
     it('pause and resume show in ctr task ls', async () => {
       let r = await cd.ctr(['task', 'pause', 'd1']);
       expect(r.code, r.stderr).toBe(0);
-      await waitTask('d1', 'PAUSED');
+      await waitTask(cd, 'd1', 'PAUSED');
       expect(JSON.parse((await tsrun(['--root', nsRoot(), 'state', 'd1'])).stdout).status).toBe('paused');
       r = await cd.ctr(['task', 'resume', 'd1']);
       expect(r.code, r.stderr).toBe(0);
-      await waitTask('d1', 'RUNNING');
+      await waitTask(cd, 'd1', 'RUNNING');
     });
 
     it('ctr task metrics: containerd\'s cgroup metrics of the container', async () => {
@@ -342,7 +290,7 @@ describe.skipIf(!available.ok)('containerd-shim-tsrun-v2 (ctr run --runtime io.c
     it('kill and delete', async () => {
       let r = await cd.ctr(['task', 'kill', '-s', 'SIGKILL', 'd1']);
       expect(r.code, r.stderr).toBe(0);
-      await waitTask('d1', 'STOPPED');
+      await waitTask(cd, 'd1', 'STOPPED');
       r = await cd.ctr(['task', 'rm', 'd1']);
       expect(r.code, r.stderr).toBe(0);
       r = await cd.ctr(['containers', 'rm', 'd1']);
@@ -355,14 +303,14 @@ describe.skipIf(!available.ok)('containerd-shim-tsrun-v2 (ctr run --runtime io.c
   it('an init that ignores SIGTERM survives kill and is stopped by kill -a SIGKILL', async () => {
     let r = await cd.ctr(['run', '-d', ...runtimeFlags(), IMAGE_REF, 'term1', 'sh', '-c', 'trap "" TERM; while :; do sleep 1; done']);
     expect(r.code, r.stderr).toBe(0);
-    const { pid } = await waitTask('term1', 'RUNNING');
+    const { pid } = await waitTask(cd, 'term1', 'RUNNING');
     r = await cd.ctr(['task', 'kill', 'term1']); // SIGTERM
     expect(r.code, r.stderr).toBe(0);
     await sleep(1000);
     expect(taskStatus((await cd.ctr(['task', 'ls'])).stdout, 'term1')?.status).toBe('RUNNING');
     r = await cd.ctr(['task', 'kill', '-a', '-s', 'SIGKILL', 'term1']);
     expect(r.code, r.stderr).toBe(0);
-    await waitTask('term1', 'STOPPED');
+    await waitTask(cd, 'term1', 'STOPPED');
     r = await cd.ctr(['task', 'rm', 'term1']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/exit code 137|^$/);
@@ -379,13 +327,13 @@ describe.skipIf(!available.ok)('containerd-shim-tsrun-v2 (ctr run --runtime io.c
       await sleep(300); // subscribed
       let r = await cd.ctr(['run', '-d', ...runtimeFlags(), IMAGE_REF, 'ev1', 'sleep', '1000']);
       expect(r.code, r.stderr).toBe(0);
-      await waitTask('ev1', 'RUNNING');
+      await waitTask(cd, 'ev1', 'RUNNING');
       r = await cd.ctr(['task', 'exec', '--exec-id', 'evx', 'ev1', 'true']);
       expect(r.code, r.stderr).toBe(0);
       expect((await cd.ctr(['task', 'pause', 'ev1'])).code).toBe(0);
       expect((await cd.ctr(['task', 'resume', 'ev1'])).code).toBe(0);
       expect((await cd.ctr(['task', 'kill', '-s', 'SIGKILL', 'ev1'])).code).toBe(0);
-      await waitTask('ev1', 'STOPPED');
+      await waitTask(cd, 'ev1', 'STOPPED');
       expect((await cd.ctr(['task', 'rm', 'ev1'])).code).toBe(0);
       expect((await cd.ctr(['containers', 'rm', 'ev1'])).code).toBe(0);
       // 16 MiB, and a process that wants 64: the kernel's OOM killer ends it
@@ -397,7 +345,7 @@ describe.skipIf(!available.ok)('containerd-shim-tsrun-v2 (ctr run --runtime io.c
           .filter((l) => l.includes(` ${namespace} `) && l.includes(`"${id}"`))
           .map((l) => / (\/tasks\/[a-z-]+) /.exec(l)?.[1])
           .filter((t) => t !== undefined);
-      await waitFor('the events', () => topics('oom1').includes('/tasks/delete'));
+      await waitFor('the events', () => topics('oom1').includes('/tasks/delete'), 30_000);
       expect(topics('ev1')).toEqual([
         '/tasks/create',
         '/tasks/start',
@@ -420,7 +368,7 @@ describe.skipIf(!available.ok)('containerd-shim-tsrun-v2 (ctr run --runtime io.c
     const ids = Array.from({ length: 10 }, (_, i) => `many${i}`);
     const runs = await Promise.all(ids.map((id) => cd.ctr(['run', '-d', ...runtimeFlags(), IMAGE_REF, id, 'sleep', '1000'])));
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
-    const pids = await Promise.all(ids.map(async (id) => (await waitTask(id, 'RUNNING')).pid));
+    const pids = await Promise.all(ids.map(async (id) => (await waitTask(cd, id, 'RUNNING')).pid));
     const parents = new Set(pids.map(parentOf));
     expect(parents.size).toBe(1);
     const shims = tsrunShims();
@@ -436,7 +384,7 @@ describe.skipIf(!available.ok)('containerd-shim-tsrun-v2 (ctr run --runtime io.c
       const r = await pod(id, sandbox);
       expect(r.code, r.stderr).toBe(0);
     }
-    const [a1, a2, b1] = await Promise.all(['poda1', 'poda2', 'podb1'].map(async (id) => parentOf((await waitTask(id, 'RUNNING')).pid)));
+    const [a1, a2, b1] = await Promise.all(['poda1', 'poda2', 'podb1'].map(async (id) => parentOf((await waitTask(cd, id, 'RUNNING')).pid)));
     expect(a1).toBe(a2);
     expect(b1).not.toBe(a1);
     expect(tsrunShims().has(a1!) && tsrunShims().has(b1!)).toBe(true);
@@ -446,13 +394,13 @@ describe.skipIf(!available.ok)('containerd-shim-tsrun-v2 (ctr run --runtime io.c
   it('kill -9 of the shim while containers run: ctr task ls and containerd\'s cleanup leave nothing', async () => {
     const ids = ['crash1', 'crash2', 'crash3'];
     for (const id of ids) expect((await cd.ctr(['run', '-d', ...runtimeFlags(), IMAGE_REF, id, 'sleep', '1000'])).code).toBe(0);
-    const pids = await Promise.all(ids.map(async (id) => (await waitTask(id, 'RUNNING')).pid));
+    const pids = await Promise.all(ids.map(async (id) => (await waitTask(cd, id, 'RUNNING')).pid));
     const shim = parentOf(pids[0]!);
     expect(tsrunShims().has(shim)).toBe(true);
     process.kill(shim, 'SIGKILL');
     // containerd sees the shim's connections close, runs our `delete` for each task
-    await waitFor('the tasks to go', async () => (await cd.ctr(['task', 'ls', '-q'])).stdout.trim() === '');
-    await waitFor('the cleanup', () => JSON.stringify(leftovers(ids)) === JSON.stringify(nothing) && pids.every((p) => !fs.existsSync(`/proc/${p}`))).catch((err: Error) => {
+    await waitFor('the tasks to go', async () => (await cd.ctr(['task', 'ls', '-q'])).stdout.trim() === '', 30_000);
+    await waitFor('the cleanup', () => JSON.stringify(leftovers(ids)) === JSON.stringify(nothing) && pids.every((p) => !fs.existsSync(`/proc/${p}`)), 30_000).catch((err: Error) => {
       throw new Error(`${err.message}: ${JSON.stringify(leftovers(ids))}\ncontainerd's log:\n${cd.log().split('\n').filter((l) => /shim|clean|delete/.test(l)).slice(-30).join('\n')}`);
     });
     for (const id of ids) await cd.ctr(['containers', 'rm', id]);
@@ -465,7 +413,7 @@ describe.skipIf(!available.ok)('containerd-shim-tsrun-v2 (ctr run --runtime io.c
   it('a shim started after one died cleans up what it held when containerd could not', async () => {
     const ids = ['orphan1', 'orphan2'];
     for (const id of ids) expect((await cd.ctr(['run', '-d', ...runtimeFlags(), IMAGE_REF, id, 'sleep', '1000'])).code).toBe(0);
-    const pids = await Promise.all(ids.map(async (id) => (await waitTask(id, 'RUNNING')).pid));
+    const pids = await Promise.all(ids.map(async (id) => (await waitTask(cd, id, 'RUNNING')).pid));
     const shim = parentOf(pids[0]!);
     const bundle = path.join(cd.state, 'io.containerd.runtime.v2.task', namespace, 'orphan1');
     // containerd is stopped: nobody runs `delete` when the shim dies
@@ -482,11 +430,11 @@ describe.skipIf(!available.ok)('containerd-shim-tsrun-v2 (ctr run --runtime io.c
       });
       expect(start.status, start.stderr).toBe(0);
       expect(start.stdout).toMatch(/^unix:\/\/\/run\/containerd\/tsrun-shim\/[0-9a-f]{64}\.sock$/);
-      await waitFor('the new shim to clean up', () => JSON.stringify(leftovers(ids)) === JSON.stringify(nothing) && pids.every((p) => !fs.existsSync(`/proc/${p}`)));
+      await waitFor('the new shim to clean up', () => JSON.stringify(leftovers(ids)) === JSON.stringify(nothing) && pids.every((p) => !fs.existsSync(`/proc/${p}`)), 30_000);
     } finally {
       process.kill(cd.pid, 'SIGCONT');
     }
-    await waitFor('containerd to drop the tasks', async () => (await cd.ctr(['task', 'ls', '-q'])).stdout.trim() === '');
+    await waitFor('containerd to drop the tasks', async () => (await cd.ctr(['task', 'ls', '-q'])).stdout.trim() === '', 30_000);
     for (const id of ids) await cd.ctr(['containers', 'rm', id]);
   }, 120_000);
 });

@@ -10,7 +10,7 @@ import { MS } from '../../src/native/linux-constants';
 import { configFromOptions, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_ROOT, parseConfig } from '../../src/shim/config';
 import { Lifetime } from '../../src/shim/daemon';
 import { parseTarget } from '../../src/shim/io';
-import { parseFlags } from '../../src/shim/main';
+import { parseFlags } from '../../src/shim/flags';
 import { v1Metrics, v2Metrics } from '../../src/shim/metrics';
 import { decode, encode } from '../../src/shim/proto/codec';
 import { RuncOptions, RuntimeOptions } from '../../src/shim/proto/messages';

@@ -21,14 +21,14 @@ export const Timestamp = message('google.protobuf.Timestamp', {
 });
 export type Timestamp = Infer<typeof Timestamp>;
 
-export const RpcStatus = message('google.rpc.Status', {
+const RpcStatus = message('google.rpc.Status', {
   code: { no: 1, kind: 'int32' },
   message: { no: 2, kind: 'string' },
   details: { no: 3, kind: 'message', type: () => Any, repeated: true },
 });
 
 // --- ttrpc (github.com/containerd/ttrpc request.proto) ---
-export const KeyValue = message('ttrpc.KeyValue', {
+const KeyValue = message('ttrpc.KeyValue', {
   key: { no: 1, kind: 'string' },
   value: { no: 2, kind: 'string' },
 });
@@ -58,7 +58,7 @@ export type Mount = Infer<typeof Mount>;
 /** containerd.v1.types.Status */
 export const TaskStatus = { UNKNOWN: 0, CREATED: 1, RUNNING: 2, STOPPED: 3, PAUSED: 4, PAUSING: 5 } as const;
 
-export const ProcessInfo = message('containerd.v1.types.ProcessInfo', {
+const ProcessInfo = message('containerd.v1.types.ProcessInfo', {
   pid: { no: 1, kind: 'uint32' },
   info: { no: 2, kind: 'message', type: () => Any },
 });
@@ -232,7 +232,7 @@ export const ProcessDetails = message('containerd.runc.v1.ProcessDetails', {
 });
 
 // --- containerd.events (published to containerd) ---
-export const TaskIO = message('containerd.events.TaskIO', {
+const TaskIO = message('containerd.events.TaskIO', {
   stdin: { no: 1, kind: 'string' },
   stdout: { no: 2, kind: 'string' },
   stderr: { no: 3, kind: 'string' },
@@ -293,7 +293,7 @@ export const TaskResumed = message('containerd.events.TaskResumed', {
 });
 
 // --- containerd.services.events.ttrpc.v1 (the Events service the shim calls) ---
-export const Envelope = message('containerd.services.events.ttrpc.v1.Envelope', {
+const Envelope = message('containerd.services.events.ttrpc.v1.Envelope', {
   timestamp: { no: 1, kind: 'message', type: () => Timestamp },
   namespace: { no: 2, kind: 'string' },
   topic: { no: 3, kind: 'string' },

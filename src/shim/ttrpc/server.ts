@@ -9,7 +9,7 @@ import { TtrpcRequest, TtrpcResponse } from '../proto/messages';
 import { encodeFrame, FrameReader, isOversized, MESSAGE_LENGTH_MAX, MessageType } from './frame';
 import { Code, RpcError } from './status';
 
-export interface RequestContext {
+interface RequestContext {
   /** ttrpc metadata (containerd sends its namespace here) */
   metadata: Map<string, string>;
 }
