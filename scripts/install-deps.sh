@@ -16,6 +16,7 @@ PACKAGES=(
   vagrant vagrant-libvirt libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
   qemu-system-x86 qemu-utils debootstrap extlinux syslinux-common fdisk
   dnsmasq-base iptables rsync openssh-client
+  clang-format                       # npm run lint: the C style (.clang-format)
   util-linux bsdutils procps iproute2 jq strace hyperfine
 )
 missing=()

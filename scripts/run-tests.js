@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// The whole test suite, as CI runs it: unit and integration tests on this host
-// (as root, real kernel), then the VM stage: the project's own Vagrant VM
-// (Debian 12, systemd, pure cgroup v2; scripts/vagrant/test-vagrant.sh) runs
-// the vm, cgroup2 and chosen integration tests as root and as an unprivileged
-// user. Prints one closing line "tests: N passed, N failed, N skipped" and
-// exits non-zero on any failure.
-//   run-tests.js            host, then VM
+// The whole test suite, as CI runs it: `npm run lint` first (types, import
+// layers, unused code, C format and layout: a failure there fails the run),
+// then unit and integration tests on this host (as root, real kernel), then
+// the VM stage: the project's own Vagrant VM (Debian 12, systemd, pure cgroup
+// v2; scripts/vagrant/test-vagrant.sh) runs the vm, cgroup2 and chosen
+// integration tests as root and as an unprivileged user. Prints one closing
+// line "tests: N passed, N failed, N skipped" and exits non-zero on any failure.
+//   run-tests.js            lint, host, then VM
 //   run-tests.js --vm-only  the VM stage alone (npm run test:vagrant)
 // TSRUN_TEST_VM=0 skips the VM stage (it is then reported, loudly, as skipped).
 'use strict';
@@ -44,6 +45,17 @@ function run(label, cmd, args, env = {}) {
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
   if (r.status !== 0) ok = false;
   return { status: r.status, seconds: Math.round((Date.now() - started) / 1000) };
+}
+
+function lint() {
+  console.log('\n=== lint ===');
+  const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'lint.js')], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    // counted as a failure, so the closing line does not read as a clean run
+    ok = false;
+    totals.failed += 1;
+    console.error('run-tests: npm run lint failed (counted as 1 failed)');
+  }
 }
 
 function hostStage() {
@@ -92,7 +104,10 @@ function vmStage() {
 }
 
 const vmOnly = process.argv.includes('--vm-only');
-if (!vmOnly) hostStage();
+if (!vmOnly) {
+  lint();
+  hostStage();
+}
 if (process.env.TSRUN_TEST_VM === '0' && !vmOnly) {
   console.log('\n=== VM stage === SKIPPED: TSRUN_TEST_VM=0');
 } else {

@@ -39,7 +39,7 @@ t=$SECONDS
 cd "$root"
 unset NODE_OPTIONS
 [ -f native/build/Release/tsrun.node ] || npm run --silent build:native
-node node_modules/typescript/bin/tsc -p tsconfig.json
+node node_modules/typescript/bin/tsc -p tsconfig.build.json
 node scripts/write-build-info.js
 node scripts/bundle.js
 timing build $((SECONDS - t))
