@@ -75,6 +75,9 @@ export class CgroupError extends TsrunError {
   }
 }
 
+/** systemd could not be reached, or refused or failed a request (the systemd cgroup driver). */
+export class SystemdError extends TsrunError {}
+
 function formatSyscallMessage(what: string, ctx: ErrorContext & { syscall: string }): string {
   const where = ctx.path ? ` ${ctx.path}` : '';
   const why = ctx.errno ? `: ${describeErrno(ctx.errno)}` : '';

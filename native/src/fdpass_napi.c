@@ -1,6 +1,8 @@
 /* JS-facing fd passing and unix-socket calls for the parent (node) side:
- * sendFd/sendFdStream/recvFd/connectUnix/listenUnix/acceptUnix. Node's `net`
- * cannot carry SCM_RIGHTS, hence these. Every fd created is CLOEXEC. */
+ * sendFd/sendFdStream/recvFd/connectUnix/listenUnix/acceptUnix, and
+ * waitReadable for synchronous socket clients (the D-Bus client of the systemd
+ * cgroup driver). Node's `net` cannot carry SCM_RIGHTS, hence these. Every fd
+ * created is CLOEXEC. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -208,10 +210,29 @@ static napi_value js_accept_unix(napi_env env, napi_callback_info info) {
   return tsrun_make_i32(env, c);
 }
 
+/* waitReadable(fd, timeoutMs) -> true when fd is readable (or at EOF/hangup), false on timeout */
+static napi_value js_wait_readable(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int32_t fd, timeout;
+  if (!tsrun_get_args(env, info, 2, argv) || !tsrun_get_i32(env, argv[0], &fd) ||
+      !tsrun_get_i32(env, argv[1], &timeout))
+    return NULL;
+  int w = wait_readable(fd, timeout);
+  if (w < 0 && w != -ETIMEDOUT) return tsrun_throw_errno(env, -w, "poll", NULL);
+  napi_value out;
+  napi_get_boolean(env, w == 0, &out);
+  return out;
+}
+
 void tsrun_register_fdpass(napi_env env, napi_value exports) {
   static const tsrun_fn fns[] = {
-      {"sendFd", js_send_fd},           {"sendFdStream", js_send_fd_stream}, {"recvFd", js_recv_fd},
-      {"connectUnix", js_connect_unix}, {"listenUnix", js_listen_unix},      {"acceptUnix", js_accept_unix},
+      {"sendFd", js_send_fd},
+      {"sendFdStream", js_send_fd_stream},
+      {"recvFd", js_recv_fd},
+      {"connectUnix", js_connect_unix},
+      {"listenUnix", js_listen_unix},
+      {"acceptUnix", js_accept_unix},
+      {"waitReadable", js_wait_readable},
   };
   tsrun_export(env, exports, fns, sizeof fns / sizeof fns[0]);
 }

@@ -25,6 +25,22 @@ export interface CgroupDescriptor {
   resources: LinuxResources;
   /** linux.devices[].path: their default device allows are left to the config */
   configDevicePaths: string[];
+  /** made by the systemd driver (src/systemd): the unit that owns the cgroup */
+  systemd?: SystemdRecord;
+}
+
+/** What the systemd driver records of a container's scope (src/systemd/manager.ts). */
+export interface SystemdRecord {
+  /** the system manager (root) or the user's own (rootless) */
+  manager: 'system' | 'user';
+  /** the scope unit, "tsrun-<id>.scope" */
+  unit: string;
+  /** its parent slice, "system.slice" */
+  slice: string;
+  /** the manager's own cgroup ("/" for the system manager; the user manager's user@UID.service) */
+  managerRoot: string;
+  /** slices that were not active and this container's create started: stopped again once empty */
+  startedSlices: string[];
 }
 
 /** Things a manager needs that are not state: the addon, tracing, warnings. */

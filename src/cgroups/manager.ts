@@ -12,7 +12,7 @@ import type { CgroupDescriptor, CgroupEnv, DestroyOptions } from './base';
 import { detectCgroupHost, type CgroupHost, type CgroupLayout } from './detect';
 import type { WriteTrace } from './fsio';
 import type { CgroupMountPlan, CgroupMountRequest } from './mount-plan';
-import { rejectSystemdCgroup, resolveCgroupDirs, type HierarchyDir } from './paths';
+import { resolveCgroupDirs, type HierarchyDir } from './paths';
 import type { LinuxResources } from './resources';
 import type { CgroupStats } from './stats';
 import { V1Manager } from './v1/manager';
@@ -67,8 +67,6 @@ export interface CgroupManagerOptions {
   containerId: string;
   /** linux.cgroupsPath (absolute, relative, or empty/absent = "<id>" relative) */
   cgroupsPath?: string;
-  /** --systemd-cgroup was given: refused until a systemd driver exists */
-  systemdCgroup?: boolean;
   /** linux.devices[].path: runc leaves the default allow for such a device to the config */
   configDevicePaths?: string[];
   /** host layout (tests pass a fake tree); default: detectCgroupHost() */
@@ -84,7 +82,6 @@ function build(desc: CgroupDescriptor, env: CgroupEnv): CgroupManager {
 
 /** A manager for a new container (nothing is touched until create()). */
 export function cgroupManagerFor(opts: CgroupManagerOptions): CgroupManager {
-  if (opts.systemdCgroup) rejectSystemdCgroup(opts.containerId);
   const host = opts.host ?? detectCgroupHost();
   const desc: CgroupDescriptor = {
     version: 1,

@@ -30,14 +30,6 @@ export function cleanCgroupsPath(p: string): string {
   return rooted === '/' ? '' : rooted.slice(1).replace(/\/$/, '');
 }
 
-/** The --systemd-cgroup "slice:prefix:name" form is refused until a systemd driver exists. */
-export function rejectSystemdCgroup(containerId?: string): never {
-  throw new CgroupError(
-    '--systemd-cgroup is not supported yet: tsrun only drives cgroupfs directly; run without --systemd-cgroup and give linux.cgroupsPath as a path',
-    { containerId },
-  );
-}
-
 /** Where the container's cgroup lives in each hierarchy of `host`. */
 export function resolveCgroupDirs(host: CgroupHost, cgroupsPath: string | undefined, containerId: string): HierarchyDir[] {
   let inner = cleanCgroupsPath(cgroupsPath ?? '');

@@ -36,8 +36,6 @@ export interface CommandDef {
   args: { min: number; max: number };
   /** flags end at the first positional (everything after the id belongs to the command: exec, kill, ps) */
   stopAtFirstPositional?: boolean;
-  /** creates or reconfigures cgroups, so --systemd-cgroup matters */
-  needsCgroupDriver?: boolean;
 }
 
 const bundleFlag: FlagDef = {
@@ -97,7 +95,6 @@ export const COMMANDS: readonly CommandDef[] = [
       { name: 'detach', short: 'd', kind: 'boolean', describe: 'accepted for compatibility; create always detaches', hidden: true },
     ],
     args: { min: 1, max: 1 },
-    needsCgroupDriver: true,
   },
   {
     name: 'run',
@@ -117,7 +114,6 @@ export const COMMANDS: readonly CommandDef[] = [
       preserveFdsFlag,
     ],
     args: { min: 1, max: 1 },
-    needsCgroupDriver: true,
   },
   {
     name: 'start',
@@ -241,7 +237,6 @@ export const COMMANDS: readonly CommandDef[] = [
       { name: 'mem-bw-schema', kind: 'string', describe: 'The string of Intel RDT/MBA memory bandwidth schema' },
     ],
     args: { min: 1, max: 1 },
-    needsCgroupDriver: true,
   },
   {
     name: 'events',

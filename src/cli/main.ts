@@ -59,7 +59,6 @@ export async function main(argv: readonly string[], env: MainEnv = defaultEnv())
       env.out(`${await (await import('./yargs-parse')).commandHelp(def)}\n`);
       return 0;
     }
-    if (def.needsCgroupDriver && split.globals.systemdCgroup) throw systemdUnsupported(def);
     const handler = await loadHandler(def.name);
     return await handler(parsed, split.globals, env);
   } catch (e) {
@@ -73,14 +72,6 @@ async function parseCommand(def: CommandDef, tokens: readonly string[]): Promise
   if (fast.kind === 'parsed') return fast.parsed;
   if (fast.reason === 'help') return 'help';
   return (await import('./yargs-parse')).parseWithYargs(def, tokens);
-}
-
-function systemdUnsupported(def: CommandDef): TsrunError {
-  return new UsageError(
-    `${def.name}: --systemd-cgroup is not supported yet: tsrun has no systemd cgroup driver ` +
-      '(cgroupsPath "slice:prefix:name" cannot be honoured); run without --systemd-cgroup ' +
-      '(containerd: SystemdCgroup = false) and use a cgroupfs path',
-  );
 }
 
 function exitCodeOf(e: unknown): number {

@@ -119,7 +119,7 @@ export function globalHelp(defaultRoot: string): Promise<string> {
       log: { type: 'string', describe: "set the log file to write tsrun logs to (default is '/dev/stderr')" },
       'log-format': { type: 'string', describe: "set the log format ('text' (default), or 'json')", defaultDescription: 'text' },
       debug: { type: 'boolean', describe: 'enable debug logging' },
-      'systemd-cgroup': { type: 'boolean', describe: 'use the systemd cgroup driver (cgroupsPath "slice:prefix:name"); not supported yet' },
+      'systemd-cgroup': { type: 'boolean', describe: 'use the systemd cgroup driver: a transient scope per container (cgroupsPath "slice:prefix:name")' },
       rootless: { type: 'string', describe: "ignore cgroup permission errors ('true', 'false', or 'auto')", defaultDescription: 'auto' },
       criu: { type: 'string', describe: 'accepted for compatibility and ignored (no checkpoint/restore)' },
       help: { alias: 'h', type: 'boolean', describe: 'show help' },

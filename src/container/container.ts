@@ -1,7 +1,7 @@
 // An existing container: its stored state, its status derived from the
 // kernel, and its cgroup manager. Operations check what the status allows
 // with the one transition table (state/transitions.ts) before they act.
-import { loadCgroupManager, type CgroupManager } from '../cgroups/manager';
+import type { CgroupManager } from '../cgroups/manager';
 import { OCI_VERSION } from '../../oci-spec/version';
 import type { Hook } from '../hooks/run';
 import { log } from '../log';
@@ -9,6 +9,7 @@ import { deriveStatus, type StatusResult } from '../state/status';
 import { StateStore, type ContainerHandle } from '../state/store';
 import type { StoredState } from '../state/types';
 import { isFrozen } from '../cgroups/freezer-probe';
+import { loadContainerCgroup } from './cgroup-driver';
 import type { RuntimeContext } from './options';
 
 export class Container {
@@ -41,7 +42,7 @@ export class Container {
   }
 
   cgroup(): CgroupManager {
-    this.manager ??= loadCgroupManager(this.state.cgroup, { warn: (m) => log.warn(m) });
+    this.manager ??= loadContainerCgroup(this.state.cgroup, { warn: (m) => log.warn(m) });
     return this.manager;
   }
 

@@ -4,7 +4,7 @@
 import { OCI_VERSION } from '../../oci-spec/version';
 import * as path from 'node:path';
 import type { Config } from '../../oci-spec';
-import { cgroupManagerFor, type CgroupManager } from '../cgroups/manager';
+import type { CgroupManager } from '../cgroups/manager';
 import { fromSpecResources } from '../cgroups/resources';
 import { runHooks } from '../hooks/run';
 import { fromNodeError } from '../errors';
@@ -18,6 +18,7 @@ import { StateStore, type ContainerHandle } from '../state/store';
 import { createdTimestamp } from '../state/time';
 import { STATE_FORMAT_VERSION, type StoredState } from '../state/types';
 import { loadBundleConfig } from './config-file';
+import { newContainerCgroup } from './cgroup-driver';
 import { hookState, runPoststopHooks } from './container';
 import { readHost, type Host } from './host';
 import { writeIdMaps } from './idmap';
@@ -70,10 +71,9 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest, d
   for (const w of warnings) log.warn(w);
   // podman --sdnotify=container: runc would relay READY=1; tsrun does not (yet), and must not break
   if (process.env.NOTIFY_SOCKET) log.warn('NOTIFY_SOCKET is set: tsrun does not relay sd_notify messages from the container; ignored');
-  const cgroup = cgroupManagerFor({
+  const cgroup = newContainerCgroup(ctx, {
     containerId: id,
     cgroupsPath: config.linux?.cgroupsPath,
-    systemdCgroup: ctx.systemdCgroup,
     configDevicePaths: (config.linux?.devices ?? []).map((d) => d.path),
     warn: (m) => log.warn(m),
   });

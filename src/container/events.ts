@@ -4,7 +4,8 @@
 // count grows, until the container stops (exit 0). Reads the state without
 // the lock: a long stream must not block kill or delete.
 import { isFrozen } from '../cgroups/freezer-probe';
-import { loadCgroupManager, type CgroupManager } from '../cgroups/manager';
+import type { CgroupManager } from '../cgroups/manager';
+import { loadContainerCgroup } from './cgroup-driver';
 import { statsToJson } from '../cgroups/stats';
 import { log } from '../log';
 import { writeAllSync } from '../write-all';
@@ -36,7 +37,7 @@ export interface ContainerStats {
 }
 
 function managerOf(ctx: RuntimeContext, id: string): CgroupManager {
-  return loadCgroupManager(new StateStore(ctx.root).read(id).cgroup, { warn: (msg) => log.warn(msg) });
+  return loadContainerCgroup(new StateStore(ctx.root).read(id).cgroup, { warn: (msg) => log.warn(msg) });
 }
 
 export function containerStats(ctx: RuntimeContext, id: string): ContainerStats {
@@ -64,7 +65,7 @@ export async function eventsContainer(ctx: RuntimeContext, opts: EventsOptions, 
   const status = () => deriveStatus(stored, dir, { isPaused: (s) => isFrozen(s.cgroup) }).status;
   const stopped = () => status() === 'stopped';
   assertCan('events', status(), opts.id);
-  const m = loadCgroupManager(stored.cgroup, { warn: (msg) => log.warn(msg) });
+  const m = loadContainerCgroup(stored.cgroup, { warn: (msg) => log.warn(msg) });
   if (opts.stats) {
     deps.out(statsEvent(opts.id, m));
     return;

@@ -1,9 +1,10 @@
 // `tsrun features`: the runtime-spec features document (features.md,
 // features-linux.md). It lists what tsrun recognises and carries out, not
 // what the host has: a field tsrun parses but does not apply is reported as
-// not enabled (Intel RDT, idmapped mounts, netDevices, memory policies, the
-// systemd cgroup driver). AppArmor and SELinux labels are applied by the
-// init (native/src/lsm.c) wherever the host has the LSM.
+// not enabled (Intel RDT, idmapped mounts, netDevices, memory policies). The
+// systemd cgroup driver (src/systemd) serves root and, rootless, the user's
+// own manager. AppArmor and SELinux labels are applied by the init
+// (native/src/lsm.c) wherever the host has the LSM.
 import { CAPABILITIES, HOOK_NAMES, NAMESPACE_TYPES, OCI_VERSION, type Features } from '../../oci-spec';
 import type { Native } from '../native';
 import { KNOWN_MOUNT_OPTIONS } from '../rootfs/mount-options';
@@ -19,7 +20,7 @@ export function featuresDocument(n: Pick<Native, 'seccompInfo'>, runtimeAnnotati
     linux: {
       namespaces: [...NAMESPACE_TYPES].sort(),
       capabilities: [...CAPABILITIES],
-      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
+      cgroup: { v1: true, v2: true, systemd: true, systemdUser: true, rdma: true },
       // names come from the same lists the schema's enums are built from
       seccomp: seccompFeatures(n),
       apparmor: { enabled: true },

@@ -17,8 +17,10 @@ export interface RuntimeContext {
   root: string;
   /** --root was given explicitly */
   rootExplicit: boolean;
-  /** --systemd-cgroup (refused with a clear error: no systemd driver yet) */
+  /** --systemd-cgroup: the systemd cgroup driver (src/systemd) */
   systemdCgroup: boolean;
+  /** tsrun runs unprivileged (--rootless, default auto: euid != 0): the user's systemd manager, cgroups only where delegated */
+  rootless: boolean;
 }
 
 export interface CreateOptions {

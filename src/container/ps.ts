@@ -3,7 +3,7 @@
 // format runs the host's ps(1) (default `-ef`) and keeps its header and the
 // rows whose PID column is one of the container's.
 import { spawnSync } from 'node:child_process';
-import { loadCgroupManager } from '../cgroups/manager';
+import { loadContainerCgroup } from './cgroup-driver';
 import { TsrunError } from '../errors';
 import { log } from '../log';
 import { writeAllSync } from '../write-all';
@@ -44,7 +44,7 @@ export function filterPsOutput(output: string, pids: readonly number[]): string 
 /** Host pids of every process in the container's cgroups (a reader: no lock, like state). */
 export function containerPids(ctx: RuntimeContext, id: string): number[] {
   const stored = new StateStore(ctx.root).read(id);
-  return loadCgroupManager(stored.cgroup, { warn: (m) => log.warn(m) }).pids();
+  return loadContainerCgroup(stored.cgroup, { warn: (m) => log.warn(m) }).pids();
 }
 
 export function psContainer(ctx: RuntimeContext, opts: PsOptions, deps: PsDeps = defaultDeps()): void {

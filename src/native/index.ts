@@ -58,6 +58,8 @@ export interface Native {
   listenUnix(path: string, backlog?: number): number;
   /** accept4 on a listening socket; timeoutMs as in recvFd. */
   acceptUnix(listenFd: number, timeoutMs?: number): number;
+  /** poll(2) for POLLIN: true when `fd` is readable (or hung up), false after timeoutMs (< 0: wait forever) */
+  waitReadable(fd: number, timeoutMs: number): boolean;
 
   // --- terminals (native/src/tty.c) ---
   /** AF_UNIX SOCK_STREAM socketpair, both ends close-on-exec */

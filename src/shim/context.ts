@@ -3,5 +3,5 @@
 import type { RuntimeContext } from '../container/options';
 
 export function runtimeContext(root: string, systemdCgroup: boolean): RuntimeContext {
-  return { root, rootExplicit: true, systemdCgroup };
+  return { root, rootExplicit: true, systemdCgroup, rootless: (process.geteuid?.() ?? 0) !== 0 };
 }

@@ -42,7 +42,7 @@ afterAll(() => {
   testRoot.cleanup();
 });
 
-const ctx: RuntimeContext = { root, rootExplicit: true, systemdCgroup: false };
+const ctx: RuntimeContext = { root, rootExplicit: true, systemdCgroup: false, rootless: false };
 
 async function until(fn: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -101,7 +101,7 @@ describe('the init applies the labels through procfs (host facts faked to claim 
       h.checks.selinuxEnabled = true;
       return h;
     };
-    const ctx = { root: lab.root, rootExplicit: true, systemdCgroup: false };
+    const ctx = { root: lab.root, rootExplicit: true, systemdCgroup: false, rootless: false };
     try {
       await createContainer(
         ctx,

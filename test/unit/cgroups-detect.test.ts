@@ -9,8 +9,6 @@ import {
   TMPFS_MAGIC,
 } from '../../src/cgroups/detect';
 import { cleanCgroupsPath, resolveCgroupDirs } from '../../src/cgroups/paths';
-import { cgroupManagerFor } from '../../src/cgroups/manager';
-import { CgroupError } from '../../src/errors';
 
 // This host's layout, plus a co-mounted cpu,cpuacct and net_cls,net_prio as on many distros.
 const HYBRID_MOUNTINFO = `24 30 0:22 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw
@@ -139,9 +137,4 @@ describe('cgroupsPath resolution', () => {
     expect(() => resolveCgroupDirs(hybrid, '/', 'c1')).toThrow(/linux\.cgroupsPath: "\/" names the root cgroup/);
   });
 
-  it('--systemd-cgroup is refused with an error naming the flag', () => {
-    const make = () => cgroupManagerFor({ containerId: 'c1', cgroupsPath: 'system.slice:docker:c1', systemdCgroup: true, host: hybrid });
-    expect(make).toThrow(CgroupError);
-    expect(make).toThrow(/--systemd-cgroup is not supported/);
-  });
 });

@@ -41,7 +41,8 @@ describe('features', () => {
   });
 
   it('says no to what tsrun does not apply', () => {
-    expect(doc.linux!.cgroup).toEqual({ v1: true, v2: true, systemd: false, systemdUser: false, rdma: true });
+    // the systemd cgroup driver: the system manager and, rootless, the user's
+    expect(doc.linux!.cgroup).toEqual({ v1: true, v2: true, systemd: true, systemdUser: true, rdma: true });
     expect(doc.linux!.intelRdt).toEqual({ enabled: false });
     expect(doc.linux!.netDevices).toEqual({ enabled: false });
     expect(doc.linux!.memoryPolicy).toEqual({ modes: [], flags: [] });

@@ -205,7 +205,7 @@ describe('events', () => {
     fs.writeFileSync(path.join(root, 'c1', 'state.json'), JSON.stringify(state));
     return pid;
   };
-  const ctx = () => ({ root, rootExplicit: true, systemdCgroup: false });
+  const ctx = () => ({ root, rootExplicit: true, systemdCgroup: false, rootless: false });
 
   it('streams stats every interval and one oom record per OOM kill, and ends when the container stops', async () => {
     await storeContainer();

@@ -17,7 +17,8 @@ export interface CommandEnv {
 export type CommandHandler = (p: ParsedCommand, globals: GlobalOptions, env: CommandEnv) => Promise<number>;
 
 export function runtimeContext(g: GlobalOptions): RuntimeContext {
-  return { root: g.root, rootExplicit: g.rootExplicit, systemdCgroup: g.systemdCgroup };
+  const rootless = g.rootless === 'auto' ? (process.geteuid?.() ?? 0) !== 0 : g.rootless;
+  return { root: g.root, rootExplicit: g.rootExplicit, systemdCgroup: g.systemdCgroup, rootless };
 }
 
 function str(p: ParsedCommand, name: string): string | undefined {
