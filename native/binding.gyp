@@ -23,7 +23,9 @@
         "src/seccomp_load.c",
         "src/seccomp_plan.c",
         "src/bpf_devices.c",
-        "src/tty.c"
+        "src/tty.c",
+        "src/layer_fs.c",
+        "src/layer_fs_napi.c"
       ],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2", "-fno-strict-aliasing"],
       "defines": ["_GNU_SOURCE", "NAPI_VERSION=8"],

@@ -10,5 +10,6 @@ void tsrun_register_fdpass(napi_env env, napi_value exports);
 void tsrun_register_seccomp(napi_env env, napi_value exports);
 void tsrun_register_bpf_devices(napi_env env, napi_value exports);
 void tsrun_register_tty(napi_env env, napi_value exports);
+void tsrun_register_layer_fs(napi_env env, napi_value exports);
 
 #endif
