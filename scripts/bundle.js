@@ -36,28 +36,97 @@ const buildInfo = path.join(root, 'dist', 'src', 'build-info.json');
 const outDir = path.join(root, 'dist', 'bundle');
 const outFile = path.join(outDir, 'tsrun.js');
 
-async function bundle() {
+// The image code (src/image, reached from the CLI only through a dynamic
+// import of src/image/index.ts) goes into its own file, dist/bundle/image.js,
+// loaded only when an image command runs, so the main bundle (what every
+// `tsrun state` reads and compiles) does not grow with it. Modules both
+// files need (errors, log, the addon facade, zod...) must exist once: the
+// image chunk takes them from the main bundle, which exports them as lazy
+// getters (a require() of an ES module inside the bundle keeps it lazily
+// initialised); entry.ts registers the main bundle in require.cache so
+// image.js's require('./tsrun.js') finds that same instance. Only src/
+// modules are shared (they hold state and classes whose identity matters:
+// errors, logging, the addon); libraries and oci-spec schemas, stateless, are
+// copied into the image chunk, so the main bundle keeps its tree-shaking.
+const imageEntry = path.join(root, 'src', 'image', 'index.ts');
+const imageDir = path.join(root, 'src', 'image') + path.sep;
+const imageFile = path.join(outDir, 'image.js');
+const SHARED_EXPORT = '__tsrunShared';
+const SHARED_PREFIX = '\0tsrun-shared:';
+const MAIN_ENTRY = '\0tsrun-main-entry';
+const srcDir = path.join(root, 'src') + path.sep;
+/** image.js requires this; replaced by './tsrun.js' after the build (a relative external would be rewritten) */
+const MAIN_BUNDLE_ID = 'tsrun-main-bundle';
+const IMAGE_EXTERNAL = [/^yargs(\/|$)/, /^zstd-napi(\/|$)/, /^@aws-sdk\//, new RegExp(`^${MAIN_BUNDLE_ID}$`)];
+
+const buildInfoPlugin = {
+  name: 'tsrun-build-info',
+  resolveId: (id) => (id === '../build-info.json' ? buildInfo : undefined),
+};
+
+/** The main bundle must reach src/image only through its entry, as an external './image.js'. */
+const imageExternalPlugin = {
+  name: 'tsrun-image-external',
+  async resolveId(source, importer) {
+    if (!importer || importer.startsWith(imageDir) || importer.startsWith('\0')) return undefined;
+    const r = await this.resolve(source, importer, { skipSelf: true });
+    if (!r || !r.id.startsWith(imageDir)) return undefined;
+    if (r.id !== imageEntry) {
+      throw new Error(`${path.relative(root, importer)} imports ${path.relative(root, r.id)}: outside src/image, import only src/image/index.ts (dynamically)`);
+    }
+    return { id: './image.js', external: true };
+  },
+};
+
+async function generate(inputOptions, outputOptions) {
   const { rolldown } = require('rolldown');
-  const build = await rolldown({
-    input,
-    platform: 'node',
-    external: [/^yargs(\/|$)/],
-    tsconfig: path.join(root, 'tsconfig.json'),
-    logLevel: 'warn',
-    plugins: [
-      {
-        name: 'tsrun-build-info',
-        resolveId: (id) => (id === '../build-info.json' ? buildInfo : undefined),
-      },
-    ],
-  });
+  const build = await rolldown({ platform: 'node', tsconfig: path.join(root, 'tsconfig.json'), logLevel: 'warn', ...inputOptions });
   try {
-    const { output } = await build.generate({ format: 'cjs', codeSplitting: false, strict: true, keepNames: true });
+    const { output } = await build.generate({ format: 'cjs', codeSplitting: false, dynamicImportInCjs: false, strict: true, keepNames: true, ...outputOptions });
     if (output.length !== 1) throw new Error(`expected one output chunk, got ${output.length}`);
-    return output[0].code;
+    return output[0];
   } finally {
     await build.close();
   }
+}
+
+async function bundle() {
+  // 1. which modules the main bundle holds
+  const first = await generate({ input, external: [/^yargs(\/|$)/], plugins: [buildInfoPlugin, imageExternalPlugin] }, {});
+  const inMain = new Set(first.moduleIds.filter((id) => !id.startsWith('\0')));
+  // 2. the image chunk, taking those modules from the main bundle
+  const shared = new Map();
+  const sharedPlugin = {
+    name: 'tsrun-shared-modules',
+    async resolveId(source, importer) {
+      if (!importer || importer.startsWith('\0')) return undefined;
+      const r = await this.resolve(source, importer, { skipSelf: true });
+      if (!r || r.external || !inMain.has(r.id) || !r.id.startsWith(srcDir) || r.id.startsWith(imageDir)) return undefined;
+      const key = path.relative(root, r.id);
+      shared.set(key, r.id);
+      return SHARED_PREFIX + key;
+    },
+    load(id) {
+      if (!id.startsWith(SHARED_PREFIX)) return undefined;
+      const key = id.slice(SHARED_PREFIX.length);
+      return `module.exports = require(${JSON.stringify(MAIN_BUNDLE_ID)}).${SHARED_EXPORT}[${JSON.stringify(key)}];`;
+    },
+  };
+  const image = await generate({ input: imageEntry, external: IMAGE_EXTERNAL, plugins: [buildInfoPlugin, sharedPlugin] }, {});
+  // 3. the main bundle, exporting what the image chunk takes from it
+  const getters = [...shared]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, id]) => `  get ${JSON.stringify(key)}() { return require(${JSON.stringify(id)}); },`)
+    .join('\n');
+  const entryPlugin = {
+    name: 'tsrun-main-entry',
+    resolveId: (id) => (id === MAIN_ENTRY ? MAIN_ENTRY : undefined),
+    load: (id) => (id === MAIN_ENTRY ? `export * from ${JSON.stringify(input)};\nexport const ${SHARED_EXPORT} = {\n${getters}\n};\n` : undefined),
+  };
+  const main = await generate({ input: MAIN_ENTRY, external: [/^yargs(\/|$)/], plugins: [entryPlugin, buildInfoPlugin, imageExternalPlugin] }, {});
+  const requireMain = `require(${JSON.stringify(MAIN_BUNDLE_ID)})`;
+  if (!image.code.includes(requireMain) && shared.size > 0) throw new Error(`the image chunk does not ${requireMain}`);
+  return { main: main.code, image: image.code.split(requireMain).join('require("./tsrun.js")') };
 }
 
 function toAscii(code) {
@@ -71,9 +140,14 @@ function toAscii(code) {
 
 async function main() {
   if (!fs.existsSync(buildInfo)) throw new Error(`${buildInfo} is missing: run tsc and scripts/write-build-info.js first`);
-  const code = toAscii(await bundle());
+  const built = await bundle();
+  const code = toAscii(built.main);
   const id = crypto.createHash('sha256').update(code).digest('hex').slice(0, 16);
   fs.mkdirSync(outDir, { recursive: true });
+  // the image chunk first: a main bundle never refers to an image.js older than itself
+  const imageTmp = `${imageFile}.${process.pid}.tmp`;
+  fs.writeFileSync(imageTmp, toAscii(built.image));
+  fs.renameSync(imageTmp, imageFile);
   const tmp = `${outFile}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, `// tsrun bundle ${id}\n${code}`);
   fs.renameSync(tmp, outFile);
@@ -94,6 +168,7 @@ function writeBaselineCache() {
   const script = entry.compileBundle(b.source);
   const mod = { exports: {} };
   const dir = path.dirname(entry.BUNDLE);
+  // (the image chunk is not compiled here: it is not on any runc command's path)
   script.runInThisContext().call(mod.exports, mod.exports, require('node:module').createRequire(entry.BUNDLE), mod, entry.BUNDLE, dir);
   if (!entry.writeCache(entry.baselineCacheFile(b), script.createCachedData(), b)) {
     process.stderr.write('bundle: could not write the baseline code cache (tsrun works, but starts slower)\n');

@@ -39,6 +39,7 @@ const HEADER = '// tsrun bundle ';
 const COMMANDS = new Set([
   'create', 'start', 'run', 'state', 'kill', 'delete', 'exec', 'list', 'ps',
   'pause', 'resume', 'update', 'events', 'spec', 'features',
+  'pull', 'images', 'image', 'rmi', 'login', 'logout',
 ]);
 
 export interface BundleSource {
@@ -155,6 +156,8 @@ function loadBundle(argv: readonly string[]): Loaded | undefined {
   const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
   const mod = new Module(BUNDLE, module);
   mod.filename = BUNDLE;
+  // the image chunk (dist/bundle/image.js) takes shared modules from require('./tsrun.js'): this instance
+  require.cache[BUNDLE] = mod;
   wrapper.call(mod.exports, mod.exports, Module.createRequire(BUNDLE), mod, BUNDLE, BUNDLE_DIR);
   mod.loaded = true;
   const main = (mod.exports as { main?: MainFn }).main;

@@ -38,3 +38,6 @@ export class LayerEntryError extends ImageError {
     this.entry = entry;
   }
 }
+
+/** Work stopped because another part of the same operation failed. */
+export class CancelledError extends ImageError {}

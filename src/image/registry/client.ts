@@ -8,10 +8,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Descriptor } from '../../../oci-spec/image';
 import { log } from '../../log';
 import { digestOf, parseDigest } from '../digest';
-import { RegistryError, VerificationError } from '../errors';
+import { CancelledError, RegistryError, VerificationError } from '../errors';
 import { MANIFEST_ACCEPT } from '../manifest';
 import type { Endpoint, RegistriesConfig } from '../registries-config';
 import type { Ingest } from '../store/ingest';
+import { parseChallenges } from '../auth/challenge';
+import type { Credentials } from '../auth/docker-config';
+import { fetchToken } from '../auth/token';
 import { Authorizer, type CredentialSource } from './auth';
 import { HttpClient, readBody, redact, type HttpResponse } from './http';
 
@@ -71,6 +74,83 @@ async function errorText(res: HttpResponse): Promise<{ text: string; code?: stri
   return { text: `HTTP ${res.status}${text ? `: ${text}` : ''}` };
 }
 
+async function withRetries<T>(what: string, fn: (attempt: number) => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn(attempt);
+    } catch (e) {
+      if (!(e instanceof RegistryError) || !e.retryable || attempt + 1 >= MAX_ATTEMPTS) throw e;
+      const wait = backoffMs(attempt, undefined);
+      log.debug('registry: retrying', { what, attempt: attempt + 1, waitMs: Math.round(wait), error: e.message });
+      await sleep(wait);
+    }
+  }
+}
+
+export interface PingResult {
+  /** "https://host:port" or "http://host:port": the scheme that answered */
+  origin: string;
+  /** WWW-Authenticate of a 401 answer; undefined when /v2/ is open */
+  challenge?: string | string[];
+}
+
+/**
+ * GET /v2/: which scheme works (https; then http for a registry configured
+ * insecure) and which challenge, if any, the registry sends.
+ */
+export async function pingEndpoint(http: HttpClient, config: RegistriesConfig, ep: Endpoint): Promise<PingResult> {
+  const insecure = config.isInsecure(ep.host);
+  if (ep.origin.startsWith('http://') && !insecure) {
+    throw new RegistryError(
+      `${ep.host} is configured as plain http (${ep.origin}); that needs "insecure": true for ${JSON.stringify(ep.host)} under "registries" in ${config.file}`,
+    );
+  }
+  const origins = insecure && ep.origin.startsWith('https://') ? [ep.origin, ep.origin.replace(/^https:/, 'http:')] : [ep.origin];
+  let lastError: unknown;
+  for (const origin of origins) {
+    let res: HttpResponse;
+    try {
+      res = await withRetries(`ping ${origin}/v2/`, () => http.send({ method: 'GET', url: new URL('/v2/', origin) }));
+    } catch (e) {
+      lastError = e;
+      continue;
+    }
+    res.body.resume();
+    log.debug('registry ping', { origin, status: res.status });
+    if (res.status === 401) return { origin, challenge: res.headers['www-authenticate'] ?? '' };
+    if (res.status === 200) return { origin };
+    throw new RegistryError(`${origin}/v2/: HTTP ${res.status}: not an OCI distribution registry`, { status: res.status });
+  }
+  throw lastError;
+}
+
+/**
+ * Check credentials against a registry (tsrun login): Basic on /v2/, or a
+ * token from the Bearer realm (asking for a refresh token, which is then
+ * what gets stored). Throws when they are refused.
+ */
+export async function verifyLogin(config: RegistriesConfig, registry: string, creds: Credentials): Promise<{ identityToken?: string }> {
+  const http = new HttpClient(config);
+  const ep = config.endpoint(registry);
+  const p = await pingEndpoint(http, config, ep);
+  if (p.challenge === undefined) return {};
+  const all = parseChallenges(p.challenge);
+  const bearer = all.find((c) => c.scheme === 'bearer');
+  if (bearer) {
+    const realm = new URL(bearer.params.realm ?? '');
+    const t = await fetchToken(http, { realm, service: bearer.params.service, scopes: [], credentials: creds, offline: true });
+    return t.refreshToken ? { identityToken: t.refreshToken } : {};
+  }
+  const auth = new Authorizer(http, registry, '', { get: async () => creds }, p.origin.startsWith('http:'));
+  auth.setChallenges(p.challenge);
+  const authorization = await auth.header();
+  const res = await http.send({ method: 'GET', url: new URL('/v2/', p.origin), headers: authorization ? { authorization } : {} });
+  res.body.resume();
+  if (res.status === 401) throw new RegistryError(`${registry}: unauthorized: incorrect username or password`, { status: 401 });
+  if (res.status !== 200) throw new RegistryError(`${registry}: /v2/ answered HTTP ${res.status}`, { status: res.status });
+  return {};
+}
+
 export class RepositoryClient {
   private readonly http: HttpClient;
   private connections = new Map<string, Promise<Connection>>();
@@ -102,47 +182,13 @@ export class RepositoryClient {
     return c;
   }
 
-  /** GET /v2/: which scheme works, and which challenge (if any) the registry sends. */
   private async ping(ep: Endpoint): Promise<Connection> {
-    const insecure = this.config.isInsecure(ep.host);
-    const origins = ep.origin.startsWith('http://') ? [ep.origin] : insecure ? [ep.origin, ep.origin.replace(/^https:/, 'http:')] : [ep.origin];
-    if (ep.origin.startsWith('http://') && !insecure) {
-      throw new RegistryError(
-        `${ep.host} is configured as plain http (${ep.origin}); that needs "insecure": true for ${JSON.stringify(ep.host)} under "registries" in ${this.config.file}`,
-      );
-    }
-    let lastError: unknown;
-    for (const origin of origins) {
-      let res: HttpResponse;
-      try {
-        res = await this.withRetries(`ping ${origin}/v2/`, () => this.http.send({ method: 'GET', url: new URL('/v2/', origin) }));
-      } catch (e) {
-        lastError = e;
-        continue;
-      }
-      res.body.resume();
-      const repoPath = ep.pathPrefix ? `${ep.pathPrefix}/${this.repository}` : this.repository;
-      const credentialHost = ep.isMirror ? ep.host : this.registry;
-      const auth = new Authorizer(this.http, credentialHost, `repository:${repoPath}:pull`, this.credentials, origin.startsWith('http:'));
-      if (res.status === 401) auth.setChallenges(res.headers['www-authenticate']);
-      else if (res.status !== 200) throw new RegistryError(`${origin}/v2/: HTTP ${res.status}: not an OCI distribution registry`, { status: res.status });
-      log.debug('registry ping', { origin, status: res.status, auth: auth.scheme });
-      return { endpoint: ep, origin, auth, repoPath };
-    }
-    throw lastError;
-  }
-
-  private async withRetries<T>(what: string, fn: (attempt: number) => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await fn(attempt);
-      } catch (e) {
-        if (!(e instanceof RegistryError) || !e.retryable || attempt + 1 >= MAX_ATTEMPTS) throw e;
-        const wait = backoffMs(attempt, undefined);
-        log.debug('registry: retrying', { what, attempt: attempt + 1, waitMs: Math.round(wait), error: e.message });
-        await sleep(wait);
-      }
-    }
+    const p = await pingEndpoint(this.http, this.config, ep);
+    const repoPath = ep.pathPrefix ? `${ep.pathPrefix}/${this.repository}` : this.repository;
+    const credentialHost = ep.isMirror ? ep.host : this.registry;
+    const auth = new Authorizer(this.http, credentialHost, `repository:${repoPath}:pull`, this.credentials, p.origin.startsWith('http:'));
+    if (p.challenge !== undefined) auth.setChallenges(p.challenge);
+    return { endpoint: ep, origin: p.origin, auth, repoPath };
   }
 
   /**
@@ -246,7 +292,7 @@ export class RepositoryClient {
         return await fn(await this.connect(ep));
       } catch (e) {
         lastError = e;
-        if (e instanceof VerificationError || ep === order[order.length - 1]) throw e;
+        if (e instanceof VerificationError || e instanceof CancelledError || ep === order[order.length - 1]) throw e;
         log.warn(`${ep.origin} failed, trying the next endpoint: ${(e as Error).message}`);
       }
     }
@@ -256,7 +302,8 @@ export class RepositoryClient {
   /**
    * Stream a blob into its ingest file, resuming from what the file already
    * holds. Throws VerificationError for content that is not what the
-   * descriptor says (the caller discards the ingest then).
+   * descriptor says (the caller discards the ingest then). onProgress may
+   * throw CancelledError to stop the download.
    */
   async fetchBlob(desc: Descriptor, ingest: Ingest, onProgress: (bytes: number) => void): Promise<void> {
     await this.onEndpoints((conn) => this.fetchBlobFrom(conn, desc, ingest, onProgress));
@@ -296,7 +343,10 @@ export class RepositoryClient {
           onProgress(ingest.offset);
         }
       } catch (e) {
-        if (e instanceof VerificationError) throw e;
+        if (e instanceof VerificationError || e instanceof CancelledError) {
+          res.body.destroy();
+          throw e;
+        }
         log.debug('blob download broke', { digest: desc.digest, at: ingest.offset, error: (e as Error).message, url: redact(res.url) });
       }
       if (ingest.offset < desc.size) {
