@@ -50,6 +50,8 @@ export interface PullResult {
 interface Added {
   blobs: string[];
   layers: string[];
+  /** partial downloads this pull stopped */
+  ingests: Array<{ discard(): void }>;
 }
 
 class Semaphore {
@@ -94,7 +96,7 @@ export async function pull(opts: PullOptions, ctx: PullContext): Promise<PullRes
   ctx.progress.event({ type: 'start', tagOrDigest: reference, repository: familiarName(ref) });
 
   const storeLock = await ctx.store.lockStore(false);
-  const added: Added = { blobs: [], layers: [] };
+  const added: Added = { blobs: [], layers: [], ingests: [] };
   try {
     return await pullLocked();
   } catch (e) {
@@ -252,7 +254,10 @@ export async function pull(opts: PullOptions, ctx: PullContext): Promise<PullRes
         } catch (e) {
           // bad content is dropped; a broken download stays for the next pull to resume
           if (e instanceof VerificationError) ingest.discard();
-          else ingest.close();
+          else {
+            ingest.close();
+            added.ingests.push(ingest);
+          }
           throw e;
         }
         report(l, 'Download complete');
@@ -273,5 +278,7 @@ export async function pull(opts: PullOptions, ctx: PullContext): Promise<PullRes
 function rollBack(store: ImageStore, added: Added): void {
   for (const c of added.layers) store.removeTree(store.layerPath(c));
   for (const d of added.blobs) fs.rmSync(store.blobPath(d), { force: true });
+  // downloads stopped because of the bad content: nothing of this image stays
+  for (const i of added.ingests) i.discard();
   if (added.blobs.length || added.layers.length) log.debug('pull: rolled back what it stored', { blobs: added.blobs, layers: added.layers });
 }

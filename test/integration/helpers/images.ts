@@ -39,3 +39,9 @@ export async function layerDirs(cli: ImageCli, ref: string): Promise<string[]> {
   const doc = JSON.parse(r.stdout) as Array<{ Tsrun: { Layers: Array<{ Path: string }> } }>;
   return (doc[0] as (typeof doc)[0]).Tsrun.Layers.map((l) => l.Path);
 }
+
+/** The message of tsrun's fatal error on stderr (a logrus text record: msg="..." with escapes). */
+export function errorMessage(stderr: string): string {
+  const m = /msg="((?:[^"\\]|\\.)*)"/.exec(stderr);
+  return m ? (JSON.parse(`"${m[1]}"`) as string) : stderr;
+}
