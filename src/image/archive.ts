@@ -12,7 +12,7 @@ import type { Readable, Writable } from 'node:stream';
 import * as tar from 'tar-stream';
 import { MEDIA_TYPES, type Descriptor, type Manifest } from '../../oci-spec/image';
 import { chainIds, digestOf, isDigest, parseDigest, shortId } from './digest';
-import { ImageError, VerificationError } from './errors';
+import { ImageError, LayerEntryError, VerificationError } from './errors';
 import { ensureLayer } from './layers';
 import { displayName, imageDetails, type LocalImage } from './local';
 import { layerEncoding, parseManifest } from './manifest';
@@ -341,7 +341,7 @@ export async function loadArchive(
     }
     return loaded;
   } catch (e) {
-    if (e instanceof VerificationError) for (const d of c.added) fs.rmSync(store.blobPath(d), { force: true });
+    if (e instanceof VerificationError || e instanceof LayerEntryError) for (const d of c.added) fs.rmSync(store.blobPath(d), { force: true });
     throw e;
   } finally {
     storeLock.release();

@@ -10,7 +10,7 @@ import { ImageConfigSchema, type Descriptor, type ImageConfig, type Manifest } f
 import { parseWithSchema } from '../../oci-spec/validate';
 import { log } from '../log';
 import { chainIds, shortId } from './digest';
-import { CancelledError, ImageError, VerificationError } from './errors';
+import { CancelledError, ImageError, LayerEntryError, VerificationError } from './errors';
 import { ensureLayer } from './layers';
 import { layerEncoding, parseManifest } from './manifest';
 import { chooseManifest, formatPlatform, hostPlatform, normalizePlatform, parsePlatform, platformMatches, type PlatformSpec } from './platform';
@@ -100,7 +100,8 @@ export async function pull(opts: PullOptions, ctx: PullContext): Promise<PullRes
   try {
     return await pullLocked();
   } catch (e) {
-    if (e instanceof VerificationError) rollBack(ctx.store, added);
+    // bad content (a digest, a size, a diff_id, a hostile layer entry): keep nothing of this image
+    if (e instanceof VerificationError || e instanceof LayerEntryError) rollBack(ctx.store, added);
     throw e;
   } finally {
     storeLock.release();

@@ -153,6 +153,8 @@ async function unpackInto(n: Native, rootFd: number, opts: UnpackOptions): Promi
   };
 
   ex.on('entry', (header, stream, next) => {
+    // destroying the extractor on a failure destroys this stream with the error: handled by fail()
+    stream.on('error', () => undefined);
     if (failure) return;
     entries++;
     const pax = mergePax(globalPax, pendingPax);
