@@ -106,8 +106,16 @@ export function loadRegistriesConfig(file: string = DEFAULT_REGISTRIES_CONFIG): 
   }
   const certsDir = path.join(path.dirname(file), 'certs.d');
   const tlsCache = new Map<string, TlsSettings>();
+  // an "endpoint" host without settings of its own takes its registry's (CA, insecure)
+  const endpointOwner = new Map<string, string>();
+  for (const [k, v] of hosts) {
+    if (v.endpoint !== undefined) endpointOwner.set(parseEndpoint(v.endpoint, file, 'endpoint').host.toLowerCase(), k);
+  }
 
-  const settings = (host: string): HostSettings => hosts.get(canonicalHost(host)) ?? {};
+  const settings = (host: string): HostSettings => {
+    const h = canonicalHost(host);
+    return hosts.get(h) ?? hosts.get(endpointOwner.get(h) ?? '') ?? {};
+  };
   const isInsecure = (host: string): boolean => settings(host).insecure === true;
 
   const tls = (host: string): TlsSettings => {
@@ -125,6 +133,8 @@ export function loadRegistriesConfig(file: string = DEFAULT_REGISTRIES_CONFIG): 
         }
       }
       readCertsDir(path.join(certsDir, host), t);
+      const owner = endpointOwner.get(key);
+      if (owner !== undefined && !hosts.has(key)) readCertsDir(path.join(certsDir, owner), t);
       tlsCache.set(key, t);
     }
     return t;

@@ -25,7 +25,7 @@ async function pushImage(tars: Buffer[], name: string): Promise<{ ref: string; l
   const img = buildImage(tars);
   const layout = path.join(dir, `layout-${name}`);
   writeLayout(layout, [{ tag: 'x', descriptor: img.descriptor }], img.blobs);
-  push(layout, 'x', `${reg.host}/layers/${name}:1`);
+  await push(layout, 'x', `${reg.host}/layers/${name}:1`);
   return { ref: `${reg.host}/layers/${name}:1`, layout };
 }
 

@@ -75,10 +75,10 @@ beforeAll(async () => {
   img = buildImage([base, top]);
   const idx = buildIndex([img]);
   const l = layout('formats', [{ tag: 'manifest', descriptor: img.descriptor }, { tag: 'index', descriptor: idx.descriptor }], idx.blobs);
-  push(l, 'manifest', `${reg.host}/fmt/oci-manifest:1`);
-  push(l, 'index', `${reg.host}/fmt/oci-index:1`, { all: true });
-  push(l, 'manifest', `${reg.host}/fmt/docker:1`, { format: 'v2s2' });
-  push(l, 'index', `${reg.host}/fmt/docker-list:1`, { all: true, format: 'v2s2' });
+  await push(l, 'manifest', `${reg.host}/fmt/oci-manifest:1`);
+  await push(l, 'index', `${reg.host}/fmt/oci-index:1`, { all: true });
+  await push(l, 'manifest', `${reg.host}/fmt/docker:1`, { format: 'v2s2' });
+  await push(l, 'index', `${reg.host}/fmt/docker-list:1`, { all: true, format: 'v2s2' });
 }, 120_000);
 
 afterAll(async () => {
@@ -153,7 +153,7 @@ describe('manifest formats', () => {
     const images = [await archImage('amd64'), await archImage('arm64', 'v8'), await archImage('arm', 'v7')];
     const attestation = buildImage([await tarEntries([{ name: 'sbom.json', data: '{}' }])], { architecture: 'unknown', os: 'unknown' });
     const idx = buildIndex([...images, attestation]);
-    push(layout('multi', [{ tag: 'm', descriptor: idx.descriptor }], idx.blobs), 'm', `${reg.host}/multi/arch:1`, { all: true });
+    await push(layout('multi', [{ tag: 'm', descriptor: idx.descriptor }], idx.blobs), 'm', `${reg.host}/multi/arch:1`, { all: true });
     const c = freshCli();
     const name = `${reg.host}/multi/arch:1`;
     const archOf = async (): Promise<string> => fs.readFileSync(path.join((await layerDirs(c, name))[0] as string, 'arch'), 'utf8').trim();
@@ -172,7 +172,7 @@ describe('manifest formats', () => {
 
   it('unpacks a zstd image exactly like its gzip twin (same diff_ids)', async () => {
     const zimg = buildImage([base, top], { compression: 'zstd' });
-    push(layout('zstd', [{ tag: 'z', descriptor: zimg.descriptor }], zimg.blobs), 'z', `${reg.host}/fmt/zstd:1`);
+    await push(layout('zstd', [{ tag: 'z', descriptor: zimg.descriptor }], zimg.blobs), 'z', `${reg.host}/fmt/zstd:1`);
     const zc = freshCli();
     const gc = freshCli();
     expect((await zc.run(['pull', '-q', `${reg.host}/fmt/zstd:1`])).code).toBe(0);
@@ -188,7 +188,7 @@ describe('manifest formats', () => {
 describe('tampered content stores nothing', () => {
   async function pushed(name: string, tars: Buffer[], opts: Parameters<typeof buildImage>[1] = {}): Promise<BuiltImage> {
     const i = buildImage(tars, opts);
-    push(layout(name, [{ tag: 't', descriptor: i.descriptor }], i.blobs), 't', `${reg.host}/tamper/${name}:1`);
+    await push(layout(name, [{ tag: 't', descriptor: i.descriptor }], i.blobs), 't', `${reg.host}/tamper/${name}:1`);
     return i;
   }
 

@@ -92,7 +92,11 @@ export class DockerConfig {
     }
     const e = this.authEntry(registry)?.[1];
     if (!e) return undefined;
-    if (e.identitytoken) return { kind: 'identity-token', token: e.identitytoken, ...(e.username ? { username: e.username } : {}) };
+    if (e.identitytoken) {
+      // Docker keeps the user as "user:" in auth beside the token
+      const user = e.username || (e.auth ? Buffer.from(e.auth, 'base64').toString('utf8').split(':')[0] : '');
+      return { kind: 'identity-token', token: e.identitytoken, ...(user ? { username: user } : {}) };
+    }
     if (e.auth) {
       const text = Buffer.from(e.auth, 'base64').toString('utf8');
       const i = text.indexOf(':');

@@ -18,6 +18,8 @@ export interface CredentialSource {
 export class Authorizer {
   private challenge: Challenge | undefined;
   private token: Token | undefined;
+  /** a token request in flight: parallel downloads share it */
+  private pending: Promise<Token> | undefined;
   private creds: Credentials | undefined | null = null;
 
   constructor(
@@ -62,7 +64,12 @@ export class Authorizer {
       return `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
     }
     if (ch.scheme === 'bearer') {
-      if (!this.token || Date.now() >= this.token.renewAt) this.token = await this.newToken(ch);
+      if (!this.token || Date.now() >= this.token.renewAt) {
+        if (!this.pending) {
+          this.pending = this.newToken(ch).finally(() => (this.pending = undefined));
+        }
+        this.token = await this.pending;
+      }
       return `Bearer ${this.token.token}`;
     }
     return undefined;
@@ -94,6 +101,7 @@ export class Authorizer {
   refresh(header: string | string[] | undefined, attempt: number): void {
     if (header !== undefined) this.setChallenges(header);
     this.token = undefined;
+    this.pending = undefined;
     if (attempt > 0 && this.creds) {
       this.source.refused?.(this.credentialHost);
       this.creds = null;

@@ -2,7 +2,7 @@
 // (never the stock one, which listens on every interface), bound to
 // 127.0.0.1 on a port the kernel picks, storage in a temp dir, access log
 // kept so tests can count the requests it served. stop() ends it.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -110,8 +110,8 @@ export interface PushOptions {
   all?: boolean;
 }
 
-/** skopeo copy oci:<layout>:<tag> docker://<dest> */
-export function push(layout: string, tag: string, dest: string, o: PushOptions = {}): void {
+/** skopeo copy oci:<layout>:<tag> docker://<dest> (asynchronous: token servers and proxies of the test must keep answering) */
+export function push(layout: string, tag: string, dest: string, o: PushOptions = {}): Promise<void> {
   const args = ['copy', '--quiet', '--retry-times', '2'];
   if (o.certDir) args.push('--dest-cert-dir', o.certDir);
   else args.push('--dest-tls-verify=false');
@@ -119,5 +119,7 @@ export function push(layout: string, tag: string, dest: string, o: PushOptions =
   if (o.format) args.push('--format', o.format);
   if (o.all) args.push('--all');
   args.push(`oci:${layout}:${tag}`, `docker://${dest}`);
-  execFileSync('skopeo', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000 });
+  return new Promise((resolve, reject) => {
+    execFile('skopeo', args, { timeout: 120_000 }, (err, _out, stderr) => (err ? reject(new Error(`skopeo ${args.join(' ')}: ${stderr || err.message}`)) : resolve()));
+  });
 }
