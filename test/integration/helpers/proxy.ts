@@ -20,6 +20,8 @@ export type ProxyAction =
   | { kind: 'redirect'; location: string }
   /** forward, but destroy the connection after this many body bytes */
   | { kind: 'cut'; afterBytes: number }
+  /** forward this many body bytes, then send nothing more and keep the connection open */
+  | { kind: 'stall'; afterBytes: number }
   /** forward the body in chunks of `bytes` every `everyMs` */
   | { kind: 'throttle'; bytes: number; everyMs: number };
 
@@ -49,7 +51,7 @@ export async function startProxy(target: string): Promise<Proxy> {
       const up = http.request(new URL(req.url ?? '/', target), { method: req.method, headers: { ...req.headers, host: new URL(target).host } }, (ur) => {
         rec.status = ur.statusCode;
         res.writeHead(ur.statusCode ?? 502, ur.headers);
-        if (action.kind === 'cut') {
+        if (action.kind === 'cut' || action.kind === 'stall') {
           ur.on('data', (c: Buffer) => {
             const room = action.afterBytes - rec.sent;
             if (room <= 0) return;
@@ -58,8 +60,8 @@ export async function startProxy(target: string): Promise<Proxy> {
             res.write(part);
             if (rec.sent >= action.afterBytes) {
               ur.destroy();
-              // let the bytes out, then break the connection
-              setTimeout(() => res.socket?.destroy(), 50);
+              // let the bytes out, then break the connection (or just go quiet)
+              if (action.kind === 'cut') setTimeout(() => res.socket?.destroy(), 50);
             }
           });
           return;
