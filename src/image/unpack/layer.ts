@@ -3,14 +3,12 @@
 // with tar-stream, and carry out each entry through the addon relative to the
 // layer root fd (native/src/layer_fs.c). OCI whiteouts become overlayfs ones.
 // tar-stream is only the parser here: it never touches the filesystem.
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import type { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
 import { log } from '../../log';
 import { native as realNative, type LayerTimes, type Native } from '../../native';
 import { ImageError, LayerEntryError } from '../errors';
-import { decompressor, detectCompression, type Compression } from './decompress';
+import { decodeLayer } from './decode';
+import type { Compression } from './decompress';
 import { classifyEntry, EntryRefused, type EntryAction, type TarHeader } from './entry';
 import { MAX_PAX_BYTES, parsePax, PaxError, type PaxRecords } from './pax';
 
@@ -35,8 +33,6 @@ export interface UnpackResult {
   entries: number;
 }
 
-const READ_CHUNK = 1024 * 1024;
-
 type Extract = ReturnType<typeof tar.extract>;
 /** tar-stream's private hook through which each PAX block passes (3.x) */
 interface ExtractInternals {
@@ -60,14 +56,6 @@ function capturePax(ex: Extract, onPax: (global: boolean, buf: Buffer) => void):
   };
 }
 
-function openBlob(path: string): { stream: Readable; compression: Compression } {
-  const fd = fs.openSync(path, 'r');
-  const head = Buffer.alloc(4);
-  fs.readSync(fd, head, 0, 4, 0);
-  const stream = fs.createReadStream('', { fd, highWaterMark: READ_CHUNK, start: 0 });
-  return { stream, compression: detectCompression(head) };
-}
-
 export async function unpackLayer(opts: UnpackOptions): Promise<UnpackResult> {
   const n = opts.native ?? realNative();
   const rootFd = n.layerOpenRoot(opts.destDir);
@@ -79,17 +67,9 @@ export async function unpackLayer(opts: UnpackOptions): Promise<UnpackResult> {
 }
 
 async function unpackInto(n: Native, rootFd: number, opts: UnpackOptions): Promise<UnpackResult> {
-  const { stream: input, compression } = openBlob(opts.blobPath);
-  let read = 0;
-  if (opts.onProgress) {
-    const report = opts.onProgress;
-    input.on('data', (c: Buffer) => report((read += c.length)));
-  }
-  const dec = await decompressor(compression);
-  const source: Readable = dec ? input.pipe(dec) : input;
-  if (dec) input.on('error', (e) => dec.destroy(e));
+  const decoded = await decodeLayer(opts.blobPath, opts.onProgress);
+  const compression = decoded.compression;
 
-  const hash = crypto.createHash('sha256');
   const ex = tar.extract();
   let failure: Error | undefined;
   const fail = (e: unknown): void => {
@@ -231,9 +211,8 @@ async function unpackInto(n: Native, rootFd: number, opts: UnpackOptions): Promi
   });
 
   try {
-    for await (const chunk of source as AsyncIterable<Buffer>) {
+    for await (const chunk of decoded.chunks) {
       if (failure) break;
-      hash.update(chunk);
       if (!ex.write(chunk)) await drained(ex);
     }
   } catch (e) {
@@ -244,8 +223,10 @@ async function unpackInto(n: Native, rootFd: number, opts: UnpackOptions): Promi
   if (!failure && !(ex as unknown as { _finished?: boolean })._finished && ex.destroyed) {
     failure = new LayerEntryError(opts.layerName, lastEntry, 'the tar stream ended early');
   }
-  input.destroy();
-  if (failure) throw failure;
+  if (failure) {
+    decoded.cancel();
+    throw failure;
+  }
 
   // directories last, deepest first: creating their entries changed their times
   const dirs = [...dirTimes.keys()].sort((a, b) => depth(b) - depth(a));
@@ -257,7 +238,7 @@ async function unpackInto(n: Native, rootFd: number, opts: UnpackOptions): Promi
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw refuse(d, describeNativeError(e, undefined), e);
     }
   }
-  return { diffId: `sha256:${hash.digest('hex')}`, compression, contentBytes, entries };
+  return { diffId: await decoded.diffId(), compression, contentBytes, entries };
 }
 
 function depth(p: string): number {
