@@ -90,7 +90,7 @@ function rows(store: ImageStore): ImageRow[] {
     } catch (err) {
       log.warn(`image ${key}: ${(err as Error).message}`);
     }
-    const { repository, tag } = splitKey(key);
+    const { tag } = splitKey(key);
     const shown = displayName(key);
     out.push({
       Repository: tag !== undefined ? shown.slice(0, shown.length - tag.length - 1) : shown.slice(0, shown.indexOf('@')),
@@ -103,7 +103,6 @@ function rows(store: ImageStore): ImageRow[] {
       size,
       created: created ? Date.parse(created) : 0,
     });
-    void repository;
   }
   return out.sort((a, b) => b.created - a.created || a.Repository.localeCompare(b.Repository) || a.Tag.localeCompare(b.Tag));
 }
