@@ -101,7 +101,3 @@ export function layerEncoding(layer: Descriptor, where: string): 'tar' | 'gzip' 
   }
   throw new ImageError(`${where}: ${JSON.stringify(layer.mediaType)} is not a layer media type tsrun can unpack`);
 }
-
-export function isIndexType(mediaType: string): boolean {
-  return INDEX_TYPES.has(mediaType);
-}

@@ -73,6 +73,8 @@ describe('overlay semantics', () => {
       { name: 'opq/', type: 'directory' },
       { name: 'opq/.wh..wh..opq', data: '' },
       { name: 'opq/new', data: 'new' },
+      // overlayfs's own xattrs from a layer are dropped (they could hide or redirect other layers)
+      { name: 'forged/', type: 'directory', pax: { 'SCHILY.xattr.trusted.overlay.opaque': 'y', 'SCHILY.xattr.trusted.overlay.redirect': '/etc', 'SCHILY.xattr.user.kept': 'v' } },
     ]);
     const l3 = await tarEntries([
       { name: 'swap-f/', type: 'directory' },
@@ -92,6 +94,7 @@ describe('overlay semantics', () => {
     expect(t2['file-del']).toMatchObject({ type: 'char', rdev: [0, 0] });
     expect(t2.opq?.xattrs['trusted.overlay.opaque']).toBe('0x79');
     expect(Object.keys(t2).filter((k) => k.includes('.wh.'))).toEqual([]);
+    expect(t2.forged?.xattrs).toEqual({ 'user.kept': '0x76' });
     const t1 = snapshot(layers[0] as string);
     expect(t1['hl-b']?.linkOf).toBe('hl-a');
     expect(t1.suid?.mode).toBe(0o4755);

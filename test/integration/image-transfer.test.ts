@@ -105,6 +105,27 @@ describe('resuming downloads', () => {
     expect(reqs[1]?.headers.range).toBe(`bytes=${1024 * 1024}-`);
   });
 
+  it('retries 503 and 429 answers with backoff (Retry-After honoured)', async () => {
+    const c = cli();
+    let failures = 0;
+    proxy.setRule((req) => {
+      if (req.url?.endsWith(bigLayer()) && failures < 2) {
+        failures++;
+        return failures === 1 ? { kind: 'status', status: 503 } : { kind: 'status', status: 429, headers: { 'retry-after': '1' } };
+      }
+      return { kind: 'forward' };
+    });
+    const start = proxy.requests.length;
+    try {
+      const r = await c.run(['pull', '-q', `${proxy.host}/transfer/big:1`]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    } finally {
+      proxy.setRule(() => ({ kind: 'forward' }));
+    }
+    expect(blobRequests(bigLayer(), start).map((q) => q.status)).toEqual([503, 429, 200]);
+  });
+
   it('after kill -9 in the middle of a layer, a rerun transfers less than the whole layer', async () => {
     const c = cli();
     const size = big.layers[0]?.size as number;

@@ -18,6 +18,8 @@ export type ProxyAction =
   | { kind: 'forward' }
   | { kind: 'delay'; ms: number }
   | { kind: 'redirect'; location: string }
+  /** answer with this status (and an empty body) instead of forwarding */
+  | { kind: 'status'; status: number; headers?: Record<string, string> }
   /** forward, but destroy the connection after this many body bytes */
   | { kind: 'cut'; afterBytes: number }
   /** forward this many body bytes, then send nothing more and keep the connection open */
@@ -41,6 +43,12 @@ export async function startProxy(target: string): Promise<Proxy> {
     const rec: ProxiedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, sent: 0 };
     requests.push(rec);
     const action = rule(req);
+    if (action.kind === 'status') {
+      rec.status = action.status;
+      res.writeHead(action.status, { 'content-length': '0', ...(action.headers ?? {}) });
+      res.end();
+      return;
+    }
     if (action.kind === 'redirect') {
       rec.status = 307;
       res.writeHead(307, { location: action.location, 'content-length': '0' });
