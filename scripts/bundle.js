@@ -80,7 +80,7 @@ const imageExternalPlugin = {
 
 async function generate(inputOptions, outputOptions) {
   const { rolldown } = require('rolldown');
-  const build = await rolldown({ platform: 'node', tsconfig: path.join(root, 'tsconfig.json'), logLevel: 'warn', ...inputOptions });
+  const build = await rolldown({ platform: 'node', tsconfig: path.join(root, 'tsconfig.build.json'), logLevel: 'warn', ...inputOptions });
   try {
     const { output } = await build.generate({ format: 'cjs', codeSplitting: false, dynamicImportInCjs: false, strict: true, keepNames: true, ...outputOptions });
     if (output.length !== 1) throw new Error(`expected one output chunk, got ${output.length}`);

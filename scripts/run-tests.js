@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// The whole test suite, as CI runs it: unit and integration tests on this host
-// (as root, real kernel), then the cgroup v2 tests inside a VM with a pure v2
-// hierarchy (../shared/vm/run-in-vm.sh). Prints one closing line
+// The whole test suite, as CI runs it: `npm run lint` first (types, import
+// layers, unused code, C format and layout: a failure there fails the run),
+// then unit and integration tests on this host (as root, real kernel), then
+// the cgroup v2 tests inside a VM with a pure v2 hierarchy
+// (../shared/vm/run-in-vm.sh). Prints one closing line
 // "tests: N passed, N failed, N skipped" and exits non-zero on any failure.
 // TSRUN_TEST_VM=0 skips the VM part (it is then counted as skipped, loudly).
 'use strict';
@@ -39,6 +41,14 @@ function run(label, cmd, args, jsonFile, env = {}) {
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
   if (r.status !== 0) ok = false;
   count(jsonFile, label);
+}
+
+console.log('\n=== lint ===');
+const lint = spawnSync(process.execPath, [path.join(root, 'scripts', 'lint.js')], { cwd: root, stdio: 'inherit' });
+if (lint.status !== 0) {
+  // counted as a failure, so the closing line does not read as a clean run
+  totals.failed += 1;
+  console.error('run-tests: npm run lint failed (counted as 1 failed)');
 }
 
 const hostJson = path.join(work, 'host.json');

@@ -1,6 +1,5 @@
 /* N-API entry: each C module registers its own functions. */
-#include "napi_util.h"
-#include "modules.h"
+#include "addon.h"
 
 static napi_value init(napi_env env, napi_value exports) {
   tsrun_register_fsutil(env, exports);

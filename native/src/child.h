@@ -1,5 +1,8 @@
-/* Code that runs in the forked child. Async-signal-safe only: raw syscalls,
- * no malloc, no stdio, no locks. Errors go to the parent over the sync socket. */
+/* child.c: what every step of the forked child shares: its context, text in
+ * fixed buffers, the sync channel to the parent, failing and warning, fds.
+ * Code that runs in the forked child is async-signal-safe only: raw
+ * syscalls, no malloc, no stdio, no locks. Errors go to the parent over the
+ * sync socket. */
 #ifndef TSRUN_CHILD_H
 #define TSRUN_CHILD_H
 #include <stdbool.h>
@@ -9,7 +12,7 @@
 #include "sync.h"
 
 struct child_ctx {
-  struct tsrun_plan *plan;       /* NULL for exec */
+  struct tsrun_plan *plan; /* NULL for exec */
   struct tsrun_process *process;
   int sync_fd;
   /* scratch text buffer (from the plan, preallocated by the parent) */
@@ -63,23 +66,5 @@ void child_stay_undumpable(void);
 /* --- steps --- */
 /* Move the fds the child needs above the preserved range and close every other fd >= 3. */
 void child_setup_fds(struct child_ctx *c, int *keep, int n_keep, int preserve);
-
-/* rootfs.c */
-void rootfs_prepare(struct child_ctx *c);  /* before create hooks: mounts, devices */
-void rootfs_finish(struct child_ctx *c);   /* after create hooks: pivot, masks, ro, sysctl */
-int open_proc_file(struct child_ctx *c, const char *rel, int flags); /* under /proc, checked */
-/* fail naming /proc/<rel>, explaining a refusal of open_proc_file (EXDEV, ELOOP) */
-__attribute__((noreturn)) void fail_proc_file(struct child_ctx *c, int err, const char *verb, const char *rel);
-
-/* process.c */
-void process_finalize(struct child_ctx *c, bool is_init); /* rlimits, user, caps, cwd, nnp */
-/* Resolve argv[0] with the process PATH into buf; fails like runc ("executable file not found in $PATH"). */
-const char *process_lookup_exec(struct child_ctx *c);
-void process_seccomp_late(struct child_ctx *c);
-__attribute__((noreturn)) void process_exec(struct child_ctx *c, const char *path);
-void run_hooks(struct child_ctx *c, const char *kind, const struct tsrun_hook *hooks, int n);
-
-/* lsm.c: AppArmor profile / SELinux label for the next execve */
-void lsm_apply_exec_labels(struct child_ctx *c);
 
 #endif

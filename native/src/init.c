@@ -17,9 +17,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "child.h"
+#include "console.h"
 #include "init.h"
-
-void console_setup(struct child_ctx *c, int console_socket_fd, bool bind_console);
+#include "process.h"
+#include "rootfs.h"
+#include "unix_addr.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -27,7 +29,6 @@ void console_setup(struct child_ctx *c, int console_socket_fd, bool bind_console
 
 static const int NS_CLONE_FLAG[NS_COUNT] = {CLONE_NEWUSER, CLONE_NEWNS,  CLONE_NEWPID,    CLONE_NEWNET,
                                             CLONE_NEWUTS,  CLONE_NEWIPC, CLONE_NEWCGROUP, CLONE_NEWTIME};
-static const char *const NS_LABEL[NS_COUNT] = {"user", "mount", "pid", "network", "uts", "ipc", "cgroup", "time"};
 
 /* node ignores SIGPIPE and may block signals; an ignored signal stays ignored
  * across execve, so restore defaults for the container */
@@ -97,7 +98,7 @@ void enter_namespaces(struct child_ctx *c, const struct tsrun_ns *ns, int n_ns, 
         char what[64];
         sb_init(&b, what, sizeof what);
         sb_add(&b, "setns ");
-        sb_add(&b, NS_LABEL[ns[i].kind]);
+        sb_add(&b, tsrun_ns_names[ns[i].kind]);
         sb_add(&b, " namespace");
         child_fail(c, errno, what, ns[i].path);
       }
@@ -110,30 +111,17 @@ void enter_namespaces(struct child_ctx *c, const struct tsrun_ns *ns, int n_ns, 
 
 static int listen_start_socket(struct child_ctx *c) {
   const char *path = c->plan->start_socket_path;
-  const char *slash = c_strrchr(path, '/');
-  if (!slash) child_fail(c, EINVAL, "start socket path", path);
-  /* bind relative to the directory: a state dir path can exceed sun_path */
-  char dir[4096];
-  size_t dlen = (size_t)(slash - path);
-  if (dlen >= sizeof dir) child_fail(c, ENAMETOOLONG, "start socket path", path);
-  c_memcpy(dir, path, dlen);
-  dir[dlen ? dlen : 1] = 0;
-  if (!dlen) dir[0] = '/';
-  int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) child_fail(c, errno, "open state dir", dir);
-  struct sockaddr_un sa = {.sun_family = AF_UNIX};
-  struct sbuf b;
-  sb_init(&b, sa.sun_path, sizeof sa.sun_path);
-  sb_add(&b, "/proc/self/fd/");
-  sb_add_int(&b, dfd);
-  sb_add(&b, slash);
+  /* a state dir path can exceed sun_path */
+  struct tsrun_unix_addr a;
+  int r = tsrun_unix_addr_init(&a, path);
+  if (r < 0) child_fail(c, -r, "start socket path", path);
   int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   if (s < 0) child_fail(c, errno, "socket", NULL);
   mode_t old = umask(0077);
-  if (bind(s, (struct sockaddr *)&sa, sizeof sa) < 0) child_fail(c, errno, "bind start socket", path);
+  if (bind(s, (struct sockaddr *)&a.sa, a.len) < 0) child_fail(c, errno, "bind start socket", path);
   umask(old);
   if (listen(s, 4) < 0) child_fail(c, errno, "listen on start socket", path);
-  close(dfd);
+  tsrun_unix_addr_release(&a);
   return s;
 }
 
@@ -200,8 +188,7 @@ __attribute__((noreturn)) static void stage2(struct child_ctx *c) {
   }
   c->buf_len = half;
 
-  if (p->personality >= 0 && personality((unsigned long)p->personality) < 0)
-    child_fail(c, errno, "personality", NULL);
+  if (p->personality >= 0 && personality((unsigned long)p->personality) < 0) child_fail(c, errno, "personality", NULL);
   rootfs_prepare(c);
   int listen_fd = c->start_listen_fd;
   sync_send(c->sync_fd, SYNC_CREATE_HOOKS, 0, 0, NULL, 0);

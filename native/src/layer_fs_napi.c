@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "layer_fs.h"
-#include "modules.h"
+#include "layer_fs_napi.h"
 #include "napi_util.h"
 
 #define MAX_XATTRS 128

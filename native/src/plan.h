@@ -11,6 +11,10 @@
 struct tsrun_seccomp_plan; /* seccomp_load.h */
 
 enum tsrun_ns_kind { NS_USER, NS_MOUNT, NS_PID, NS_NET, NS_UTS, NS_IPC, NS_CGROUP, NS_TIME, NS_COUNT };
+/* The OCI name of each kind ("user", "mount", ...): the plan's namespaces[].type
+ * and the word in messages. Checked against oci-spec's NAMESPACE_TYPES by
+ * test/unit/native-parity.test.ts. */
+extern const char *const tsrun_ns_names[NS_COUNT];
 
 struct tsrun_ns {
   enum tsrun_ns_kind kind;
@@ -67,8 +71,8 @@ struct tsrun_process {
   int oom_score_adj; /* -1001: not set */
   bool terminal;
   unsigned console_height, console_width;
-  struct tsrun_seccomp_plan *seccomp; /* NULL: none */
-  int seccomp_listener_fd;            /* connected to listenerPath by the parent (-1: none) */
+  struct tsrun_seccomp_plan *seccomp;     /* NULL: none */
+  int seccomp_listener_fd;                /* connected to listenerPath by the parent (-1: none) */
   char *apparmor_profile, *selinux_label; /* "" = none */
 };
 
@@ -99,7 +103,7 @@ struct tsrun_plan {
   int n_time_offsets;
   long personality; /* -1: none */
   struct tsrun_process process;
-  char *start_socket_path; /* where `tsrun start` connects */
+  char *start_socket_path;         /* where `tsrun start` connects */
   struct tsrun_hook *create_hooks; /* createContainer: run by the init before pivot_root */
   int n_create_hooks;
   struct tsrun_hook *start_hooks; /* startContainer: run by the init before execve */
@@ -116,6 +120,10 @@ bool tsrun_plan_from_js(napi_env env, napi_value obj, struct tsrun_plan *out);
 bool tsrun_process_from_js(napi_env env, napi_value obj, struct tsrun_process *out);
 void tsrun_plan_free(struct tsrun_plan *p);
 void tsrun_process_free(struct tsrun_process *p);
+
+/* plan.namespaces (init and exec plans alike) into ns[NS_COUNT]; exec only
+ * joins, so it passes path_required. Throws and returns false on error. */
+bool tsrun_namespaces_from_js(napi_env env, napi_value plan, struct tsrun_ns ns[NS_COUNT], int *n, bool path_required);
 
 /* Generic readers used by other modules' parsers. */
 bool tsrun_read_string_prop(napi_env env, napi_value obj, const char *name, char **out, bool required);

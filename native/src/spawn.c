@@ -11,10 +11,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "init.h"
-#include "modules.h"
 #include "napi_util.h"
 #include "plan.h"
+#include "spawn.h"
 #include "sync.h"
+#include "unix_addr.h"
 
 napi_value tsrun_fork_with_sync(napi_env env, tsrun_child_fn child, void *arg) {
   int sv[2];
@@ -113,9 +114,8 @@ static napi_value js_sync_send(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   int32_t fd, type, value;
   char *text = NULL;
-  if (!tsrun_get_args(env, info, 4, argv) || !tsrun_get_i32(env, argv[0], &fd) ||
-      !tsrun_get_i32(env, argv[1], &type) || !tsrun_get_i32(env, argv[2], &value) ||
-      !tsrun_get_string(env, argv[3], &text))
+  if (!tsrun_get_args(env, info, 4, argv) || !tsrun_get_i32(env, argv[0], &fd) || !tsrun_get_i32(env, argv[1], &type) ||
+      !tsrun_get_i32(env, argv[2], &value) || !tsrun_get_string(env, argv[3], &text))
     return NULL;
   size_t len = strlen(text);
   if (len > TSRUN_SYNC_MAX) {
@@ -128,7 +128,8 @@ static napi_value js_sync_send(napi_env env, napi_callback_info info) {
   memcpy(buf + sizeof h, text, len);
   free(text);
   ssize_t r;
-  do r = send(fd, buf, sizeof h + len, MSG_NOSIGNAL); while (r < 0 && errno == EINTR);
+  do r = send(fd, buf, sizeof h + len, MSG_NOSIGNAL);
+  while (r < 0 && errno == EINTR);
   int e = errno;
   free(buf);
   if (r < 0) return tsrun_throw_errno(env, e, "send", NULL);
@@ -162,7 +163,8 @@ static napi_value js_wait_pid(napi_env env, napi_callback_info info) {
     return NULL;
   int status;
   pid_t r;
-  do r = waitpid(pid, &status, nohang ? WNOHANG : 0); while (r < 0 && errno == EINTR);
+  do r = waitpid(pid, &status, nohang ? WNOHANG : 0);
+  while (r < 0 && errno == EINTR);
   if (r < 0) return tsrun_throw_errno(env, errno, "waitpid", NULL);
   if (r == 0) {
     napi_value n;
@@ -240,33 +242,22 @@ static napi_value js_set_child_subreaper(napi_env env, napi_callback_info info) 
   return NULL;
 }
 
-/* connectSeqpacket(path) -> fd. Paths longer than sun_path are reached
- * through an O_PATH fd of their directory. */
+/* connectSeqpacket(path) -> fd; paths of any length (unix_addr.h). */
 static napi_value js_connect_seqpacket(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   char *path;
   if (!tsrun_get_args(env, info, 1, argv) || !tsrun_get_string(env, argv[0], &path)) return NULL;
-  struct sockaddr_un sa = {.sun_family = AF_UNIX};
-  int dfd = -1;
-  if (strlen(path) < sizeof sa.sun_path) {
-    strcpy(sa.sun_path, path);
-  } else {
-    char *slash = strrchr(path, '/');
-    *slash = 0;
-    dfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    *slash = '/';
-    if (dfd < 0) {
-      int e = errno;
-      napi_value r = tsrun_throw_errno(env, e, "open", path);
-      free(path);
-      return r;
-    }
-    snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d%s", dfd, slash);
+  struct tsrun_unix_addr a;
+  int r = tsrun_unix_addr_init(&a, path);
+  if (r < 0) {
+    napi_value x = tsrun_throw_errno(env, -r, "open", path);
+    free(path);
+    return x;
   }
   int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  int r = s < 0 ? -1 : connect(s, (struct sockaddr *)&sa, sizeof sa);
+  r = s < 0 ? -1 : connect(s, (struct sockaddr *)&a.sa, a.len);
   int e = errno;
-  if (dfd >= 0) close(dfd);
+  tsrun_unix_addr_release(&a);
   if (r < 0) {
     if (s >= 0) close(s);
     napi_value x = tsrun_throw_errno(env, e, "connect", path);

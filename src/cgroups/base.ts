@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CgroupError, describeErrno } from '../errors';
 import type { Native } from '../native/index';
+import { SIGKILL } from '../native/linux-constants';
 import type { CgroupLayout } from './detect';
 import { cgroupOpError, performWrite, readOptional, sleepMs, writeRaw, type CgroupWrite, type WriteTrace } from './fsio';
 import { cgroupMountPlan, type CgroupMountPlan, type CgroupMountRequest } from './mount-plan';
@@ -31,11 +32,10 @@ export interface CgroupEnv {
   native?: Pick<Native, 'loadDeviceFilter'>;
   /** called for every file write performed (tests record the write list) */
   trace?: WriteTrace;
-  /** non-fatal problems (ignored fields); the lead routes them to the log */
+  /** non-fatal problems (ignored fields), for the log */
   warn?: (message: string) => void;
 }
 
-export const SIGKILL = 9;
 const DESTROY_WAIT_MS = 10_000;
 const RMDIR_RETRY_MS = 5_000;
 

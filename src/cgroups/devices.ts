@@ -1,6 +1,6 @@
 // Device cgroup rules: OCI linux.resources.devices → normalised rules, plus the
 // allow rules runc appends after the config's own (so a bare deny-all still
-// leaves /dev/null, /dev/tty and the ptys usable; contract §12).
+// leaves /dev/null, /dev/tty and the ptys usable).
 import { CgroupError } from '../errors';
 import type { LinuxDeviceCgroup } from './resources';
 
@@ -39,10 +39,7 @@ function deviceNumber(v: number | null | undefined, field: string): number {
 export function normalizeDeviceRules(devices: LinuxDeviceCgroup[] | undefined, base = 'linux.resources.devices'): DeviceRule[] {
   return (devices ?? []).map((d, i) => {
     const field = `${base}[${i}]`;
-    const type = d.type === undefined || d.type === '' ? 'a' : d.type;
-    if (type !== 'a' && type !== 'c' && type !== 'b') {
-      throw new CgroupError(`${field}.type: ${JSON.stringify(d.type)} is not a device cgroup type (want "a", "c" or "b")`);
-    }
+    const type = d.type ?? 'a';
     return {
       allow: d.allow === true,
       type,

@@ -1,6 +1,6 @@
 // `tsrun --version`. The commit comes from dist/src/build-info.json, written
 // by scripts/write-build-info.js after tsc, so start-up never runs git.
-import { OCI_VERSION } from '../state/oci-state';
+import { OCI_VERSION } from '../../oci-spec/version';
 
 export const TSRUN_VERSION = '0.1.0';
 

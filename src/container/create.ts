@@ -1,6 +1,7 @@
 // `create`: validate, make the state dir and cgroups, fork the init and drive
 // it until it waits for `start`. A failure at any step removes everything
 // this call made: processes, cgroups, state dir.
+import { OCI_VERSION } from '../../oci-spec/version';
 import * as path from 'node:path';
 import type { Config } from '../../oci-spec';
 import { cgroupManagerFor, type CgroupManager } from '../cgroups/manager';
@@ -21,7 +22,7 @@ import { hookState, runPoststopHooks } from './container';
 import { readHost, type Host } from './host';
 import { writeIdMaps } from './idmap';
 import { launchInit } from './init-process';
-import type { CreateOptions, RuntimeContext } from './operations';
+import type { CreateOptions, RuntimeContext } from './options';
 import { buildInitPlan, rootfsPath } from './plan';
 import { preflight } from './preflight';
 import { parseMountOptions } from '../rootfs/mount-options';
@@ -136,10 +137,10 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest, d
         initStarted: (pid) => hookState(base, 'creating', pid),
         agentState: (pid) =>
           containerProcessStateJson({
-            ociVersion: '1.3.0',
+            ociVersion: OCI_VERSION,
             pid,
             metadata: config.linux?.seccomp?.listenerMetadata,
-            state: { ociVersion: '1.3.0', id, status: 'creating', pid, bundle, annotations: config.annotations },
+            state: { ociVersion: OCI_VERSION, id, status: 'creating', pid, bundle, annotations: config.annotations },
           }),
         runCreateHooks: async (pid) => {
           const state = JSON.parse(hookState(base, 'creating', pid)) as unknown;

@@ -6,12 +6,12 @@
 import { isFrozen } from '../cgroups/freezer-probe';
 import { loadCgroupManager, type CgroupManager } from '../cgroups/manager';
 import { statsToJson } from '../cgroups/stats';
-import { InvalidStateError } from '../errors';
 import { log } from '../log';
 import { writeAllSync } from '../write-all';
 import { deriveStatus } from '../state/status';
 import { StateStore } from '../state/store';
-import type { EventsOptions, RuntimeContext } from './operations';
+import { assertCan } from '../state/transitions';
+import type { EventsOptions, RuntimeContext } from './options';
 
 export interface EventsDeps {
   out: (text: string) => void;
@@ -40,8 +40,9 @@ export async function eventsContainer(ctx: RuntimeContext, opts: EventsOptions, 
   const store = new StateStore(ctx.root);
   const stored = store.read(opts.id);
   const dir = store.dirOf(opts.id);
-  const stopped = () => deriveStatus(stored, dir, { isPaused: (s) => isFrozen(s.cgroup) }).status === 'stopped';
-  if (stopped()) throw new InvalidStateError(`container with id ${opts.id} is not running`, { containerId: opts.id });
+  const status = () => deriveStatus(stored, dir, { isPaused: (s) => isFrozen(s.cgroup) }).status;
+  const stopped = () => status() === 'stopped';
+  assertCan('events', status(), opts.id);
   const m = loadCgroupManager(stored.cgroup, { warn: (msg) => log.warn(msg) });
   if (opts.stats) {
     deps.out(statsEvent(opts.id, m));

@@ -6,12 +6,12 @@
 import * as fs from 'node:fs';
 import { parseJsonText, parseProcess, SpecValidationError, type Process } from '../../oci-spec';
 import { ConfigError, fromNodeError, UsageError } from '../errors';
-import { formatFinding } from './checks';
+import { formatFinding } from '../validate/checks';
 import { checkProcess, type HostFacts } from './config-checks';
-import type { ExecOptions } from './operations';
+import type { ExecOptions } from './options';
 
 /** Read and validate an `exec --process` document. */
-export function readProcessFile(file: string, containerId: string): Process {
+function readProcessFile(file: string, containerId: string): Process {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');

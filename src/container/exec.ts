@@ -7,11 +7,12 @@
 // has a terminal and no --console-socket was given, and exits with the
 // process's status. --detach: the pid file is written and the process is
 // left to the caller (it reparents to the caller's subreaper).
+import { OCI_VERSION } from '../../oci-spec/version';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Process } from '../../oci-spec';
 import { exitStatus, forwardSignals } from './foreground';
-import { CgroupError, ConfigError, InvalidStateError, TsrunError, UsageError } from '../errors';
+import { CgroupError, ConfigError, TsrunError, UsageError } from '../errors';
 import { log } from '../log';
 import { native, type Native, type WaitResult } from '../native';
 import type { ExecPlan, NamespacePlan } from '../native/plan';
@@ -19,12 +20,14 @@ import { SYNC } from '../native/sync';
 import { connectSeccompAgent, containerProcessStateJson } from '../seccomp/listener';
 import { buildSeccompPlan, unknownSyscallsWarning } from '../seccomp/plan';
 import { writePidFile } from '../state/pidfile';
+import type { ContainerStatus } from '../state/status';
+import { assertCan } from '../state/transitions';
 import { SECCOMP_CACHE_DIR } from '../state/types';
 import { Container } from './container';
 import { resolveExecProcess } from './exec-process';
 import { readHost, NS_FILE, type Host } from './host';
 import { ContainerProcessError, errnoName } from './init-process';
-import type { ExecOptions, RuntimeContext } from './operations';
+import type { ExecOptions, RuntimeContext } from './options';
 import { processPlan } from './plan';
 import { closeConsolePair, openConsolePair, receiveMaster, startRelay, type ConsolePair, type TerminalRelay } from './terminal-relay';
 
@@ -34,12 +37,9 @@ export interface ExecDeps {
 }
 
 
-/** runc's checks before anything is done. */
-export function assertExecutable(id: string, status: string, ignorePaused: boolean): void {
-  if (status === 'stopped') throw new InvalidStateError('cannot exec in a stopped container', { containerId: id });
-  if (status === 'paused' && !ignorePaused) {
-    throw new InvalidStateError('cannot exec in a paused container (use --ignore-paused to override)', { containerId: id });
-  }
+/** runc's checks before anything is done (the transition table, with --ignore-paused). */
+export function assertExecutable(id: string, status: ContainerStatus, ignorePaused: boolean): void {
+  assertCan('exec', status, id, ignorePaused ? ['ignorePaused'] : []);
 }
 
 /** The terminal/console-socket pairing rules (runc's checkTerminal, for exec). */
@@ -164,10 +164,10 @@ function launch(
         SYNC.STATE,
         0,
         containerProcessStateJson({
-          ociVersion: '1.3.0',
+          ociVersion: OCI_VERSION,
           pid: initPid,
           metadata: config.linux?.seccomp?.listenerMetadata,
-          state: { ociVersion: '1.3.0', id, status: 'running', pid: initPid, bundle: c.state.bundle, annotations: config.annotations },
+          state: { ociVersion: OCI_VERSION, id, status: 'running', pid: initPid, bundle: c.state.bundle, annotations: config.annotations },
         }),
       );
     }

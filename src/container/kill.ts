@@ -1,19 +1,16 @@
 // `kill`: signal the init (or, with --all, every process in the cgroup).
-import { InvalidStateError, TsrunError } from '../errors';
+import { TsrunError } from '../errors';
+import { SIGKILL } from '../native/linux-constants';
+import { assertCan, refusal } from '../state/transitions';
 import { Container } from './container';
-import type { KillOptions, RuntimeContext } from './operations';
-
-const SIGKILL = 9;
+import type { KillOptions, RuntimeContext } from './options';
 
 export function killContainer(ctx: RuntimeContext, opts: KillOptions): void {
   const c = Container.open(ctx, opts.id);
   try {
     const { status } = c.status();
-    if (status === 'stopped') {
-      // runc: --all on a stopped container succeeds (the shim sends it after every exit)
-      if (opts.all) return;
-      throw new InvalidStateError('container not running', { containerId: c.id });
-    }
+    assertCan('kill', status, c.id, opts.all ? ['all'] : []);
+    if (status === 'stopped') return; // --all: nothing left to signal
     if (opts.all) {
       c.cgroup().killAll(opts.signal);
       return;
@@ -21,7 +18,7 @@ export function killContainer(ctx: RuntimeContext, opts: KillOptions): void {
     try {
       process.kill(c.state.initPid, opts.signal);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ESRCH') throw new InvalidStateError('container not running', { containerId: c.id });
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') throw refusal('kill', 'stopped', c.id, err);
       throw new TsrunError(`kill ${c.state.initPid}: ${(err as Error).message}`, { containerId: c.id, cause: err });
     }
     // a frozen task dies only once thawed

@@ -30,7 +30,7 @@ export interface PlanHost {
 }
 
 /** What a `cgroup`-type mount becomes (the cgroup manager knows the layout). */
-export type CgroupMountExpander = (m: Mount) => { mounts: MountPlan[]; symlinks: SymlinkPlan[]; finalRemounts: MountPlan[] };
+type CgroupMountExpander = (m: Mount) => { mounts: MountPlan[]; symlinks: SymlinkPlan[]; finalRemounts: MountPlan[] };
 
 export interface PlanInput {
   id: string;
@@ -129,7 +129,7 @@ export function buildInitPlan(input: PlanInput): PlanResult {
 const NO_MOUNT_LABEL = new Set(['proc', 'sysfs', 'mqueue', 'cgroup', 'cgroup2']);
 
 /** runc's label.FormatMountLabel: `context="<label>"` for the filesystems a container creates. */
-export function withMountLabel(m: MountPlan, label: string): string {
+function withMountLabel(m: MountPlan, label: string): string {
   if ((m.flags & MS.BIND) !== 0 || NO_MOUNT_LABEL.has(m.fstype) || /(^|,)context=/.test(m.data)) return m.data;
   const context = `context="${label}"`;
   return m.data ? `${m.data},${context}` : context;
@@ -167,7 +167,7 @@ function timeOffsetLines(
   return Object.entries(offsets).map(([clock, o]) => `${clock} ${String(o?.secs ?? 0)} ${o?.nanosecs ?? 0}\n`);
 }
 
-export function hookPlan(h: { path: string; args?: string[]; env?: string[]; timeout?: number }): HookPlan {
+function hookPlan(h: { path: string; args?: string[]; env?: string[]; timeout?: number }): HookPlan {
   return { path: h.path, args: h.args ?? [h.path], env: h.env ?? [], timeout: h.timeout ?? 0 };
 }
 
@@ -187,7 +187,7 @@ export function capabilityMask(names: readonly string[] | undefined, grantable: 
   return mask;
 }
 
-export function grantableCapabilities(host: PlanHost): bigint {
+function grantableCapabilities(host: PlanHost): bigint {
   const all = (1n << BigInt(host.lastCap + 1)) - 1n;
   return all & host.boundingSet;
 }

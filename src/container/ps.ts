@@ -8,7 +8,7 @@ import { TsrunError } from '../errors';
 import { log } from '../log';
 import { writeAllSync } from '../write-all';
 import { StateStore } from '../state/store';
-import type { PsOptions, RuntimeContext } from './operations';
+import type { PsOptions, RuntimeContext } from './options';
 
 export interface PsDeps {
   out: (text: string) => void;

@@ -5,23 +5,23 @@ import * as fs from 'node:fs';
 import { runHooks } from '../hooks/run';
 import { native, type Native } from '../native';
 import { log } from '../log';
-import { assertStartable, Container, hookState } from './container';
+import { Container, hookState } from './container';
 import { releaseInit } from './init-process';
-import type { RuntimeContext, StartOptions } from './operations';
-import { InvalidStateError } from '../errors';
+import type { RuntimeContext, StartOptions } from './options';
+import { assertCan, refusal } from '../state/transitions';
 
 export async function startContainer(ctx: RuntimeContext, opts: StartOptions, n: Native = native()): Promise<number> {
   const c = Container.open(ctx, opts.id);
   try {
     const st = c.status();
-    assertStartable(c.id, st.status);
+    assertCan('start', st.status, c.id);
     try {
       releaseInit(n, c.handle.startSocketPath, c.id);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       // nobody listens: the init died between create and start
       if (code === 'ECONNREFUSED' || code === 'ENOENT') {
-        throw new InvalidStateError('cannot start a container that has stopped', { containerId: c.id, cause: err });
+        throw refusal('start', 'stopped', c.id, err);
       }
       throw err;
     } finally {

@@ -6,20 +6,22 @@
 //   alive                        -> running
 //   otherwise                    -> stopped (pid reported as 0)
 // For `list`, a stopped container also gets a detail: `dead` when the init
-// vanished before start (the FIFO is still there) or a cleanup failed, else
+// vanished before start (its start.sock is still there) or a cleanup failed, else
 // `exited`.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { ContainerStatus as OciContainerStatus } from '../../oci-spec/state';
 import { readProcStat, type ProcReader } from './proc';
 import { START_SOCKET, type StoredState } from './types';
 
-export type ContainerStatus = 'created' | 'running' | 'paused' | 'stopped';
+/** oci-spec's statuses but "creating", which only create itself ever sees. */
+export type ContainerStatus = Exclude<OciContainerStatus, 'creating'>;
 export type StoppedDetail = 'exited' | 'dead';
 
 export interface StatusProbe {
   /** /proc/<pid>/stat reader (default: the real /proc) */
   readProc: ProcReader;
-  /** does the exec FIFO exist? (default: lstat) */
+  /** does the init's start socket exist? (default: lstat) */
   startSocketExists: (startSocketPath: string) => boolean;
   /** is the container's cgroup frozen? (default: never; the cgroups module supplies the real check) */
   isPaused: (state: StoredState) => boolean;
@@ -33,7 +35,7 @@ export interface StatusResult {
   detail?: StoppedDetail;
 }
 
-export const defaultStatusProbe: StatusProbe = {
+const defaultStatusProbe: StatusProbe = {
   readProc: (pid) => readProcStat(pid),
   // no exception on ENOENT: creating one costs milliseconds at start-up
   startSocketExists: (p) => fs.lstatSync(p, { throwIfNoEntry: false }) !== undefined,

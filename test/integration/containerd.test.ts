@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findCgroupDirs, PROJECT_ROOT, tsrun } from '../helpers';
 import { buildBusyboxImage, ensureContainerd, IMAGE_REF, mountsUnder, startContainerd, type PrivateContainerd } from './helpers/containerd';
+import { sleep } from '../helpers';
 
 const TSRUN = path.join(PROJECT_ROOT, 'bin', 'tsrun');
 const available = ensureContainerd();
@@ -46,7 +47,7 @@ async function waitTask(id: string, status: string, timeoutMs = 20_000): Promise
     const t = taskStatus((await cd.ctr(['task', 'ls'])).stdout, id);
     if (t?.status === status) return t;
     if (Date.now() > deadline) throw new Error(`task ${id}: ${t?.status ?? 'missing'}, expected ${status}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 

@@ -9,11 +9,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ContainerLab } from './helpers/containers';
+import { ContainerLab } from '../helpers';
 import type { Bundle } from '../helpers';
 import { testTempDir } from '../helpers/ids';
 
-const lab = new ContainerLab('escape-fds');
+const lab = new ContainerLab('escape-fds', { probe: true });
 const leaked: number[] = [];
 let hostDir = '';
 
@@ -117,7 +117,7 @@ describe('the init (create/run)', () => {
         expect(r.stderr).toMatch(/chdir to cwd \/proc\/self\/fd\/\d+|cwd is outside the container/);
         expect(r.stdout).toBe('');
       }
-      expect(fs.existsSync(path.join(lab.root.root, id))).toBe(false);
+      expect(fs.existsSync(path.join(lab.root, id))).toBe(false);
     });
   }
 
@@ -132,7 +132,7 @@ describe('the init (create/run)', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('cwd is outside the container: /proc/self/fd/3');
-    expect(fs.existsSync(path.join(lab.root.root, id))).toBe(false);
+    expect(fs.existsSync(path.join(lab.root, id))).toBe(false);
   });
 
   it('a cwd reached through a symlink out of the rootfs stays in the container', async () => {

@@ -7,10 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { makeRootfs } from '../../helpers';
 import { testTempDir } from '../../helpers/ids';
+import { sleep } from '../../helpers';
 
 export const IMAGE_REF = 'docker.io/library/tsrun-test-busybox:latest';
 
-export interface CtrResult {
+interface CtrResult {
   code: number | null;
   stdout: string;
   stderr: string;
@@ -127,7 +128,7 @@ export async function startContainerd(namespace: string): Promise<PrivateContain
     if (!exited) {
       daemon.kill('SIGTERM');
       const deadline = Date.now() + 10_000;
-      while (!exited && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      while (!exited && Date.now() < deadline) await sleep(50);
       if (!exited) daemon.kill('SIGKILL');
     }
     // containerd leaves its snapshot mounts when it dies mid-way: unmount what lives under dir
@@ -150,7 +151,7 @@ export async function startContainerd(namespace: string): Promise<PrivateContain
         if (v.code === 0) break;
       }
       if (Date.now() > deadline) throw new Error(`containerd did not come up:\n${fs.readFileSync(logPath, 'utf8').slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   } catch (e) {
     await stop();

@@ -61,7 +61,8 @@ void sb_add_int(struct sbuf *b, long long v) {
   char tmp[24];
   int i = 0;
   unsigned long long u = v < 0 ? -(unsigned long long)v : (unsigned long long)v;
-  do tmp[i++] = (char)('0' + u % 10); while ((u /= 10) && i < 22);
+  do tmp[i++] = (char)('0' + u % 10);
+  while ((u /= 10) && i < 22);
   if (v < 0) tmp[i++] = '-';
   while (i--) sb_add_n(b, &tmp[i], 1);
 }
@@ -75,7 +76,8 @@ int sync_send(int fd, uint32_t type, int32_t value, int32_t err, const char *tex
   m.msg_iov = iov;
   m.msg_iovlen = len ? 2 : 1;
   ssize_t r;
-  do r = sendmsg(fd, &m, MSG_NOSIGNAL); while (r < 0 && errno == EINTR);
+  do r = sendmsg(fd, &m, MSG_NOSIGNAL);
+  while (r < 0 && errno == EINTR);
   return r < 0 ? -1 : 0;
 }
 
@@ -86,7 +88,8 @@ int sync_recv(int fd, int32_t *value, char *buf, size_t cap, size_t *len) {
   m.msg_iov = iov;
   m.msg_iovlen = 2;
   ssize_t r;
-  do r = recvmsg(fd, &m, MSG_CMSG_CLOEXEC); while (r < 0 && errno == EINTR);
+  do r = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+  while (r < 0 && errno == EINTR);
   if (r == 0) return 0;
   if (r < (ssize_t)sizeof h) return -1;
   size_t n = (size_t)r - sizeof h;
