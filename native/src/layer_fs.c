@@ -17,10 +17,10 @@
 
 #include "layer_fs.h"
 
-#define FAIL(name)          \
-  do {                      \
-    *call = (name);         \
-    return -errno;          \
+#define FAIL(name)  \
+  do {              \
+    *call = (name); \
+    return -errno;  \
   } while (0)
 
 static const uint64_t RESOLVE_FLAGS = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
@@ -314,21 +314,21 @@ int tsrun_layer_mkdir(int root, const char *path, const struct layer_meta *m, co
 }
 
 /* Create base in parent with make(); an existing entry of that name is removed first. */
-#define CREATE_REPLACING(expr, name)                      \
-  do {                                                    \
-    int made_ = (expr);                                   \
-    if (made_ < 0 && errno == EEXIST) {                   \
-      int r_ = remove_at(parent, base, call);             \
-      if (r_ < 0) {                                       \
-        close(parent);                                    \
-        return r_;                                        \
-      }                                                   \
-      made_ = (expr);                                     \
-    }                                                     \
-    if (made_ < 0) {                                      \
-      close_keep_errno(parent);                           \
-      FAIL(name);                                         \
-    }                                                     \
+#define CREATE_REPLACING(expr, name)          \
+  do {                                        \
+    int made_ = (expr);                       \
+    if (made_ < 0 && errno == EEXIST) {       \
+      int r_ = remove_at(parent, base, call); \
+      if (r_ < 0) {                           \
+        close(parent);                        \
+        return r_;                            \
+      }                                       \
+      made_ = (expr);                         \
+    }                                         \
+    if (made_ < 0) {                          \
+      close_keep_errno(parent);               \
+      FAIL(name);                             \
+    }                                         \
   } while (0)
 
 int tsrun_layer_symlink(int root, const char *path, const char *target, const struct layer_meta *m, const char **call) {
@@ -388,8 +388,8 @@ int tsrun_layer_hardlink(int root, const char *path, const char *target, const c
   return 0;
 }
 
-int tsrun_layer_mknod(int root, const char *path, mode_t type, unsigned major, unsigned minor, const struct layer_meta *m,
-                      const char **call) {
+int tsrun_layer_mknod(int root, const char *path, mode_t type, unsigned major, unsigned minor,
+                      const struct layer_meta *m, const char **call) {
   if (type != S_IFCHR && type != S_IFBLK && type != S_IFIFO) {
     *call = "mknodat";
     return -EINVAL;

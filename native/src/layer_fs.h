@@ -61,8 +61,8 @@ int tsrun_layer_symlink(int root, const char *path, const char *target, const st
 int tsrun_layer_hardlink(int root, const char *path, const char *target, const char **call);
 
 /* A character or block device or a FIFO (type: S_IFCHR, S_IFBLK, S_IFIFO). */
-int tsrun_layer_mknod(int root, const char *path, mode_t type, unsigned major, unsigned minor, const struct layer_meta *m,
-                      const char **call);
+int tsrun_layer_mknod(int root, const char *path, mode_t type, unsigned major, unsigned minor,
+                      const struct layer_meta *m, const char **call);
 
 /* An overlayfs whiteout (character device 0/0) named path, unless this layer
  * already has an entry of that name (a whiteout only hides lower layers, and

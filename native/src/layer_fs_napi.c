@@ -67,7 +67,8 @@ static bool read_meta(napi_env env, napi_value obj, struct meta_holder *h) {
   h->m.uid = (uid_t)uid;
   h->m.gid = (gid_t)gid;
   h->m.mode = (mode_t)(mode & 07777);
-  if (!read_time(env, obj, "atime", "atimeNs", &h->m.times[0]) || !read_time(env, obj, "mtime", "mtimeNs", &h->m.times[1]))
+  if (!read_time(env, obj, "atime", "atimeNs", &h->m.times[0]) ||
+      !read_time(env, obj, "mtime", "mtimeNs", &h->m.times[1]))
     return false;
   napi_value xs;
   if (!tsrun_prop(env, obj, "xattrs", &xs, &p)) return false;
@@ -88,7 +89,8 @@ static bool read_meta(napi_env env, napi_value obj, struct meta_holder *h) {
       size_t len;
       bool isbuf = false;
       if (napi_get_element(env, xs, i, &pair) != napi_ok || napi_get_element(env, pair, 0, &name) != napi_ok ||
-          napi_get_element(env, pair, 1, &value) != napi_ok || napi_is_buffer(env, value, &isbuf) != napi_ok || !isbuf) {
+          napi_get_element(env, pair, 1, &value) != napi_ok || napi_is_buffer(env, value, &isbuf) != napi_ok ||
+          !isbuf) {
         meta_free(h);
         napi_throw_type_error(env, NULL, "xattrs: expected an array of [name, Buffer]");
         return false;
@@ -130,8 +132,10 @@ static napi_value js_open_root(napi_env env, napi_callback_info info) {
 }
 
 /* Reads (rootFd, path) and the rest of argv (want args in all). */
-static bool root_and_path(napi_env env, napi_callback_info info, size_t want, napi_value *argv, int32_t *root, char **path) {
-  return tsrun_get_args(env, info, want, argv) && tsrun_get_i32(env, argv[0], root) && tsrun_get_string(env, argv[1], path);
+static bool root_and_path(napi_env env, napi_callback_info info, size_t want, napi_value *argv, int32_t *root,
+                          char **path) {
+  return tsrun_get_args(env, info, want, argv) && tsrun_get_i32(env, argv[0], root) &&
+         tsrun_get_string(env, argv[1], path);
 }
 
 /* layerCreateFile(root, path) -> fd (O_WRONLY, 0600 until layerFinishFile) */
@@ -252,7 +256,10 @@ static napi_value js_mknod(napi_env env, napi_callback_info info) {
     free(path);
     return NULL;
   }
-  mode_t type = strcmp(kind, "c") == 0 ? S_IFCHR : strcmp(kind, "b") == 0 ? S_IFBLK : strcmp(kind, "p") == 0 ? S_IFIFO : 0;
+  mode_t type = strcmp(kind, "c") == 0   ? S_IFCHR
+                : strcmp(kind, "b") == 0 ? S_IFBLK
+                : strcmp(kind, "p") == 0 ? S_IFIFO
+                                         : 0;
   free(kind);
   if (!tsrun_get_u32(env, argv[3], &major) || !tsrun_get_u32(env, argv[4], &minor) || !read_meta(env, argv[5], &h)) {
     free(path);
@@ -323,10 +330,12 @@ static napi_value js_set_times(napi_env env, napi_callback_info info) {
 
 void tsrun_register_layer_fs(napi_env env, napi_value exports) {
   static const tsrun_fn fns[] = {
-      {"layerOpenRoot", js_open_root}, {"layerCreateFile", js_create_file}, {"layerWrite", js_write},
-      {"layerFinishFile", js_finish_file}, {"layerMkdir", js_mkdir},       {"layerSymlink", js_symlink},
-      {"layerHardlink", js_hardlink}, {"layerMknod", js_mknod},             {"layerWhiteout", js_whiteout},
-      {"layerOpaque", js_opaque},     {"layerSetTimes", js_set_times},
+      {"layerOpenRoot", js_open_root}, {"layerCreateFile", js_create_file},
+      {"layerWrite", js_write},        {"layerFinishFile", js_finish_file},
+      {"layerMkdir", js_mkdir},        {"layerSymlink", js_symlink},
+      {"layerHardlink", js_hardlink},  {"layerMknod", js_mknod},
+      {"layerWhiteout", js_whiteout},  {"layerOpaque", js_opaque},
+      {"layerSetTimes", js_set_times},
   };
   tsrun_export(env, exports, fns, sizeof fns / sizeof fns[0]);
 }

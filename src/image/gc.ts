@@ -57,7 +57,7 @@ export function reachable(store: ImageStore, r: RefRecord, into: LiveSet): void 
   addManifest(r.manifest);
 }
 
-export function liveSet(store: ImageStore): LiveSet {
+function liveSet(store: ImageStore): LiveSet {
   const live: LiveSet = { blobs: new Set(), layers: new Set() };
   for (const r of Object.values(store.readRefs())) reachable(store, r, live);
   for (const h of listHolds(store)) for (const c of h.layers) live.layers.add(c);

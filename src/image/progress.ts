@@ -14,7 +14,7 @@ export type LayerStatus =
   | 'Pull complete'
   | 'Already exists';
 
-export type PullEvent =
+type PullEvent =
   /** "<tag>: Pulling from <repository>" */
   | { type: 'start'; tagOrDigest: string; repository: string }
   | { type: 'layer'; id: string; status: LayerStatus; current?: number; total?: number }

@@ -6,8 +6,6 @@ import { digestProblem } from './digest';
 import { ImageError } from './errors';
 
 export const DOCKER_HUB = 'docker.io';
-/** where docker.io's API actually lives */
-export const DOCKER_HUB_API = 'registry-1.docker.io';
 const DEFAULT_TAG = 'latest';
 
 export interface ImageReference {
@@ -60,7 +58,7 @@ export function parseReference(ref: string): ImageReference {
       path = rest.slice(slash + 1);
     }
   }
-  if (registry === 'index.docker.io' || registry === DOCKER_HUB_API) registry = DOCKER_HUB;
+  if (registry === 'index.docker.io' || registry === 'registry-1.docker.io') registry = DOCKER_HUB;
   if (path.length === 0) throw bad(ref, 'no repository name');
   if (registry === DOCKER_HUB && !path.includes('/')) path = `library/${path}`;
   for (const c of path.split('/')) {

@@ -44,7 +44,7 @@ const RegistriesFileSchema = z
   })
   .strict();
 
-export interface TlsSettings {
+interface TlsSettings {
   /** extra trusted CAs (PEM) */
   ca: Buffer[];
   /** client certificate and key (certs.d/<host>/*.cert + *.key) */

@@ -42,7 +42,7 @@ export function dockerConfigFile(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** The key Docker files a registry under. */
-export function configKey(registry: string): string {
+function configKey(registry: string): string {
   return canonicalHost(registry) === DOCKER_HUB ? DOCKER_HUB_KEY : registry;
 }
 

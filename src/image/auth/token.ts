@@ -7,7 +7,7 @@ import { RegistryError } from '../errors';
 import { readBody, redact, type HttpClient } from '../registry/http';
 import type { Credentials } from './docker-config';
 
-export const DEFAULT_TOKEN_LIFETIME_S = 60;
+const DEFAULT_TOKEN_LIFETIME_S = 60;
 const TOKEN_BODY_LIMIT = 1024 * 1024;
 const CLIENT_ID = 'tsrun';
 

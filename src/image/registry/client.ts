@@ -87,7 +87,7 @@ async function withRetries<T>(what: string, fn: (attempt: number) => Promise<T>)
   }
 }
 
-export interface PingResult {
+interface PingResult {
   /** "https://host:port" or "http://host:port": the scheme that answered */
   origin: string;
   /** WWW-Authenticate of a 401 answer; undefined when /v2/ is open */
@@ -98,7 +98,7 @@ export interface PingResult {
  * GET /v2/: which scheme works (https; then http for a registry configured
  * insecure) and which challenge, if any, the registry sends.
  */
-export async function pingEndpoint(http: HttpClient, config: RegistriesConfig, ep: Endpoint): Promise<PingResult> {
+async function pingEndpoint(http: HttpClient, config: RegistriesConfig, ep: Endpoint): Promise<PingResult> {
   const insecure = config.isInsecure(ep.host);
   if (ep.origin.startsWith('http://') && !insecure) {
     throw new RegistryError(

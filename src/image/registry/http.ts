@@ -118,7 +118,7 @@ const TLS_TRUST_CODES = new Set([
 ]);
 
 /** Turn a socket or TLS error into one that says what to do about it. */
-export function describeNetworkError(e: unknown, url: URL, config: RegistriesConfig): Error {
+function describeNetworkError(e: unknown, url: URL, config: RegistriesConfig): Error {
   if (e instanceof RegistryError) return e;
   const err = e as NodeJS.ErrnoException;
   const code = err.code ?? '';

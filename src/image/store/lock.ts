@@ -18,7 +18,7 @@ function openLockFile(file: string): number {
 }
 
 /** Take the lock if it is free; undefined when someone else holds it. */
-export function tryLock(n: Native, file: string, exclusive: boolean): Lock | undefined {
+function tryLock(n: Native, file: string, exclusive: boolean): Lock | undefined {
   const fd = openLockFile(file);
   try {
     if (!n.flock(fd, exclusive, true)) {

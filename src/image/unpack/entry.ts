@@ -78,7 +78,7 @@ function paxId(pax: PaxRecords | undefined, key: string, fallback: number): numb
 }
 
 /** Extended attributes from PAX records (SCHILY.xattr.* raw, LIBARCHIVE.xattr.* base64), overlay's own dropped. */
-export function entryXattrs(pax: PaxRecords | undefined): { xattrs: Array<[string, Buffer]>; dropped: string[] } {
+function entryXattrs(pax: PaxRecords | undefined): { xattrs: Array<[string, Buffer]>; dropped: string[] } {
   const xattrs: Array<[string, Buffer]> = [];
   const dropped: string[] = [];
   if (!pax) return { xattrs, dropped };

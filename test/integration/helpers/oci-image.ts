@@ -10,7 +10,7 @@ import zlib from 'node:zlib';
 import * as tar from 'tar-stream';
 import { compress as zstdCompress } from 'zstd-napi';
 
-export type Compression = 'gzip' | 'zstd' | 'none';
+type Compression = 'gzip' | 'zstd' | 'none';
 
 export interface Blob {
   digest: string;
@@ -30,7 +30,7 @@ export function blob(data: Buffer): Blob {
   return { digest: `sha256:${crypto.createHash('sha256').update(data).digest('hex')}`, size: data.length, data };
 }
 
-export function compress(t: Buffer, c: Compression): Buffer {
+function compress(t: Buffer, c: Compression): Buffer {
   if (c === 'gzip') return zlib.gzipSync(t);
   if (c === 'zstd') return zstdCompress(t);
   return t;

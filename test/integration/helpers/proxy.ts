@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface ProxiedRequest {
+interface ProxiedRequest {
   method: string;
   path: string;
   headers: http.IncomingHttpHeaders;
@@ -14,7 +14,7 @@ export interface ProxiedRequest {
   sent: number;
 }
 
-export type ProxyAction =
+type ProxyAction =
   | { kind: 'forward' }
   | { kind: 'delay'; ms: number }
   | { kind: 'redirect'; location: string }
