@@ -227,13 +227,34 @@ int tsrun_layer_open_root(const char *path, const char **call) {
   return fd;
 }
 
-int tsrun_layer_create_file(int root, const char *path, const char **call) {
+/* The process umask, read once from /proc/self/status (umask(2) cannot read
+ * it without changing it, racing other threads); 0777 when unknown. */
+static mode_t process_umask(void) {
+  static mode_t cached = (mode_t)-1;
+  if (cached != (mode_t)-1) return cached;
+  mode_t mask = 0777;
+  FILE *f = fopen("/proc/self/status", "re");
+  if (f) {
+    char line[256];
+    unsigned int m;
+    while (fgets(line, sizeof line, f))
+      if (sscanf(line, "Umask: %o", &m) == 1) {
+        mask = (mode_t)m & 0777;
+        break;
+      }
+    fclose(f);
+  }
+  cached = mask;
+  return mask;
+}
+
+int tsrun_layer_create_file(int root, const char *path, mode_t mode, const char **call) {
   const char *base;
   int parent = open_parent(root, path, true, &base, call);
   if (parent < 0) return parent;
   int fd = -1;
   for (int attempt = 0; attempt < 2; attempt++) {
-    fd = openat(parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    fd = openat(parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 0777);
     if (fd >= 0 || errno != EEXIST || attempt == 1) break;
     int r = remove_at(parent, base, call);
     if (r < 0) {
@@ -264,7 +285,18 @@ int tsrun_layer_write(int fd, const void *buf, size_t len, const char **call) {
 }
 
 int tsrun_layer_finish_file(int fd, const struct layer_meta *m, const char **call) {
-  int r = apply_meta_fd(fd, m, true, call);
+  /* created with its permission bits already (less the umask): fchmod only
+   * for what creating could not give (setuid/setgid/sticky, bits the umask took) */
+  int r = 0;
+  if ((m->mode & 07000) != 0 || (m->mode & 0777 & process_umask()) != 0) {
+    r = apply_meta_fd(fd, m, true, call);
+  } else if (fchown(fd, m->uid, m->gid) < 0) {
+    *call = "fchown";
+    r = -errno;
+  } else if ((r = set_xattrs_fd(fd, m, call)) == 0 && futimens(fd, m->times) < 0) {
+    *call = "futimens";
+    r = -errno;
+  }
   if (close(fd) < 0 && r == 0 && errno != EINTR) {
     *call = "close";
     r = -errno;

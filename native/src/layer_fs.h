@@ -37,10 +37,11 @@ struct layer_meta {
 /* open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC): the layer root */
 int tsrun_layer_open_root(const char *path, const char **call);
 
-/* A new regular file, opened O_WRONLY | O_CLOEXEC, mode 0600 until
- * tsrun_layer_finish_file. Whatever had that name in the layer before (a file,
- * a symlink, a whole directory tree) is removed first, as tar does. */
-int tsrun_layer_create_file(int root, const char *path, const char **call);
+/* A new regular file, opened O_WRONLY | O_CLOEXEC, created with the
+ * permission bits of mode (less the umask; tsrun_layer_finish_file sets the
+ * rest). Whatever had that name in the layer before (a file, a symlink, a
+ * whole directory tree) is removed first, as tar does. */
+int tsrun_layer_create_file(int root, const char *path, mode_t mode, const char **call);
 
 /* write(2) all of buf to fd (retries short writes and EINTR). */
 int tsrun_layer_write(int fd, const void *buf, size_t len, const char **call);

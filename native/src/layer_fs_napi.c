@@ -138,14 +138,19 @@ static bool root_and_path(napi_env env, napi_callback_info info, size_t want, na
          tsrun_get_string(env, argv[1], path);
 }
 
-/* layerCreateFile(root, path) -> fd (O_WRONLY, 0600 until layerFinishFile) */
+/* layerCreateFile(root, path, mode) -> fd (O_WRONLY; mode completed by layerFinishFile) */
 static napi_value js_create_file(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
+  napi_value argv[3];
   int32_t root;
+  uint32_t mode;
   char *path;
-  if (!root_and_path(env, info, 2, argv, &root, &path)) return NULL;
+  if (!root_and_path(env, info, 3, argv, &root, &path)) return NULL;
+  if (!tsrun_get_u32(env, argv[2], &mode)) {
+    free(path);
+    return NULL;
+  }
   const char *call = "";
-  int fd = tsrun_layer_create_file(root, path, &call);
+  int fd = tsrun_layer_create_file(root, path, (mode_t)mode, &call);
   napi_value out = fd < 0 ? tsrun_throw_errno(env, -fd, call, path) : tsrun_make_i32(env, fd);
   free(path);
   return out;

@@ -84,8 +84,8 @@ export interface Native {
   // missing; final names are never followed. Errors carry .code, .syscall, .path.
   /** O_PATH fd of a layer directory */
   layerOpenRoot(path: string): number;
-  /** a new regular file (whatever had that name is removed), O_WRONLY, 0600 until layerFinishFile */
-  layerCreateFile(rootFd: number, path: string): number;
+  /** a new regular file (whatever had that name is removed), O_WRONLY, created with mode's permission bits (less the umask) */
+  layerCreateFile(rootFd: number, path: string, mode: number): number;
   /** write(2) all of data to an fd from layerCreateFile */
   layerWrite(fd: number, data: Buffer): void;
   /** ownership, xattrs, mode (setuid after chown), times; always closes fd */

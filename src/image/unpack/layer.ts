@@ -167,7 +167,7 @@ async function unpackInto(n: Native, rootFd: number, opts: UnpackOptions): Promi
     dirTimes.delete(action.path);
     let fd: number;
     try {
-      fd = n.layerCreateFile(rootFd, action.path);
+      fd = n.layerCreateFile(rootFd, action.path, action.meta.mode);
     } catch (e) {
       fail(refuse(name, describeNativeError(e, action), e));
       return;
