@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 // Bundles the CLI into one file, dist/bundle/tsrun.js, which
-// dist/src/cli/entry.js loads through a V8 code cache. One file instead of
-// ~170 modules saves Node's per-module resolution, stat and read work; the
-// cache saves compiling it (see entry.ts). Runs after tsc and
-// write-build-info.js (entry.js and build-info.json come from there).
+// dist/src/cli/entry.js loads through a V8 code cache (its image commands'
+// code into dist/bundle/image.js, loaded only by them: see below), and the
+// containerd shim into dist/bundle/shim.js, loaded the same way by
+// dist/src/shim/entry.js.
+// One file instead of ~170 modules saves Node's per-module resolution, stat
+// and read work; the cache saves compiling it (see src/boot/bundle-cache.ts).
+// Runs after tsc and write-build-info.js (the entries and build-info.json
+// come from there).
 //
 // The input is the TypeScript sources (src/cli/main.ts), not tsc's CommonJS
 // output: as ES modules, rolldown can hoist them into one scope, so a module
@@ -19,9 +23,9 @@
 // decoding UTF-8 into a two-byte one. The two cases where the escape would
 // change a value (String.raw, a backslash before the character) stop the build.
 //
-// The first line names the build: "// tsrun bundle <sha256 prefix>"; entry.ts
-// keys its code caches on it, so a rebuilt bundle never meets a stale cache.
-// The build also writes the baseline code cache (entry.ts explains both kinds).
+// The first line names the build: "// tsrun bundle <sha256 prefix>"; the code
+// caches are keyed on it, so a rebuilt bundle never meets a stale cache. The
+// build also writes each bundle's baseline code cache.
 // yargs stays outside (only --help and unusual syntax load it; it finds its
 // locale files relative to itself). The old caches are removed here.
 'use strict';
@@ -31,40 +35,41 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const input = path.join(root, 'src', 'cli', 'main.ts');
-// written by write-build-info.js; version.ts requires it relative to dist/src/cli
+// written by write-build-info.js; src/version.ts requires it next to itself (dist/src)
 const buildInfo = path.join(root, 'dist', 'src', 'build-info.json');
 const outDir = path.join(root, 'dist', 'bundle');
 const outFile = path.join(outDir, 'tsrun.js');
 
 // The image code (src/image, reached from the CLI only through a dynamic
 // import of src/image/index.ts) goes into its own file, dist/bundle/image.js,
-// loaded only when an image command runs, so the main bundle (what every
+// loaded only when an image command runs, so the CLI bundle (what every
 // `tsrun state` reads and compiles) does not grow with it. Modules both
-// files need (errors, log, the addon facade, zod...) must exist once: the
-// image chunk takes them from the main bundle, which exports them as lazy
-// getters (a require() of an ES module inside the bundle keeps it lazily
-// initialised); entry.ts registers the main bundle in require.cache so
-// image.js's require('./tsrun.js') finds that same instance. Only src/
-// modules are shared (they hold state and classes whose identity matters:
-// errors, logging, the addon); libraries and oci-spec schemas, stateless, are
-// copied into the image chunk, so the main bundle keeps its tree-shaking.
+// files need must exist once: the image chunk takes them from the CLI bundle,
+// which exports them as lazy getters (a require() of an ES module inside the
+// bundle keeps it lazily initialised); src/boot/bundle-cache.ts registers the
+// loaded bundle in require.cache, so image.js's require('./tsrun.js') finds
+// that same instance. Only src/ modules are shared (they hold state and
+// classes whose identity matters: errors, logging, the addon); libraries and
+// oci-spec schemas, stateless, are copied into the chunk, so the CLI bundle
+// keeps its tree-shaking.
 const imageEntry = path.join(root, 'src', 'image', 'index.ts');
 const imageDir = path.join(root, 'src', 'image') + path.sep;
 const imageFile = path.join(outDir, 'image.js');
+const srcDir = path.join(root, 'src') + path.sep;
 const SHARED_EXPORT = '__tsrunShared';
 const SHARED_PREFIX = '\0tsrun-shared:';
 const MAIN_ENTRY = '\0tsrun-main-entry';
-const srcDir = path.join(root, 'src') + path.sep;
 /** image.js requires this; replaced by './tsrun.js' after the build (a relative external would be rewritten) */
 const MAIN_BUNDLE_ID = 'tsrun-main-bundle';
-const IMAGE_EXTERNAL = [/^yargs(\/|$)/, /^zstd-napi(\/|$)/, /^@aws-sdk\//, new RegExp(`^${MAIN_BUNDLE_ID}$`)];
+const EXTERNAL = [/^yargs(\/|$)/];
+const IMAGE_EXTERNAL = [...EXTERNAL, /^zstd-napi(\/|$)/, /^@aws-sdk\//, new RegExp(`^${MAIN_BUNDLE_ID}$`)];
 
 const buildInfoPlugin = {
   name: 'tsrun-build-info',
-  resolveId: (id) => (id === '../build-info.json' ? buildInfo : undefined),
+  resolveId: (id) => (id === './build-info.json' ? buildInfo : undefined),
 };
 
-/** The main bundle must reach src/image only through its entry, as an external './image.js'. */
+/** The CLI bundle reaches src/image only through its entry, as an external './image.js'. */
 const imageExternalPlugin = {
   name: 'tsrun-image-external',
   async resolveId(source, importer) {
@@ -78,11 +83,12 @@ const imageExternalPlugin = {
   },
 };
 
-async function generate(inputOptions, outputOptions) {
+/** One rolldown build to one CommonJS chunk (dynamic imports inlined, or require()d when external). */
+async function generate(inputOptions) {
   const { rolldown } = require('rolldown');
   const build = await rolldown({ platform: 'node', tsconfig: path.join(root, 'tsconfig.build.json'), logLevel: 'warn', ...inputOptions });
   try {
-    const { output } = await build.generate({ format: 'cjs', codeSplitting: false, dynamicImportInCjs: false, strict: true, keepNames: true, ...outputOptions });
+    const { output } = await build.generate({ format: 'cjs', codeSplitting: false, dynamicImportInCjs: false, strict: true, keepNames: true });
     if (output.length !== 1) throw new Error(`expected one output chunk, got ${output.length}`);
     return output[0];
   } finally {
@@ -90,11 +96,12 @@ async function generate(inputOptions, outputOptions) {
   }
 }
 
-async function bundle() {
-  // 1. which modules the main bundle holds
-  const first = await generate({ input, external: [/^yargs(\/|$)/], plugins: [buildInfoPlugin, imageExternalPlugin] }, {});
+/** The CLI bundle and its image chunk: { main, image } code. */
+async function bundleCli() {
+  // 1. which modules the CLI bundle holds
+  const first = await generate({ input, external: EXTERNAL, plugins: [buildInfoPlugin, imageExternalPlugin] });
   const inMain = new Set(first.moduleIds.filter((id) => !id.startsWith('\0')));
-  // 2. the image chunk, taking those modules from the main bundle
+  // 2. the image chunk, taking those of src/ from the CLI bundle
   const shared = new Map();
   const sharedPlugin = {
     name: 'tsrun-shared-modules',
@@ -108,12 +115,11 @@ async function bundle() {
     },
     load(id) {
       if (!id.startsWith(SHARED_PREFIX)) return undefined;
-      const key = id.slice(SHARED_PREFIX.length);
-      return `module.exports = require(${JSON.stringify(MAIN_BUNDLE_ID)}).${SHARED_EXPORT}[${JSON.stringify(key)}];`;
+      return `module.exports = require(${JSON.stringify(MAIN_BUNDLE_ID)}).${SHARED_EXPORT}[${JSON.stringify(id.slice(SHARED_PREFIX.length))}];`;
     },
   };
-  const image = await generate({ input: imageEntry, external: IMAGE_EXTERNAL, plugins: [buildInfoPlugin, sharedPlugin] }, {});
-  // 3. the main bundle, exporting what the image chunk takes from it
+  const image = await generate({ input: imageEntry, external: IMAGE_EXTERNAL, plugins: [buildInfoPlugin, sharedPlugin] });
+  // 3. the CLI bundle, exporting what the image chunk takes from it
   const getters = [...shared]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([key, id]) => `  get ${JSON.stringify(key)}() { return require(${JSON.stringify(id)}); },`)
@@ -123,10 +129,15 @@ async function bundle() {
     resolveId: (id) => (id === MAIN_ENTRY ? MAIN_ENTRY : undefined),
     load: (id) => (id === MAIN_ENTRY ? `export * from ${JSON.stringify(input)};\nexport const ${SHARED_EXPORT} = {\n${getters}\n};\n` : undefined),
   };
-  const main = await generate({ input: MAIN_ENTRY, external: [/^yargs(\/|$)/], plugins: [entryPlugin, buildInfoPlugin, imageExternalPlugin] }, {});
+  const main = await generate({ input: MAIN_ENTRY, external: EXTERNAL, plugins: [entryPlugin, buildInfoPlugin, imageExternalPlugin] });
   const requireMain = `require(${JSON.stringify(MAIN_BUNDLE_ID)})`;
   if (!image.code.includes(requireMain) && shared.size > 0) throw new Error(`the image chunk does not ${requireMain}`);
   return { main: main.code, image: image.code.split(requireMain).join('require("./tsrun.js")') };
+}
+
+/** A bundle of one entry, all in one file (the shim). */
+async function bundle(entry) {
+  return (await generate({ input: entry, external: EXTERNAL, plugins: [buildInfoPlugin] })).code;
 }
 
 function toAscii(code) {
@@ -140,38 +151,44 @@ function toAscii(code) {
 
 async function main() {
   if (!fs.existsSync(buildInfo)) throw new Error(`${buildInfo} is missing: run tsc and scripts/write-build-info.js first`);
-  const built = await bundle();
-  const code = toAscii(built.main);
-  const id = crypto.createHash('sha256').update(code).digest('hex').slice(0, 16);
   fs.mkdirSync(outDir, { recursive: true });
-  // the image chunk first: a main bundle never refers to an image.js older than itself
-  const imageTmp = `${imageFile}.${process.pid}.tmp`;
-  fs.writeFileSync(imageTmp, toAscii(built.image));
-  fs.renameSync(imageTmp, imageFile);
-  const tmp = `${outFile}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, `// tsrun bundle ${id}\n${code}`);
-  fs.renameSync(tmp, outFile);
   // caches of earlier builds can never be used again
   fs.rmSync(path.join(outDir, 'code-cache'), { recursive: true, force: true });
-  writeBaselineCache();
+  const cli = await bundleCli();
+  // the image chunk first: a CLI bundle never refers to an image.js older than itself
+  const imageTmp = `${imageFile}.${process.pid}.tmp`;
+  fs.writeFileSync(imageTmp, toAscii(cli.image));
+  fs.renameSync(imageTmp, imageFile);
+  writeBundle(cli.main, outFile);
+  // containerd-shim-tsrun-v2's Node side, run by its C launcher through
+  // dist/src/shim/entry.js
+  writeBundle(await bundle(path.join(root, 'src', 'shim', 'main.ts')), path.join(outDir, 'shim.js'));
+}
+
+function writeBundle(source, file) {
+  const code = toAscii(source);
+  const id = crypto.createHash('sha256').update(code).digest('hex').slice(0, 16);
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, `// tsrun bundle ${id}\n${code}`);
+  fs.renameSync(tmp, file);
+  writeBaselineCache(file);
 }
 
 /**
- * The cache every command starts from until it has its own (see entry.ts):
- * the bundle compiled and its top level run (main.js and what it imports at
- * start; the modules' bodies are compiled eagerly, being parenthesised).
+ * The cache every use starts from until it has its own (see
+ * src/boot/bundle-cache.ts): the bundle compiled and its top level run (the
+ * entry module and what it imports at start; the modules' bodies are
+ * compiled eagerly, being parenthesised).
  */
-function writeBaselineCache() {
-  const entry = require(path.join(root, 'dist', 'src', 'cli', 'entry.js'));
-  const b = entry.readBundle();
-  if (!b) throw new Error(`cannot read back ${outFile}`);
-  const script = entry.compileBundle(b.source);
+function writeBaselineCache(file) {
+  const boot = require(path.join(root, 'dist', 'src', 'boot', 'bundle-cache.js'));
+  const b = boot.readBundle(file);
+  if (!b) throw new Error(`cannot read back ${file}`);
+  const script = boot.compileBundle(b.source, file);
   const mod = { exports: {} };
-  const dir = path.dirname(entry.BUNDLE);
-  // (the image chunk is not compiled here: it is not on any runc command's path)
-  script.runInThisContext().call(mod.exports, mod.exports, require('node:module').createRequire(entry.BUNDLE), mod, entry.BUNDLE, dir);
-  if (!entry.writeCache(entry.baselineCacheFile(b), script.createCachedData(), b)) {
-    process.stderr.write('bundle: could not write the baseline code cache (tsrun works, but starts slower)\n');
+  script.runInThisContext().call(mod.exports, mod.exports, require('node:module').createRequire(file), mod, file, path.dirname(file));
+  if (!boot.writeCache(boot.baselineCacheFile(b), script.createCachedData(), b)) {
+    process.stderr.write(`bundle: could not write the baseline code cache of ${file} (it works, but starts slower)\n`);
   }
 }
 

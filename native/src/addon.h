@@ -8,6 +8,7 @@
 #include "fsutil.h"
 #include "layer_fs_napi.h"
 #include "seccomp_napi.h"
+#include "shim.h"
 #include "spawn.h"
 #include "tty.h"
 #endif

@@ -295,9 +295,23 @@ export abstract class BaseManager {
         throw this.fail(`cannot destroy cgroup ${this.hierarchies[0]!.dir}: ${left.length} process(es) survive SIGKILL (${left.slice(0, 5).join(' ')})`);
       }
     }
-    for (const dir of [...this.created].reverse()) this.rmdirTree(dir, true);
+    for (const dir of [...this.created].reverse()) {
+      // a parent create() made for this container may hold other containers by now
+      // (the namespace dir of the first container under it): removed only when empty
+      if (this.created.some((d) => d.startsWith(`${dir}/`))) removeIfEmpty(dir);
+      else this.rmdirTree(dir, true);
+    }
     if (opts.includeUnrecordedLeaf) for (const h of this.hierarchies) this.rmdirTree(h.dir, true);
     this.created = [];
+  }
+}
+
+/** rmdir one directory if nothing is in it (a parent that others may share); never waits, never throws. */
+function removeIfEmpty(dir: string): void {
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    // in use by other cgroups (EBUSY, ENOTEMPTY), or gone
   }
 }
 

@@ -40,6 +40,8 @@ export interface CreateRequest extends CreateOptions {
   consoleSocketFd?: number;
   /** the bundle's config.json, when the caller has loaded it already */
   config?: Config;
+  /** fds the init gets as 0, 1, 2 (the shim's FIFOs); absent: the caller's own (pass-through) */
+  stdio?: [number, number, number];
 }
 
 export interface CreatedContainer {
@@ -125,6 +127,7 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest, d
       },
     });
     if (listenerFd >= 0) plan.process.seccompListenerFd = listenerFd;
+    if (req.stdio) plan.process.stdio = req.stdio;
     for (const w of planWarnings) log.warn(w);
 
     const base = { id, bundle, annotations: config.annotations ?? {} };
