@@ -17,6 +17,8 @@ PACKAGES=(
   qemu-system-x86 qemu-utils debootstrap extlinux syslinux-common fdisk
   dnsmasq-base iptables rsync openssh-client
   clang-format                       # npm run lint: the C style (.clang-format)
+  docker-registry skopeo umoci       # image tests: a loopback registry, pushes, reference unpacks
+  apache2-utils openssl attr libcap2-bin zstd  # htpasswd, test CAs, getfattr, setcap, tar --zstd
   util-linux bsdutils procps iproute2 jq strace hyperfine
 )
 missing=()
