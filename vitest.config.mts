@@ -39,7 +39,10 @@ export default defineConfig({
           name: 'vm',
           include: ['test/vm/**/*.test.ts'],
           environment: 'node',
-          testTimeout: 120_000,
+          // the vm project's files run one at a time: containers under emulation are slow
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
         },
       },
       {

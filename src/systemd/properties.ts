@@ -81,7 +81,9 @@ export function resourceProperties(res: LinuxResources, opts: PropertyOptions): 
     if (limit !== 0) out.push(['MemoryMax', u64(bytesOrInfinity(limit))]);
     if (isSet(mem.reservation)) out.push(['MemoryLow', u64(bytesOrInfinity(mem.reservation))]);
     const swap = limit !== 0 || isSet(mem.swap) ? swapV2(limit, mem.swap ?? 0) : 0;
-    if (swap !== 0) out.push(['MemorySwapMax', u64(bytesOrInfinity(swap))]);
+    // swap == limit means no swap: MemorySwapMax=0, as memory.swap.max gets
+    // (left out, systemd would put back "max" on its next reload)
+    if (swap !== 0 || (mem.swap ?? 0) > 0) out.push(['MemorySwapMax', u64(bytesOrInfinity(swap))]);
   }
   const cpu = res.cpu;
   if (cpu) {

@@ -47,6 +47,9 @@ describe('resources as unit properties', () => {
   it('memory: MemoryMax, MemoryLow, MemorySwapMax as swap alone; -1 is infinity', () => {
     expect(props({ memory: { limit: 67108864, reservation: 33554432, swap: 134217728 } })).toEqual({ MemoryMax: 67108864n, MemoryLow: 33554432n, MemorySwapMax: 67108864n });
     expect(props({ memory: { limit: -1 } })).toEqual({ MemoryMax: UINT64_INFINITY, MemorySwapMax: UINT64_INFINITY });
+    // swap == limit: no swap at all, as memory.swap.max = 0 says
+    expect(props({ memory: { limit: 33554432, swap: 33554432 } })).toEqual({ MemoryMax: 33554432n, MemorySwapMax: 0n });
+    expect(props({ memory: { limit: 33554432 } })).toEqual({ MemoryMax: 33554432n });
     expect(() => props({ memory: { limit: 100, swap: 50 } })).toThrow(/swap: 50 is below/);
   });
 
