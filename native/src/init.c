@@ -79,9 +79,15 @@ void enter_namespaces(struct child_ctx *c, const struct tsrun_ns *ns, int n_ns, 
     in_userns = true;
   }
   if (new_user) {
+    /* rootless: /proc/<pid>/uid_map of an undumpable process belongs to root,
+     * so tsrun (same unprivileged user) could not write it; dumpable only
+     * while it does, as runc's nsexec (a process of that user only) */
+    bool unprivileged = geteuid() != 0;
     if (unshare(CLONE_NEWUSER) < 0) child_fail(c, errno, "unshare", "user namespace");
+    if (unprivileged) prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     sync_send(c->sync_fd, SYNC_USERNS_MAP, (int32_t)getpid(), 0, NULL, 0);
     sync_wait_go(c);
+    if (unprivileged) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     in_userns = true;
   }
   if (in_userns) {

@@ -27,6 +27,8 @@ export interface CgroupDescriptor {
   configDevicePaths: string[];
   /** made by the systemd driver (src/systemd): the unit that owns the cgroup */
   systemd?: SystemdRecord;
+  /** rootless without a delegated cgroup: why the container has none of its own (src/rootless) */
+  unmanaged?: string;
 }
 
 /** What the systemd driver records of a container's scope (src/systemd/manager.ts). */

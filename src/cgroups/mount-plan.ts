@@ -31,6 +31,12 @@ export interface CgroupMountRequest {
   propagation: number[];
   /** the container gets a new cgroup namespace */
   cgroupNamespace: boolean;
+  /**
+   * no new cgroup2 mount: rootless, /sys is the host's (a bind), so the
+   * destination is the host's cgroup2 mount and the kernel refuses the same
+   * superblock on it (EBUSY); the container's own cgroup is bound instead
+   */
+  bindOnly?: boolean;
 }
 
 export interface CgroupMountPlan {
@@ -63,7 +69,7 @@ export function cgroupMountPlan(layout: CgroupLayout, dirs: readonly HierarchyDi
   const remountFlags = req.flags & REMOUNTABLE;
   if (layout === 'v2') {
     const dir = dirs.find((d) => d.key === '');
-    if (req.cgroupNamespace || !dir) {
+    if ((req.cgroupNamespace && !req.bindOnly) || !dir) {
       return {
         mounts: [plan({ source: 'cgroup', destination: dest, fstype: 'cgroup2', flags: req.flags & REMOUNTABLE, propagation: req.propagation })],
         symlinks: [],

@@ -123,6 +123,7 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest, d
           flags: o.flags,
           propagation: o.propagation,
           cgroupNamespace: (config.linux?.namespaces ?? []).some((n) => n.type === 'cgroup'),
+          bindOnly: ctx.rootless,
         });
       },
     });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseHardLimits } from '../../src/container/host';
-import { idMapText } from '../../src/container/idmap';
+import { idMapText } from '../../src/rootless/idmap';
 
 describe('parseHardLimits', () => {
   it('reads the hard column of /proc/self/limits, unlimited as 2^64-1', () => {
