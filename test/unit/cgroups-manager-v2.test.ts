@@ -99,16 +99,17 @@ describe('v2 manager on a fake cgroupfs', () => {
     m.create();
     rec.clear();
     m.setResources({ blockIO: { weight: 500 } });
-    expect(rec.writes).toEqual(['c1/io.bfq.weight <- 500']);
+    // every container gets runc's device program, rules in the config or not
+    expect(rec.writes).toEqual(['c1/io.bfq.weight <- 500', 'BPF c1']);
   });
 
-  it('zero means unset: nothing is written for docker\'s zeros, and no device program without rules', () => {
+  it('zero means unset: nothing is written for docker\'s zeros, only runc\'s default device program', () => {
     fake.populate('/c1');
     const m = manager();
     m.create();
     rec.clear();
     m.setResources({ memory: { limit: 0, reservation: 0, swap: 0, kernel: 0, disableOOMKiller: false }, cpu: { shares: 0, quota: 0, period: 0 }, blockIO: { weight: 0 } });
-    expect(rec.writes).toEqual([]);
+    expect(rec.writes).toEqual(['BPF c1']);
   });
 
   it('enables the controllers top-down along a nested path and records only the dirs it made', () => {
