@@ -12,6 +12,7 @@
         "src/rootfs.c",
         "src/process.c",
         "src/lsm.c",
+        "src/keyring.c",
         "src/spawn.c",
         "src/exec.c",
         "src/console.c",

@@ -21,8 +21,10 @@ struct child_ctx {
   /* container process state JSON for the seccomp agent (listenerPath) */
   char *agent_json;
   size_t agent_len;
-  /* the init's listening start socket (bound by stage 1) */
-  int start_listen_fd;
+  /* the init's start FIFOs (made by stage 1): `start` writes go, reads reply */
+  int start_go_fd, start_reply_fd;
+  /* argv[0] resolved (process_finalize), for process_exec */
+  const char *exec_path;
 };
 
 /* --- text in a fixed buffer --- */
@@ -66,20 +68,30 @@ void child_setup_fds(struct child_ctx *c, int *keep, int n_keep, int preserve);
 
 /* rootfs.c */
 void rootfs_prepare(struct child_ctx *c);  /* before create hooks: mounts, devices */
-void rootfs_finish(struct child_ctx *c);   /* after create hooks: pivot, masks, ro, sysctl */
+void rootfs_enter(struct child_ctx *c);    /* after create hooks: pivot_root, make the cwd */
+void rootfs_seal(struct child_ctx *c);     /* read-only root (after the console) */
+void rootfs_finish(struct child_ctx *c);   /* sysctl, read-only paths, masked paths */
 int open_proc_file(struct child_ctx *c, const char *rel, int flags); /* under /proc, checked */
 /* fail naming /proc/<rel>, explaining a refusal of open_proc_file (EXDEV, ELOOP) */
 __attribute__((noreturn)) void fail_proc_file(struct child_ctx *c, int err, const char *verb, const char *rel);
 
-/* process.c */
-void process_finalize(struct child_ctx *c, bool is_init); /* rlimits, user, caps, cwd, nnp */
-/* Resolve argv[0] with the process PATH into buf; fails like runc ("executable file not found in $PATH"). */
-const char *process_lookup_exec(struct child_ctx *c);
+/* process.c: everything up to execve that the process settings ask for:
+ * oom score, labels, rlimits, umask, cwd, HOME, the argv[0] lookup, the
+ * seccomp filter, user, capabilities, no_new_privs (in runc's order) */
+void process_finalize(struct child_ctx *c);
+/* process.oomScoreAdj, written by stage 1 before any namespace (runc's nsexec) */
+void process_set_oom_score_adj(struct child_ctx *c);
+/* with no_new_privileges: the seccomp filter, right before execve */
 void process_seccomp_late(struct child_ctx *c);
-__attribute__((noreturn)) void process_exec(struct child_ctx *c, const char *path);
+/* execve the program process_finalize resolved */
+__attribute__((noreturn)) void process_exec(struct child_ctx *c);
 void run_hooks(struct child_ctx *c, const char *kind, const struct tsrun_hook *hooks, int n);
 
 /* lsm.c: AppArmor profile / SELinux label for the next execve */
 void lsm_apply_exec_labels(struct child_ctx *c);
+
+/* keyring.c: join (or make) the named session keyring; add_perm != 0 adds
+ * those permission bits to it */
+void keyring_join(struct child_ctx *c, const char *name, uint32_t add_perm);
 
 #endif

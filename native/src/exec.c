@@ -24,6 +24,7 @@ struct exec_plan {
   struct tsrun_process process;
   int preserve_fds;
   int console_socket_fd;
+  char *session_keyring; /* the container's ("_ses.<id>"); NULL: keep the caller's */
   char *scratch;
   size_t scratch_len;
 };
@@ -33,12 +34,13 @@ void console_setup(struct child_ctx *c, int console_socket_fd, bool bind_console
 
 __attribute__((noreturn)) static void exec_stage2(struct child_ctx *c, struct exec_plan *p) {
   rootfs_use_current_root();
+  if (setsid() < 0) child_fail(c, errno, "setsid", NULL);
+  if (p->session_keyring) keyring_join(c, p->session_keyring, 0);
   if (p->process.terminal) console_setup(c, p->console_socket_fd, false);
   else if (p->console_socket_fd >= 0) close(p->console_socket_fd);
-  process_finalize(c, false);
-  const char *path = process_lookup_exec(c);
+  process_finalize(c);
   process_seccomp_late(c);
-  process_exec(c, path);
+  process_exec(c);
 }
 
 __attribute__((noreturn)) static void exec_stage1(struct exec_plan *p, int sync_fd) {
@@ -50,6 +52,7 @@ __attribute__((noreturn)) static void exec_stage1(struct exec_plan *p, int sync_
   child_setup_fds(&c, keep, 3, p->preserve_fds);
   p->console_socket_fd = keep[1];
   p->process.seccomp_listener_fd = keep[2];
+  process_set_oom_score_adj(&c);
   sync_wait_go(&c);
   if (p->process.seccomp_listener_fd >= 0) {
     /* the agent's container process state comes with the go */
@@ -112,6 +115,7 @@ static bool exec_plan_from_js(napi_env env, napi_value obj, struct exec_plan *p)
   p->preserve_fds = (int)i64;
   if (!tsrun_read_i64_prop(env, obj, "consoleSocketFd", &i64, -1)) return false;
   p->console_socket_fd = (int)i64;
+  if (!tsrun_read_string_prop(env, obj, "sessionKeyring", &p->session_keyring, false)) return false;
   p->scratch_len = 64 * 1024;
   p->scratch = malloc(p->scratch_len);
   return p->scratch != NULL;
@@ -121,6 +125,7 @@ static void exec_plan_free(struct exec_plan *p) {
   free(p->container_id);
   for (int i = 0; i < p->n_ns; i++) free(p->ns[i].path);
   tsrun_process_free(&p->process);
+  free(p->session_keyring);
   free(p->scratch);
 }
 

@@ -48,11 +48,12 @@ struct tsrun_hook {
   char *path;
   char **argv; /* NULL-terminated */
   char **envp; /* NULL-terminated */
+  bool inherit_env; /* no env in the config: the process's environment at the time */
   int timeout;
 };
 
 struct tsrun_process {
-  char **argv, **envp; /* NULL-terminated */
+  char **argv, **envp; /* NULL-terminated; envp has room for one more entry (HOME) */
   int argc;
   char *cwd;
   uid_t uid;
@@ -86,8 +87,6 @@ struct tsrun_plan {
   bool bind_devices, setup_dev;
   struct tsrun_symlink *symlinks;
   int n_symlinks;
-  struct tsrun_mount *late_mounts; /* after the symlinks */
-  int n_late_mounts;
   char **masked_paths;
   int n_masked;
   char **readonly_paths;
@@ -99,7 +98,10 @@ struct tsrun_plan {
   int n_time_offsets;
   long personality; /* -1: none */
   struct tsrun_process process;
-  char *start_socket_path; /* where `tsrun start` connects */
+  char *start_fifo_path;  /* `tsrun start` writes a byte here (the init waits on it) */
+  char *start_reply_path; /* and reads the init's error, or EOF at execve, here */
+  char *session_keyring;  /* name of the session keyring to join; NULL: keep the caller's */
+  uint32_t session_keyring_perm; /* permission bits added to it (runc: searchable) */
   struct tsrun_hook *create_hooks; /* createContainer: run by the init before pivot_root */
   int n_create_hooks;
   struct tsrun_hook *start_hooks; /* startContainer: run by the init before execve */

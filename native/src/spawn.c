@@ -7,7 +7,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "init.h"
@@ -240,41 +239,65 @@ static napi_value js_set_child_subreaper(napi_env env, napi_callback_info info) 
   return NULL;
 }
 
-/* connectSeqpacket(path) -> fd. Paths longer than sun_path are reached
- * through an O_PATH fd of their directory. */
-static napi_value js_connect_seqpacket(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  char *path;
-  if (!tsrun_get_args(env, info, 1, argv) || !tsrun_get_string(env, argv[0], &path)) return NULL;
-  struct sockaddr_un sa = {.sun_family = AF_UNIX};
-  int dfd = -1;
-  if (strlen(path) < sizeof sa.sun_path) {
-    strcpy(sa.sun_path, path);
-  } else {
-    char *slash = strrchr(path, '/');
-    *slash = 0;
-    dfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    *slash = '/';
-    if (dfd < 0) {
-      int e = errno;
-      napi_value r = tsrun_throw_errno(env, e, "open", path);
-      free(path);
-      return r;
+/* releaseStart(fifoPath, replyPath) -> Buffer | null: release a created
+ * init (init.c). Opens the reply FIFO first (so nothing the init says is
+ * missed), writes one byte to the start FIFO, then reads the reply until
+ * EOF: empty once the init has exec'd (its end closes on execve), or the
+ * init's error message (sync packets). null: nobody reads the start FIFO,
+ * the init is gone. Blocks until the init execs or exits. */
+static napi_value js_release_start(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  char *fifo = NULL, *reply = NULL;
+  napi_value out = NULL;
+  if (!tsrun_get_args(env, info, 2, argv) || !tsrun_get_string(env, argv[0], &fifo) ||
+      !tsrun_get_string(env, argv[1], &reply))
+    goto done;
+  int rfd = open(reply, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (rfd < 0) {
+    out = tsrun_throw_errno(env, errno, "open", reply);
+    goto done;
+  }
+  int gfd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (gfd < 0) {
+    int e = errno;
+    close(rfd);
+    if (e == ENXIO) napi_get_null(env, &out);
+    else out = tsrun_throw_errno(env, e, "open", fifo);
+    goto done;
+  }
+  ssize_t w;
+  do w = write(gfd, "g", 1); while (w < 0 && errno == EINTR);
+  int we = errno;
+  close(gfd);
+  if (w < 0) {
+    close(rfd);
+    if (we == EPIPE) napi_get_null(env, &out);
+    else out = tsrun_throw_errno(env, we, "write", fifo);
+    goto done;
+  }
+  int fl = fcntl(rfd, F_GETFL);
+  if (fl >= 0) fcntl(rfd, F_SETFL, fl & ~O_NONBLOCK);
+  size_t cap = 4096, len = 0;
+  char *buf = malloc(cap);
+  for (;;) {
+    if (len == cap) {
+      char *bigger = realloc(buf, cap *= 2);
+      if (!bigger) break;
+      buf = bigger;
     }
-    snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d%s", dfd, slash);
+    ssize_t r = read(rfd, buf + len, cap - len);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    len += (size_t)r;
   }
-  int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  int r = s < 0 ? -1 : connect(s, (struct sockaddr *)&sa, sizeof sa);
-  int e = errno;
-  if (dfd >= 0) close(dfd);
-  if (r < 0) {
-    if (s >= 0) close(s);
-    napi_value x = tsrun_throw_errno(env, e, "connect", path);
-    free(path);
-    return x;
-  }
-  free(path);
-  return tsrun_make_i32(env, s);
+  close(rfd);
+  void *data;
+  napi_create_buffer_copy(env, len, buf, &data, &out);
+  free(buf);
+done:
+  free(fifo);
+  free(reply);
+  return out;
 }
 
 /* closeFd(fd) */
@@ -294,7 +317,7 @@ void tsrun_register_spawn(napi_env env, napi_value exports) {
       {"waitPid", js_wait_pid},
       {"waitPidAsync", js_wait_pid_async},
       {"setChildSubreaper", js_set_child_subreaper},
-      {"connectSeqpacket", js_connect_seqpacket},
+      {"releaseStart", js_release_start},
       {"closeFd", js_close_fd},
   };
   tsrun_export(env, exports, fns, sizeof fns / sizeof fns[0]);

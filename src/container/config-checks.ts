@@ -135,6 +135,16 @@ const checkArgs: ProcessCheck = (p, _facts, base) => {
   return [];
 };
 
+/** runc: every entry is NAME=VALUE with a non-empty name, and no NUL anywhere. */
+const checkEnv: ProcessCheck = (p, _facts, base) =>
+  (p.env ?? []).flatMap((e, i) => {
+    const eq = e.indexOf('=');
+    if (eq < 0) return [error(at(base, 'env', i), `must be NAME=VALUE, got ${JSON.stringify(e)}`)];
+    if (eq === 0) return [error(at(base, 'env', i), `the variable name must not be empty, got ${JSON.stringify(e)}`)];
+    if (e.includes('\0')) return [error(at(base, 'env', i), 'must not contain a NUL byte')];
+    return [];
+  });
+
 const checkCwd: ProcessCheck = (p, _facts, base) =>
   isAbsolute(p.cwd) ? [] : [error(at(base, 'cwd'), `must be an absolute path, got ${JSON.stringify(p.cwd)}`)];
 
@@ -246,6 +256,7 @@ const checkProcessLabels: ProcessCheck = (p, facts, base) => {
 
 const PROCESS_CHECKS: readonly ProcessCheck[] = [
   checkArgs,
+  checkEnv,
   checkCwd,
   checkCapabilities,
   checkRlimits,

@@ -25,7 +25,7 @@ import type { CreateOptions, RuntimeContext } from './operations';
 import { buildInitPlan, rootfsPath } from './plan';
 import { preflight } from './preflight';
 import { parseMountOptions } from '../rootfs/mount-options';
-import { SECCOMP_CACHE_DIR, START_SOCKET } from '../state/types';
+import { SECCOMP_CACHE_DIR } from '../state/types';
 
 export interface CreateDeps {
   native: Native;
@@ -107,8 +107,10 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest, d
       id,
       bundle,
       config,
-      startSocketPath: path.join(handle.dir, START_SOCKET),
+      startFifoPath: handle.startFifoPath,
+      startReplyPath: handle.startReplyPath,
       host: host.plan,
+      noNewKeyring: req.noNewKeyring,
       noPivot: req.noPivot,
       preserveFds: req.preserveFds,
       consoleSocketFd,
@@ -164,6 +166,7 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest, d
       annotations: config.annotations ?? {},
       config,
       cgroup: cgroup.descriptor(),
+      ...(req.noNewKeyring ? { noNewKeyring: true } : {}),
     };
     handle.write(state);
     if (req.pidFile) writePidFile(req.pidFile, initPid);

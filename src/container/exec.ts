@@ -25,7 +25,7 @@ import { resolveExecProcess } from './exec-process';
 import { readHost, NS_FILE, type Host } from './host';
 import { ContainerProcessError, errnoName } from './init-process';
 import type { ExecOptions, RuntimeContext } from './operations';
-import { processPlan } from './plan';
+import { processPlan, sessionKeyringName } from './plan';
 import { closeConsolePair, openConsolePair, receiveMaster, startRelay, type ConsolePair, type TerminalRelay } from './terminal-relay';
 
 export interface ExecDeps {
@@ -150,6 +150,7 @@ function launch(
       process: proc,
       preserveFds: opts.preserveFds,
       consoleSocketFd,
+      ...(c.state.noNewKeyring ? {} : { sessionKeyring: sessionKeyringName(id) }),
     };
     ({ pid: stage1, syncFd } = n.spawnExec(plan));
     // into the container's cgroups before it joins the namespaces (a cgroup

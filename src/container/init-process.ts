@@ -132,18 +132,31 @@ function killQuietly(pid: number): void {
   }
 }
 
+/** A created init is gone: nobody reads its start FIFO. */
+export class InitGoneError extends TsrunError {}
+
 /**
- * Release a created init: connect to its start socket and say go. Resolves
- * once the init has exec'd the user program (its end closes on execve);
- * rejects with the init's own error when a startContainer hook or execve fails.
+ * Release a created init through its start FIFOs. Returns once the init has
+ * exec'd the user program (its end of the reply FIFO closes on execve);
+ * throws the init's own error when a startContainer hook or execve fails.
  */
-export function releaseInit(n: Native, startSocketPath: string, id: string): void {
-  const fd = n.connectSeqpacket(startSocketPath);
-  try {
-    n.syncSend(fd, SYNC.GO, 0, '');
-    const m = n.syncRecv(fd);
-    if (m && m.type === SYNC.ERROR) throw fromChildError(m, id);
-  } finally {
-    n.closeFd(fd);
+export function releaseInit(n: Native, paths: { fifo: string; reply: string }, id: string): void {
+  const reply = n.releaseStart(paths.fifo, paths.reply);
+  if (reply === null) throw new InitGoneError('the container init is gone', { containerId: id });
+  for (const m of parseSyncPackets(reply)) {
+    if (m.type === SYNC.ERROR) throw fromChildError(m, id);
   }
+}
+
+/** Sync packets written back to back into a FIFO (header, then text; native/src/sync.h). */
+export function parseSyncPackets(buf: Buffer): SyncMessage[] {
+  const out: SyncMessage[] = [];
+  let off = 0;
+  while (off + 16 <= buf.length) {
+    const len = buf.readUInt32LE(off + 12);
+    const end = Math.min(buf.length, off + 16 + len);
+    out.push({ type: buf.readUInt32LE(off), value: buf.readInt32LE(off + 4), err: buf.readInt32LE(off + 8), text: buf.toString('utf8', off + 16, end) });
+    off = end;
+  }
+  return out;
 }

@@ -2,7 +2,7 @@
 // from state.json: the init is alive when /proc/<pid>/stat exists, is not a
 // zombie, and still has the start time recorded at create (PID reuse guard).
 //   alive + frozen cgroup        -> paused
-//   alive + start.sock present    -> created (init blocked before execve)
+//   alive + start.fifo present    -> created (init blocked before execve)
 //   alive                        -> running
 //   otherwise                    -> stopped (pid reported as 0)
 // For `list`, a stopped container also gets a detail: `dead` when the init
@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { readProcStat, type ProcReader } from './proc';
-import { START_SOCKET, type StoredState } from './types';
+import { START_FIFO, type StoredState } from './types';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'stopped';
 export type StoppedDetail = 'exited' | 'dead';
@@ -19,8 +19,8 @@ export type StoppedDetail = 'exited' | 'dead';
 export interface StatusProbe {
   /** /proc/<pid>/stat reader (default: the real /proc) */
   readProc: ProcReader;
-  /** does the exec FIFO exist? (default: lstat) */
-  startSocketExists: (startSocketPath: string) => boolean;
+  /** does the start FIFO exist? (default: lstat) */
+  startFifoExists: (startFifoPath: string) => boolean;
   /** is the container's cgroup frozen? (default: never; the cgroups module supplies the real check) */
   isPaused: (state: StoredState) => boolean;
 }
@@ -36,7 +36,7 @@ export interface StatusResult {
 export const defaultStatusProbe: StatusProbe = {
   readProc: (pid) => readProcStat(pid),
   // no exception on ENOENT: creating one costs milliseconds at start-up
-  startSocketExists: (p) => fs.lstatSync(p, { throwIfNoEntry: false }) !== undefined,
+  startFifoExists: (p) => fs.lstatSync(p, { throwIfNoEntry: false }) !== undefined,
   isPaused: () => false,
 };
 
@@ -49,10 +49,10 @@ export function isInitAlive(state: Pick<StoredState, 'initPid' | 'initStartTime'
   return stat.startTime === state.initStartTime;
 }
 
-/** Status of a stored container; `dir` is its state directory (holding start.sock). */
+/** Status of a stored container; `dir` is its state directory (holding start.fifo). */
 export function deriveStatus(state: StoredState, dir: string, probe: Partial<StatusProbe> = {}): StatusResult {
   const p: StatusProbe = { ...defaultStatusProbe, ...probe };
-  const startPending = p.startSocketExists(path.join(dir, START_SOCKET));
+  const startPending = p.startFifoExists(path.join(dir, START_FIFO));
   if (isInitAlive(state, p.readProc)) {
     if (p.isPaused(state)) return { status: 'paused', pid: state.initPid };
     if (startPending) return { status: 'created', pid: state.initPid };

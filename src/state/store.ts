@@ -18,7 +18,7 @@ import { ContainerExistsError, ContainerNotFoundError, TsrunError, fromNodeError
 import { native } from '../native';
 import { uniqueSuffix, writeFileAtomic } from './files';
 import { isValidContainerId, validateContainerId } from './id';
-import { START_SOCKET, LOCK_FILE, STATE_FILE, STATE_FORMAT_VERSION, type StoredState } from './types';
+import { START_FIFO, START_REPLY, LOCK_FILE, STATE_FILE, STATE_FORMAT_VERSION, type StoredState } from './types';
 
 export type LockMode = 'exclusive' | 'shared';
 
@@ -194,8 +194,14 @@ export class ContainerHandle {
     return path.join(this.dir, STATE_FILE);
   }
 
-  get startSocketPath(): string {
-    return path.join(this.dir, START_SOCKET);
+  /** the FIFO `start` writes to */
+  get startFifoPath(): string {
+    return path.join(this.dir, START_FIFO);
+  }
+
+  /** the FIFO `start` reads the init's answer from */
+  get startReplyPath(): string {
+    return path.join(this.dir, START_REPLY);
   }
 
   get locked(): boolean {

@@ -170,9 +170,10 @@ describe('the rootfs and the process', () => {
     }
   });
 
-  it('a cwd that does not exist inside the rootfs', async () => {
-    const b = bundle((s) => void (s.process.cwd = '/no/such/dir'));
-    expect(await createFails(b.dir)).toBe('chdir to cwd /no/such/dir: no such file or directory (ENOENT)');
+  it('a cwd under a file (a missing one is made, as runc makes it)', async () => {
+    // a missing cwd is made (as runc makes it); one under a file cannot be
+    const b = bundle((s) => void (s.process.cwd = '/bin/busybox/dir'));
+    expect(await createFails(b.dir)).toBe('chdir to cwd /bin/busybox/dir: not a directory (ENOTDIR)');
   });
 
   it('a namespace path that does not exist (fails in stage 1, after the cgroups exist)', async () => {

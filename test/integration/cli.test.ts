@@ -44,7 +44,7 @@ async function stopInit(p: ChildProcess): Promise<void> {
 function storeContainer(id: string, pid: number, extra: Partial<StoredState> = {}, opts: { fifo?: boolean } = {}): void {
   const store = new StateStore(root);
   const h = store.create(id);
-  if (opts.fifo) native().mkfifo(h.startSocketPath, 0o622);
+  if (opts.fifo) native().mkfifo(h.startFifoPath, 0o622);
   h.write({
     formatVersion: STATE_FORMAT_VERSION,
     id,
@@ -94,7 +94,7 @@ describe('state', () => {
       ].join('\n'),
     );
 
-    fs.unlinkSync(path.join(root, id, 'start.sock')); // what start does
+    fs.unlinkSync(path.join(root, id, 'start.fifo')); // what start does
     r = await tsrun(['--root', root, 'state', id]);
     expect(JSON.parse(r.stdout)).toMatchObject({ status: 'running', pid });
 

@@ -55,15 +55,22 @@ describe('a /proc that is not procfs (no proc mount; the image brings its own fi
     expect(fs.readFileSync(path.join(b.rootfs, 'proc', 'sys', 'kernel', 'domainname'), 'utf8')).toBe('image file\n');
   });
 
-  it('process.oomScoreAdj is refused, the image files are untouched', async () => {
+  it('process.oomScoreAdj is written through the host\'s procfs before any namespace (as runc\'s nsexec): the image files are untouched', async () => {
     const b = lab.bundle((s) => {
       withoutProcMount(s);
       s.linux.maskedPaths = [];
       s.linux.readonlyPaths = [];
       s.process.oomScoreAdj = 500;
+      s.process.args = ['sleep', '30'];
     });
     fakeProc(b);
-    await expectRefused(b, "refusing to write /proc/self/oom_score_adj: not the container's procfs");
+    const id = lab.id('procw-oom');
+    const r = await lab.create(b, id);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const { pid } = await lab.state(id);
+    expect(fs.readFileSync(`/proc/${pid}/oom_score_adj`, 'utf8')).toBe('500\n');
+    await lab.forceDelete(id);
     for (const f of ['self/oom_score_adj', '1/oom_score_adj']) expect(fs.readFileSync(path.join(b.rootfs, 'proc', f), 'utf8')).toBe('image file\n');
   });
 });
