@@ -3,9 +3,11 @@
 // test` runs:
 //   npm run test:differential -- [--seed S] [--count N] [--no-corpus]
 //                                [--concurrency C] [--report FILE] [--keep]
+//                                [--only I,J,...]
 // --seed/--count: generated configs (default: npm test's seed, 500);
 // --no-corpus: only generated ones; --report: a JSON report of every case;
-// --keep: keep each run directory. Prints the summary line(s) and exits
+// --keep: keep each run directory; --only: just these generated cases (by
+// index, of the --seed/--count sequence). Prints the summary line(s) and exits
 // non-zero on any unexplained divergence.
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -27,6 +29,7 @@ for (let i = 0; i < args.length; i++) {
   else if (a === '--report') env.TSRUN_DIFF_REPORT = path.resolve(value());
   else if (a === '--no-corpus') env.TSRUN_DIFF_CORPUS = '0';
   else if (a === '--keep') env.TSRUN_DIFF_KEEP = '1';
+  else if (a === '--only') env.TSRUN_DIFF_ONLY = value();
   else fail(`unknown option ${a}`);
 }
 

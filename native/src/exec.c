@@ -52,7 +52,6 @@ __attribute__((noreturn)) static void exec_stage1(struct exec_plan *p, int sync_
   child_setup_fds(&c, keep, 3, p->preserve_fds);
   p->console_socket_fd = keep[1];
   p->process.seccomp_listener_fd = keep[2];
-  process_set_oom_score_adj(&c);
   sync_wait_go(&c);
   if (p->process.seccomp_listener_fd >= 0) {
     /* the agent's container process state comes with the go */
@@ -61,6 +60,7 @@ __attribute__((noreturn)) static void exec_stage1(struct exec_plan *p, int sync_
     if (t != SYNC_STATE) _exit(2);
     c.buf_len /= 2;
   }
+  process_set_oom_score_adj(&c);
   enter_namespaces(&c, p->ns, p->n_ns, false);
   pid_t child = _Fork();
   if (child < 0) child_fail(&c, errno, "fork", "exec");

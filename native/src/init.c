@@ -233,9 +233,10 @@ __attribute__((noreturn)) void tsrun_init_stage1(struct tsrun_plan *p, int sync_
      not even search the state dir (0700) */
   c.start_go_fd = make_fifo(&c, p->start_fifo_path);
   c.start_reply_fd = make_fifo(&c, p->start_reply_path);
-  process_set_oom_score_adj(&c);
-  /* the parent puts us into the container's cgroups, then says go */
+  /* the parent puts us into the container's cgroups, then says go (and
+     from then on reads what we report) */
   sync_wait_go(&c);
+  process_set_oom_score_adj(&c);
   enter_namespaces(&c, p->ns, p->n_ns, true);
   write_time_offsets(&c);
   pid_t child = _Fork();

@@ -21,6 +21,8 @@ export const DEFAULT_SEED = 20260909;
 const seed = Number(process.env.TSRUN_DIFF_SEED ?? DEFAULT_SEED);
 const count = Number(process.env.TSRUN_DIFF_COUNT ?? 500);
 const withCorpus = process.env.TSRUN_DIFF_CORPUS !== '0';
+/** only these generated cases (indices), to look at one again */
+const only = process.env.TSRUN_DIFF_ONLY?.split(',').map(Number);
 
 let opts: SuiteOptions;
 
@@ -32,7 +34,7 @@ beforeAll(() => {
     probe,
     host: hostView(probe),
     tag: `${process.pid.toString(36)}${Date.now().toString(36).slice(-3)}`,
-    concurrency: Number(process.env.TSRUN_DIFF_CONCURRENCY ?? 2),
+    concurrency: Number(process.env.TSRUN_DIFF_CONCURRENCY ?? 4),
     keep: process.env.TSRUN_DIFF_KEEP === '1',
   };
 });
@@ -51,7 +53,8 @@ describe('runc and tsrun agree', () => {
   });
 
   it.runIf(count > 0)(`on ${count} generated configs (seed ${seed})`, async () => {
-    const s = await runSuite(generateCases({ seed, count }), opts);
+    const all = generateCases({ seed, count });
+    const s = await runSuite(only ? only.map((i) => all[i]!) : all, opts);
     reportSummary(s, `generated (seed ${seed}, ${count} configs)`);
     expect(s.diverged, 'unexplained divergences (listed above)').toBe(0);
     // most generated configs start: the comparison covers what the probe sees

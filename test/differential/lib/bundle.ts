@@ -20,25 +20,38 @@ export interface RunDir {
   innerHooksLog: string;
 }
 
-export const INNER_HOOKS_LOG = '/hooks.log';
+/** in a directory anyone may write to: startContainer hooks run as the container's user */
+export const INNER_HOOKS_LOG = '/hooklog/hooks.log';
 
 const PASSWD = 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\nuser:x:1000:1000:user:/home/user:/bin/sh\n';
 const GROUP = 'root:x:0:\ntty:x:5:\nusers:x:100:\nnogroup:x:65534:\nuser:x:1000:\n';
 
+/**
+ * Put a file of the probe set in place: a hard link (cheap; no runtime
+ * changes them), or a copy when its owner is going to change.
+ */
+function place(from: string, to: string, copy: boolean): void {
+  if (copy) {
+    fs.copyFileSync(from, to);
+    fs.chmodSync(to, fs.statSync(from).mode & 0o7777);
+  } else {
+    fs.linkSync(from, to);
+  }
+}
+
 /** The rootfs every case starts from: the probe in /bin (and a link to it), a few files to point args and mounts at. */
-function makeRootfs(rootfs: string, probe: string): void {
-  for (const d of ['bin', 'usr/bin', 'usr/local/bin', 'proc', 'sys', 'dev', 'etc', 'root', 'tmp', 'home/user', 'data/sub', 'run']) {
+function makeRootfs(rootfs: string, probe: ProbeSet, copy: boolean): void {
+  for (const d of ['bin', 'usr/bin', 'usr/local/bin', 'proc', 'sys', 'dev', 'etc', 'root', 'tmp', 'home/user', 'data/sub', 'run', 'hooklog']) {
     fs.mkdirSync(path.join(rootfs, d), { recursive: true });
   }
   fs.chmodSync(path.join(rootfs, 'tmp'), 0o1777);
+  fs.chmodSync(path.join(rootfs, 'hooklog'), 0o1777);
   fs.chmodSync(path.join(rootfs, 'root'), 0o700);
   fs.chownSync(path.join(rootfs, 'home/user'), 1000, 1000);
-  fs.copyFileSync(probe, path.join(rootfs, 'bin', 'probe'));
-  fs.chmodSync(path.join(rootfs, 'bin', 'probe'), 0o755);
+  place(probe.probe, path.join(rootfs, 'bin', 'probe'), copy);
   fs.symlinkSync('probe', path.join(rootfs, 'bin', 'probe-link'));
   // executable only by its owner (root): what uid 1000 may not run
-  fs.copyFileSync(probe, path.join(rootfs, 'usr', 'local', 'bin', 'probe-root-only'));
-  fs.chmodSync(path.join(rootfs, 'usr', 'local', 'bin', 'probe-root-only'), 0o700);
+  place(probe.rootOnly, path.join(rootfs, 'usr', 'local', 'bin', 'probe-root-only'), copy);
   fs.writeFileSync(path.join(rootfs, 'bin', 'not-executable'), 'plain text\n', { mode: 0o644 });
   fs.writeFileSync(path.join(rootfs, 'etc', 'passwd'), PASSWD);
   fs.writeFileSync(path.join(rootfs, 'etc', 'group'), GROUP);
@@ -56,16 +69,54 @@ function makeHostDir(dir: string): void {
   fs.writeFileSync(path.join(dir, 'file'), 'file\n');
 }
 
-export function prepareRunDir(dir: string, probe: string): RunDir {
+/** The probe (0755) and a copy only root may execute (0700), made once per suite. */
+export interface ProbeSet {
+  probe: string;
+  rootOnly: string;
+}
+
+export function probeSet(probe: string, dir: string): ProbeSet {
+  const set = { probe: path.join(dir, 'probe'), rootOnly: path.join(dir, 'probe-root-only') };
+  fs.copyFileSync(probe, set.probe);
+  fs.chmodSync(set.probe, 0o755);
+  fs.copyFileSync(probe, set.rootOnly);
+  fs.chmodSync(set.rootOnly, 0o700);
+  return set;
+}
+
+/** A run directory; `copy`: the rootfs gets copies, not links (its owners are going to be shifted). */
+export function prepareRunDir(dir: string, probe: ProbeSet, copy = false): RunDir {
   const bundle = path.join(dir, 'bundle');
   const rootfs = path.join(bundle, 'rootfs');
   fs.mkdirSync(rootfs, { recursive: true });
-  makeRootfs(rootfs, probe);
+  makeRootfs(rootfs, probe, copy);
   makeHostDir(path.join(dir, 'host'));
   // what a hook with a relative path finds in the runtime's cwd (the bundle)
-  fs.copyFileSync(probe, path.join(bundle, 'probe-hook'));
-  fs.chmodSync(path.join(bundle, 'probe-hook'), 0o755);
+  place(probe.probe, path.join(bundle, 'probe-hook'), false);
   return { dir, bundle, rootfs, hooksLog: path.join(dir, 'hooks.log'), innerHooksLog: path.join(rootfs, INNER_HOOKS_LOG.slice(1)) };
+}
+
+export type IdMapping = { containerID: number; hostID: number; size: number };
+
+function mapId(mappings: IdMapping[], id: number): number | undefined {
+  const m = mappings.find((x) => id >= x.containerID && id < x.containerID + x.size);
+  return m ? m.hostID + (id - m.containerID) : undefined;
+}
+
+/**
+ * With a user namespace, the rootfs belongs to the container's users, as an
+ * engine would prepare it: every file's owner is shifted by the mappings
+ * (root's files to the host id of container root, user 1000's to its).
+ */
+export function shiftRootfsOwners(rootfs: string, uidMappings: IdMapping[], gidMappings: IdMapping[]): void {
+  const walk = (p: string) => {
+    const st = fs.lstatSync(p);
+    const uid = mapId(uidMappings, st.uid);
+    const gid = mapId(gidMappings, st.gid);
+    if (uid !== undefined && gid !== undefined) fs.lchownSync(p, uid, gid);
+    if (st.isDirectory()) for (const e of fs.readdirSync(p)) walk(path.join(p, e));
+  };
+  walk(rootfs);
 }
 
 export function materialize(config: unknown, vars: { run: string; probe: string; id: string; cgroup: string }): string {

@@ -151,7 +151,8 @@ const namespacesArb = (flavour: Flavour) =>
       // a user namespace mostly comes with the others (proc, mqueue and sysfs
       // cannot be mounted in it without its own pid, ipc and network namespaces)
       const types = [...(common || (user === 'yes' && set.length > 1) ? ['pid', 'network', 'ipc', 'uts'] : set), 'mount'];
-      if (user === 'yes') types.push('user');
+      // proc and mqueue cannot be mounted in a user namespace without pid and ipc namespaces of its own
+      if (user === 'yes') types.push(...['pid', 'ipc'].filter((t) => !types.includes(t)), 'user');
       if (cgroup === 'yes') types.push('cgroup');
       if (time === 'yes') types.push('time');
       const ns: Ns[] = types.map((t) => (joinCaller.includes(t) ? { type: t, path: `/proc/self/ns/${t === 'network' ? 'net' : t}` } : { type: t }));
@@ -189,6 +190,7 @@ const capsArb = fc
     return caps;
   });
 
+/** per type: valid [soft, hard] pairs first; the last entries of NOFILE and NPROC are refused by both (soft > hard, hard above the host's) */
 const RLIMIT_CHOICES: Record<string, [number, number][]> = {
   RLIMIT_NOFILE: [[1024, 1024], [512, 4096], [20000, 20000], [4096, 1024], [30000, 30000]],
   RLIMIT_NPROC: [[1000, 2000], [96365, 96365], [100, 50]],
@@ -205,21 +207,25 @@ const RLIMIT_CHOICES: Record<string, [number, number][]> = {
 const rlimitsArb = fc
   .record({
     present: fc.boolean(),
-    picks: fc.array(
+    picks: fc.uniqueArray(
       fc.tuple(
-        weighted<string>(...Object.keys(RLIMIT_CHOICES).map((t): [string, number] => [t, 4]), ['RLIMIT_TSRUN_UNKNOWN', 1]),
-        weighted([0, 6], [1, 3], [2, 2], [3, 1], [4, 1]),
+        weighted<string>(...Object.keys(RLIMIT_CHOICES).map((t): [string, number] => [t, 12]), ['RLIMIT_TSRUN_UNKNOWN', 1]),
+        weighted([0, 20], [1, 8], [2, 6], [3, 1], [4, 1]),
       ),
-      { maxLength: 4 },
+      { maxLength: 4, selector: ([type]) => type },
     ),
+    /** the same type twice (the spec says: an error; runc 1.1.5 takes the last) */
+    duplicate: weighted([false, 30], [true, 1]),
   })
-  .map(({ present, picks }) => {
+  .map(({ present, picks, duplicate }) => {
     if (!present) return undefined;
-    return picks.map(([type, i]) => {
+    const list = picks.map(([type, i]) => {
       const choices = RLIMIT_CHOICES[type] ?? [[1, 1]];
-      const [soft, hard] = choices[i % choices.length]!;
+      const [soft, hard] = choices[Math.min(i, choices.length - 1)]!;
       return { type, soft, hard };
     });
+    if (duplicate && list.length > 0) list.push({ ...list[0]! });
+    return list;
   });
 
 const SYSCTLS: [string, string][] = [
@@ -273,12 +279,13 @@ const ARGV0 = weighted<string>(
 
 const processArb = fc.record({
   argv0: ARGV0,
+  // the ones without /bin make a bare args[0] fail in both
   pathEnv: weighted<string>(
-    [DEFAULT_PATH, 20], ['PATH=/usr/local/bin:/bin', 4], ['none', 3], ['PATH=', 2], ['PATH=/nonexistent:/bin', 2], ['PATH=bin', 1],
+    [DEFAULT_PATH, 40], ['PATH=/usr/local/bin:/bin', 6], ['none', 2], ['PATH=', 1], ['PATH=/nonexistent:/bin', 3], ['PATH=bin', 1],
     ['PATH=/usr/bin::/usr/local/bin', 1],
   ),
   extraEnv: fc.subarray(['TERM=xterm', 'HOME=/home/user', 'A=1', 'A=2', 'EMPTY=', 'LANG=C.UTF-8'], { maxLength: 3 }),
-  cwd: weighted<string>(['/', 20], ['/tmp', 4], ['/bin', 3], ['/home/user', 3], ['/nonexistent/dir', 2], ['/etc/passwd', 1], ['/data/link', 2], ['tmp', 1]),
+  cwd: weighted<string>(['/', 40], ['/tmp', 8], ['/bin', 6], ['/home/user', 6], ['/nonexistent/dir', 4], ['/etc/passwd', 1], ['/data/link', 4], ['tmp', 1]),
   uid: fc.constantFrom(0, 0, 1000, 65534),
   gid: fc.constantFrom(0, 0, 100, 1000),
   additionalGids: fc.option(fc.subarray([5, 100, 1000, 4242], { maxLength: 3 }), { nil: undefined }),
@@ -382,7 +389,7 @@ const caseArb = (flavour: Flavour) =>
     mounts: mountsArb,
     readonlyRoot: fc.boolean(),
     // "unbindable" makes the rootfs bind itself fail (refused by both)
-    rootfsPropagation: weighted<string | undefined>([undefined, 12], ['private', 2], ['rprivate', 2], ['slave', 2], ['rslave', 2], ['shared', 1], ['rshared', 1], ['unbindable', 1]),
+    rootfsPropagation: weighted<string | undefined>([undefined, 30], ['private', 4], ['rprivate', 4], ['slave', 4], ['rslave', 4], ['shared', 2], ['rshared', 2], ['unbindable', 1]),
     caps: fc.option(capsArb, { nil: undefined, freq: 8 }),
     rlimits: rlimitsArb,
     masked: fc.constantFrom('default', 'default', 'none', 'extra'),
@@ -395,7 +402,7 @@ const caseArb = (flavour: Flavour) =>
     /** keep sysctls and a hostname the namespaces do not allow (refused by both) */
     inconsistent: weighted([false, 12], [true, 1]),
     hostname: fc.constantFrom<string | undefined>(undefined, 'diff-host', ''),
-    domainname: fc.option(fc.constantFrom('diff.example'), { nil: undefined, freq: 4 }),
+    domainname: weighted<string | undefined>([undefined, 6], ['diff.example', 1]),
     process: processArb,
     hooks: hooksArb,
     seccomp: seccompArb,
@@ -413,11 +420,15 @@ export function buildConfig(k: Knobs, flavour: Flavour): Spec {
   if (p.additionalGids) user.additionalGids = p.additionalGids;
   if (p.umask !== undefined) user.umask = p.umask;
   const linux: Record<string, Json> = { ...(k.ns as Record<string, Json>) };
+  const own = ((k.ns as { namespaces: Ns[] }).namespaces ?? []).filter((n) => !n.path).map((n) => n.type);
+
   const masked = k.masked === 'none' ? [] : k.masked === 'extra' ? [...DEFAULT_MASKED, ...k.maskedExtra] : DEFAULT_MASKED;
   const readonly = k.readonly === 'none' ? [] : k.readonly === 'extra' ? [...DEFAULT_READONLY, ...k.readonlyExtra] : DEFAULT_READONLY;
   linux.maskedPaths = masked;
   linux.readonlyPaths = readonly;
-  if (k.devices.length) linux.devices = k.devices;
+  // in a user namespace devices are bind mounts of the host's nodes: only those the host has
+  const devices = own.includes('user') ? k.devices.filter((d) => !['/outside/null3', '/dev/loop-diff', '/dev/myfifo'].includes(String((d as { path: string }).path))) : k.devices;
+  if (devices.length) linux.devices = devices;
   const devRules: Json[] = [{ allow: false, access: 'rwm' }, ...k.deviceRules];
   const resources: Record<string, Json> = { devices: devRules };
   if (k.resources) {
@@ -430,10 +441,9 @@ export function buildConfig(k: Knobs, flavour: Flavour): Spec {
     if (r.devices.length) resources.devices = [...devRules, ...r.devices];
   }
   linux.resources = resources;
-  const own = ((k.ns as { namespaces: Ns[] }).namespaces ?? []).filter((n) => !n.path).map((n) => n.type);
   const sysctls = k.inconsistent ? k.sysctls : k.sysctls.filter(([key]) => {
     const need = sysctlNamespace(key);
-    return need !== undefined && own.includes(need) && !(key === 'kernel.hostname' && k.hostname);
+    return need !== undefined && own.includes(need) && !(key === 'kernel.hostname' && k.hostname !== undefined);
   });
   if (sysctls.length) linux.sysctl = Object.fromEntries(sysctls);
   if (k.rootfsPropagation) linux.rootfsPropagation = k.rootfsPropagation;
@@ -461,7 +471,11 @@ export function buildConfig(k: Knobs, flavour: Flavour): Spec {
   if (p.oom !== undefined) proc.oomScoreAdj = p.oom;
   if (k.hostname !== undefined && (k.inconsistent || own.includes('uts'))) config.hostname = k.hostname;
   if (k.domainname !== undefined && (k.inconsistent || own.includes('uts'))) config.domainname = k.domainname;
-  if (k.hooks) config.hooks = k.hooks;
+  if (k.hooks) {
+    config.hooks = k.hooks;
+    // a startContainer hook logs into the rootfs: it has to be writable
+    if (k.hooks.startContainer) (config.root as Record<string, Json>).readonly = false;
+  }
   proc.args = [p.argv0, ...probeArgs(config, p.exit ? ['--exit', String(p.exit)] : [])];
   void flavour;
   return config;

@@ -39,6 +39,14 @@ type AnyObj = Record<string, any>;
 
 const linuxOf = (c: Spec): AnyObj => (c.linux ?? {}) as AnyObj;
 const ownNamespaces = (c: Spec): string[] => ((linuxOf(c).namespaces ?? []) as AnyObj[]).filter((n) => !n.path).map((n) => String(n.type));
+/** What runc 1.1.5's init calls after loading a profile without no_new_privileges, and the profile does not allow. */
+function missingAfterFilter(config: Spec): string[] {
+  const s = linuxOf(config).seccomp as AnyObj | undefined;
+  if (!s || s.defaultAction === 'SCMP_ACT_ALLOW' || ((config.process ?? {}) as AnyObj).noNewPrivileges === true) return [];
+  const allowed = new Set(((s.syscalls ?? []) as AnyObj[]).filter((r) => r.action === 'SCMP_ACT_ALLOW' && !r.args).flatMap((r) => r.names ?? []));
+  return ['getppid', 'faccessat2'].filter((n) => !allowed.has(n));
+}
+
 /** the architecture this host runs (the harness runs on x86_64 machines) */
 const NATIVE_ARCH = ({ x64: 'SCMP_ARCH_X86_64', arm64: 'SCMP_ARCH_AARCH64' } as Record<string, string>)[process.arch] ?? 'SCMP_ARCH_NATIVE';
 const HOOK_KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
@@ -128,6 +136,12 @@ export const RULES: readonly Rule[] = [
         runc.probe = structuredClone(tsrun.probe);
         runc.hooks = structuredClone(tsrun.hooks);
         return true;
+      }
+      // start failed (a startContainer hook): runc 1.1.5 ran poststart at create already
+      if (hasPoststart && runc.outcome === 'refused' && tsrun.outcome === 'refused' && !tsrun.hooks.host.some((h) => h.hook === 'poststart')) {
+        const before = runc.hooks.host.length;
+        runc.hooks.host = runc.hooks.host.filter((h) => h.hook !== 'poststart');
+        if (runc.hooks.host.length !== before) return true;
       }
       let changed = false;
       for (const h of runc.hooks.host) {
@@ -294,29 +308,44 @@ export const RULES: readonly Rule[] = [
     },
   },
   {
-    name: 'runc-getppid-after-filter',
-    reason: "runc's init calls getppid() after loading a profile without no_new_privileges (and gives up when it fails); tsrun's init needs no such call, so runc is given the syscall and the probe's own getppid() result is tsrun's",
-    follows: 'tsrun (nothing after the filter depends on what the profile allows)',
+    name: 'runc-cgroup-mount-under-sys-bind',
+    reason: "with the /sys bind of sysfs-bind-fallback and a cgroup v1 mount below it, in a user namespace, runc 1.1.5 does not find the container's cgroup under the bound /sys (\"stat /sys/fs/cgroup/<controller>/<path>: no such file or directory\"); tsrun mounts the hierarchies",
+    follows: 'tsrun (runc 1.1.5 fails)',
+    reconcile(config, runc, tsrun) {
+      const mounts = (config.mounts ?? []) as AnyObj[];
+      const userns = ((linuxOf(config).namespaces ?? []) as AnyObj[]).some((n) => n.type === 'user');
+      if (!userns || ownNamespaces(config).includes('network') || ownNamespaces(config).includes('cgroup')) return false;
+      if (!mounts.some((m) => m.type === 'sysfs') || !mounts.some((m) => m.type === 'cgroup')) return false;
+      if (runc.outcome !== 'refused' || tsrun.outcome !== 'ran') return false;
+      if (!/error mounting \\"cgroup\\" to rootfs at \\"\/sys\/fs\/cgroup\\": stat \/sys\/fs\/cgroup\/[^ ]*: no such file or directory/.test(runc.said)) return false;
+      Object.assign(runc, structuredClone({ outcome: tsrun.outcome, exit: tsrun.exit, probe: tsrun.probe, hooks: tsrun.hooks }));
+      return true;
+    },
+  },
+  {
+    name: 'runc-needs-after-filter',
+    reason: "without no_new_privileges runc's init loads the profile before it calls getppid() (it gives up when that fails) and checks args[0] with faccessat2 (denied, it falls back to mode bits that ignore the process's capabilities); tsrun needs neither under the filter, so runc is given both and the probe's own results for them are tsrun's",
+    follows: 'tsrun (the lookup and the init never depend on what the profile allows)',
     reference(config) {
-      const s = linuxOf(config).seccomp as AnyObj | undefined;
-      if (!s || s.defaultAction === 'SCMP_ACT_ALLOW' || ((config.process ?? {}) as AnyObj).noNewPrivileges === true) return undefined;
-      const allowed = ((s.syscalls ?? []) as AnyObj[]).some((r) => r.action === 'SCMP_ACT_ALLOW' && !r.args && (r.names ?? []).includes('getppid'));
-      if (allowed) return undefined;
+      const missing = missingAfterFilter(config);
+      if (!missing.length) return undefined;
       const c = clone(config);
-      c.linux.seccomp.syscalls = [...(c.linux.seccomp.syscalls ?? []), { names: ['getppid'], action: 'SCMP_ACT_ALLOW' }];
+      c.linux.seccomp.syscalls = [...(c.linux.seccomp.syscalls ?? []), { names: missing, action: 'SCMP_ACT_ALLOW' }];
       return c;
     },
     reconcile(config, runc, tsrun) {
-      const s = linuxOf(config).seccomp as AnyObj | undefined;
-      if (!s || ((config.process ?? {}) as AnyObj).noNewPrivileges === true) return false;
-      const allowed = ((s.syscalls ?? []) as AnyObj[]).some((r) => r.action === 'SCMP_ACT_ALLOW' && !r.args && (r.names ?? []).includes('getppid'));
       const rs = runc.probe?.syscalls as AnyObj | undefined;
       const ts = tsrun.probe?.syscalls as AnyObj | undefined;
-      if (allowed || !rs || !ts || rs.getppid !== 'ok' || ts.getppid === 'ok') return false;
-      rs.getppid = ts.getppid;
-      // glibc's getppid() returns the filter's -errno as the ppid
-      if (typeof tsrun.probe!.ppid === 'number' && (tsrun.probe!.ppid as number) < 0) runc.probe!.ppid = tsrun.probe!.ppid;
-      return true;
+      if (!rs || !ts) return false;
+      let changed = false;
+      for (const name of missingAfterFilter(config)) {
+        if (rs[name] !== 'ok' || ts[name] === 'ok') continue;
+        rs[name] = ts[name];
+        changed = true;
+        // glibc's getppid() returns the filter's -errno as the ppid
+        if (name === 'getppid' && typeof tsrun.probe!.ppid === 'number' && (tsrun.probe!.ppid as number) < 0) runc.probe!.ppid = tsrun.probe!.ppid;
+      }
+      return changed;
     },
   },
   {
@@ -333,12 +362,11 @@ export const RULES: readonly Rule[] = [
   },
   {
     name: 'validation-before-create',
-    reason: 'a config error tsrun finds is reported before anything exists, so no hook runs; runc 1.1.5 finds some (rlimit types, ...) after making the container and then runs the poststop hooks',
+    reason: 'a config error tsrun finds is reported before anything exists, so no hook runs; runc 1.1.5 finds some (rlimit types, rlimits above its own, ...) only once it has made the container, after the hooks due by then, and then runs the poststop hooks',
     follows: 'runtime-spec lifecycle (poststop hooks follow the deletion of a created container)',
     reconcile(_c, runc, tsrun) {
       if (runc.outcome !== 'refused' || tsrun.outcome !== 'refused' || !/level=error msg="config\.json: /.test(tsrun.said)) return false;
-      const extra = runc.hooks.host.filter((h) => h.hook === 'poststop');
-      if (extra.length === 0 || extra.length !== runc.hooks.host.length || runc.hooks.container.length > 0) return false;
+      if (runc.hooks.host.length + runc.hooks.container.length === 0) return false;
       if (tsrun.hooks.host.length > 0 || tsrun.hooks.container.length > 0) return false;
       runc.hooks = { host: [], container: [] };
       return true;

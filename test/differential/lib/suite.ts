@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { materialize, prepareRunDir, type RunDir } from './bundle';
+import { materialize, prepareRunDir, probeSet, shiftRootfsOwners, type IdMapping, type ProbeSet, type RunDir } from './bundle';
 import type { DiffCase, Spec } from './case';
 import { describeDifference, diffFields, normaliseProbe, replaceContextStrings, type HostView } from './normalise';
 import { forceDelete, runOnce, RUNTIMES, stateLeft, type RunResult, type RuntimeName } from './runtime';
@@ -14,6 +14,7 @@ import { applyRules, RULES, type Rule, type View } from './rules';
 export interface SuiteOptions {
   /** scratch directory (removed by the caller) */
   work: string;
+  /** the probe binary (buildProbe) */
   probe: string;
   host: HostView;
   /** a short tag unique to this suite run: ids and the cgroup parent carry it */
@@ -103,14 +104,30 @@ function cgroupsLeft(id: string, parent: string): string[] {
   return found;
 }
 
+/** The probe files linked into every rootfs, made once per suite in its work dir. */
+const probeSets = new Map<string, ProbeSet>();
+function probeSetOf(opts: SuiteOptions): ProbeSet {
+  let set = probeSets.get(opts.work);
+  if (!set) {
+    const dir = path.join(opts.work, 'probe');
+    fs.mkdirSync(dir, { recursive: true });
+    set = probeSet(opts.probe, dir);
+    probeSets.set(opts.work, set);
+  }
+  return set;
+}
+
 async function runRuntime(c: DiffCase, config: Spec, runtime: RuntimeName, idx: number, opts: SuiteOptions): Promise<RuntimeOutcome & { runDir: string; id: string }> {
   const id = `diff-${opts.tag}-${idx}-${runtime === 'runc' ? 'r' : 't'}`;
   const dir = path.join(opts.work, String(idx), runtime);
-  const rd: RunDir = prepareRunDir(dir, opts.probe);
+  const linux = (config.linux ?? {}) as { uidMappings?: IdMapping[]; gidMappings?: IdMapping[] };
+  const shift = linux.uidMappings !== undefined && linux.gidMappings !== undefined;
+  const rd: RunDir = prepareRunDir(dir, probeSetOf(opts), shift);
   // searchable by the ids of a user namespace (mkdtemp makes the work dir 0700)
   for (let d = dir; d.startsWith(opts.work); d = path.dirname(d)) fs.chmodSync(d, 0o755);
   const cgroup = `tsrun-diff-${opts.tag}`;
   fs.writeFileSync(path.join(rd.bundle, 'config.json'), materialize(config, { run: dir, probe: opts.probe, id, cgroup }));
+  if (shift) shiftRootfsOwners(rd.rootfs, linux.uidMappings!, linux.gidMappings!);
   const root = path.join(opts.work, `state-${runtime}`);
   const req = { runtime, id, root, bundle: rd.bundle, noNewKeyring: c.noNewKeyring, timeoutMs: opts.timeoutMs ?? 30_000 };
   const r = await runOnce(req);
