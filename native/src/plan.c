@@ -155,7 +155,8 @@ static bool mount_from(napi_env env, napi_value e, void *slot) {
       !tsrun_read_i64_prop(env, e, "remountFlags", &remount, 0) ||
       !tsrun_read_i64_prop(env, e, "recursiveAttrSet", &set, 0) ||
       !tsrun_read_i64_prop(env, e, "recursiveAttrClr", &clr, 0) ||
-      !tsrun_read_bool_prop(env, e, "destinationIsFile", &m->dest_is_file))
+      !tsrun_read_bool_prop(env, e, "destinationIsFile", &m->dest_is_file) ||
+      !tsrun_read_string_prop(env, e, "fallbackSource", &m->fallback_source, false))
     return false;
   m->flags = (unsigned long)flags;
   m->remount_flags = (unsigned long)remount;
@@ -398,6 +399,7 @@ static void free_mounts(struct tsrun_mount *m, int n) {
     free(m[i].destination);
     free(m[i].fstype);
     free(m[i].data);
+    free(m[i].fallback_source);
   }
   free(m);
 }

@@ -24,6 +24,7 @@ struct tsrun_mount {
   int n_propagation;
   uint64_t attr_set, attr_clr;
   bool dest_is_file;
+  char *fallback_source; /* bind this when the kernel refuses the mount (EPERM, EBUSY); NULL: none */
 };
 
 struct tsrun_device {

@@ -258,6 +258,17 @@ static void do_fs_mount(struct child_ctx *c, const struct tsrun_mount *m) {
       do_bind(c, &b);
       return;
     }
+    if ((e == EPERM || e == EBUSY) && m->fallback_source) {
+      struct tsrun_mount b = *m;
+      b.source = m->fallback_source;
+      b.fstype = "";
+      b.flags = MS_BIND;
+      b.remount_flags = m->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+      b.fallback_source = NULL;
+      close(target);
+      do_bind(c, &b);
+      return;
+    }
     fail_mount(c, e, "mount", m);
   }
   close(target);

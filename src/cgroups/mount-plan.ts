@@ -61,10 +61,11 @@ export function cgroupMountPlan(layout: CgroupLayout, dirs: readonly HierarchyDi
   if (layout === 'v2') {
     const dir = dirs.find((d) => d.key === '');
     if (req.cgroupNamespace || !dir) {
-      return {
-        mounts: [plan({ source: 'cgroup', destination: dest, fstype: 'cgroup2', flags: req.flags & REMOUNTABLE, propagation: req.propagation })],
-        symlinks: [],
-      };
+      // the kernel may refuse it in a user namespace: then, as runc, a bind of
+      // the container's cgroup (what the namespace would have shown)
+      const m = plan({ source: 'cgroup', destination: dest, fstype: 'cgroup2', flags: req.flags & REMOUNTABLE, propagation: req.propagation });
+      if (dir) m.fallbackSource = dir.dir;
+      return { mounts: [m], symlinks: [] };
     }
     return {
       mounts: [plan({ source: dir.dir, destination: dest, flags: MS_BIND | MS_REC, remountFlags, propagation: req.propagation })],

@@ -92,7 +92,7 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest, d
   try {
     cgroup.create();
     cgroupMade = true;
-    cgroup.setResources(fromSpecResources(config.linux?.resources));
+    const resources = fromSpecResources(config.linux?.resources);
     const connect = (what: string, socketPath: string): number => {
       try {
         return track(fds, deps.native.connectUnix(socketPath));
@@ -144,6 +144,10 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest, d
             state: { ociVersion: '1.3.0', id, status: 'creating', pid, bundle, annotations: config.annotations },
           }),
         runCreateHooks: async (pid) => {
+          // the limits once the init has forked and made its mounts, before
+          // the hooks (runc applies them at this point too): a pids.limit of
+          // 0 or a tight memory limit must not stop the init's own setup
+          cgroup.setResources(resources);
           const state = JSON.parse(hookState(base, 'creating', pid)) as unknown;
           await runHooks('prestart', config.hooks?.prestart, state, { containerId: id });
           await runHooks('createRuntime', config.hooks?.createRuntime, state, { containerId: id });

@@ -29,6 +29,12 @@ export interface MountPlan {
   recursiveAttrClr: number;
   /** create the destination as an empty file rather than a directory (bind of a file) */
   destinationIsFile: boolean;
+  /**
+   * when the kernel refuses the mount (EPERM, EBUSY: cgroup2 in some user
+   * namespaces), bind this host path there instead, with `flags` applied
+   * to the bind (runc's fallback for a cgroup2 mount)
+   */
+  fallbackSource?: string;
 }
 
 export interface DevicePlan {

@@ -590,8 +590,11 @@ static void section_cgroup_files(void) {
   bool first = true;
   struct stat st;
   if (stat("/sys/fs/cgroup/cgroup.controllers", &st) == 0) {
+    /* our cgroup (/proc/self/cgroup) is at the mount point plus its path
+       below the mount's root (mountinfo): "/" for a whole-tree mount or a
+       cgroup namespace, the cgroup itself for a bind of it */
     char *cg = slurp("/proc/self/cgroup", NULL);
-    const char *rel = "";
+    const char *rel = "/";
     if (cg) {
       char *l = strstr(cg, "0::");
       if (l) {
@@ -599,9 +602,18 @@ static void section_cgroup_files(void) {
         l[3 + strcspn(l + 3, "\n")] = 0;
       }
     }
+    char root[4096] = "/";
+    char *mi = slurp("/proc/self/mountinfo", NULL);
+    for (char *line = mi ? strtok(mi, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+      char r[4096], target[4096];
+      if (sscanf(line, "%*s %*s %*s %4095s %4095s", r, target) == 2 && strcmp(target, "/sys/fs/cgroup") == 0) snprintf(root, sizeof root, "%s", r);
+    }
+    free(mi);
+    size_t rl = strcmp(root, "/") == 0 ? 0 : strlen(root);
+    if (rl && strncmp(rel, root, rl) == 0) rel += rl;
     for (size_t i = 0; i < sizeof CGROUP_V2_FILES / sizeof CGROUP_V2_FILES[0]; i++) {
       char path[4096];
-      snprintf(path, sizeof path, "/sys/fs/cgroup%s/%s", strcmp(rel, "/") == 0 ? "" : rel, CGROUP_V2_FILES[i]);
+      snprintf(path, sizeof path, "/sys/fs/cgroup%s/%s", (rel[0] == 0 || strcmp(rel, "/") == 0) ? "" : rel, CGROUP_V2_FILES[i]);
       put_file_value(&first, CGROUP_V2_FILES[i], path);
     }
     free(cg);

@@ -366,11 +366,11 @@ const resourcesArb = fc.record({
       period: fc.option(fc.constantFrom(100000, 250000), { nil: undefined }),
       cpus: fc.option(fc.constantFrom('0', '0-1'), { nil: undefined }),
       mems: fc.option(fc.constantFrom('0'), { nil: undefined }),
-      idle: fc.option(fc.constantFrom(0, 1), { nil: undefined }),
+      idle: weighted<number | undefined>([undefined, 8], [0, 1], [1, 1]),
     }),
     { nil: undefined },
   ),
-  pids: fc.option(fc.record({ limit: fc.constantFrom(32, 1024, -1, 0) }), { nil: undefined }),
+  pids: fc.option(fc.record({ limit: weighted([32, 3], [1024, 3], [-1, 2], [0, 1]) }), { nil: undefined }),
   blockIO: fc.option(fc.record({ weight: fc.constantFrom(10, 500, 1000) }), { nil: undefined }),
   unified: fc.option(fc.constantFrom<Record<string, string>>({ 'memory.high': '200000000' }, { 'pids.max': '77' }, { 'memory.oom.group': '1' }), {
     nil: undefined,

@@ -4,6 +4,9 @@
 // relative to the caller's ("host" = shared with the runtime's caller), pids
 // seen from the host are not compared, peer group numbers of shared mounts go.
 
+import fs from 'node:fs';
+import path from 'node:path';
+
 type Obj = Record<string, unknown>;
 
 export interface HostView {
@@ -19,9 +22,27 @@ export interface NormaliseContext {
   id: string;
 }
 
+/**
+ * The run dir as mountinfo shows it in a bind's root: relative to the root of
+ * the filesystem holding it (a tmpfs /tmp shows /tsrun-test-...).
+ */
+export function pathInItsFilesystem(p: string): string {
+  let best = { point: '/', root: '/' };
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const f = line.split(' ');
+    const point = f[4];
+    if (!point || !f[3]) continue;
+    if ((p === point || p.startsWith(point === '/' ? '/' : `${point}/`)) && point.length >= best.point.length) best = { point, root: f[3] };
+  }
+  const rest = best.point === '/' ? p : p.slice(best.point.length);
+  return path.posix.join(best.root, rest);
+}
+
 export function replaceContextStrings<T>(value: T, ctx: Pick<NormaliseContext, 'runDir' | 'id'>): T {
-  const text = JSON.stringify(value).replaceAll(ctx.runDir, '@RUN@').replaceAll(ctx.id, '@ID@');
-  return JSON.parse(text) as T;
+  let text = JSON.stringify(value).replaceAll(ctx.runDir, '@RUN@');
+  const inFs = pathInItsFilesystem(ctx.runDir);
+  if (inFs !== ctx.runDir) text = text.replaceAll(`"${inFs}`, '"@RUN@').replaceAll(`${inFs}/`, '@RUN@/');
+  return JSON.parse(text.replaceAll(ctx.id, '@ID@')) as T;
 }
 
 const PEER = /^(shared|master|propagate_from):\d+$/;

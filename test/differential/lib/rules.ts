@@ -55,12 +55,22 @@ function clone(c: Spec): Spec & AnyObj {
   return structuredClone(c) as Spec & AnyObj;
 }
 
-/** runc refused where tsrun did too, for the reason the rule names: make runc's view tsrun's. */
-function refusedAsTsrun(runc: View, tsrun: View): void {
+/** The comparable part of a view. */
+const seen = (v: View): string => JSON.stringify({ outcome: v.outcome, exit: v.exit, probe: v.probe, hooks: v.hooks });
+
+/**
+ * runc's view becomes tsrun's where the rule names why (both refused, or a
+ * case runc cannot run); false when it was so already.
+ */
+function adoptTsrun(runc: View, tsrun: View): boolean {
+  const before = seen(runc);
   runc.outcome = tsrun.outcome;
-  delete runc.exit;
-  delete runc.probe;
+  if (tsrun.exit === undefined) delete runc.exit;
+  else runc.exit = tsrun.exit;
+  if (tsrun.probe === undefined) delete runc.probe;
+  else runc.probe = structuredClone(tsrun.probe);
   runc.hooks = structuredClone(tsrun.hooks);
+  return seen(runc) !== before;
 }
 
 function hookLines(v: View): Record<string, unknown>[] {
@@ -131,11 +141,7 @@ export const RULES: readonly Rule[] = [
       // starts; tsrun's start has started it, then kills it and fails
       const hasPoststart = (((config.hooks ?? {}) as AnyObj).poststart ?? []).length > 0;
       if (hasPoststart && runc.outcome === 'refused' && /error running hook/.test(runc.said) && tsrun.outcome === 'ran' && /poststart hook failed, killing container/.test(tsrun.said)) {
-        runc.outcome = tsrun.outcome;
-        runc.exit = tsrun.exit;
-        runc.probe = structuredClone(tsrun.probe);
-        runc.hooks = structuredClone(tsrun.hooks);
-        return true;
+        return adoptTsrun(runc, tsrun);
       }
       // start failed (a startContainer hook): runc 1.1.5 ran poststart at create already
       if (hasPoststart && runc.outcome === 'refused' && tsrun.outcome === 'refused' && !tsrun.hooks.host.some((h) => h.hook === 'poststart')) {
@@ -169,14 +175,13 @@ export const RULES: readonly Rule[] = [
       const hasUts = ((linuxOf(config).namespaces ?? []) as AnyObj[]).some((n) => n.type === 'uts');
       if (!hasUts && config.domainname !== '') {
         if (tsrun.outcome === 'refused' && /domainname/.test(tsrun.said)) {
-          refusedAsTsrun(runc, tsrun);
-          return true;
+          return adoptTsrun(runc, tsrun);
         }
         return false;
       }
       const sysctl = (linuxOf(config).sysctl ?? {}) as Record<string, string>;
       const expected = sysctl['kernel.domainname'] ?? sysctl['kernel/domainname'] ?? (config.domainname === '' ? undefined : config.domainname);
-      if (runc.probe && tsrun.probe && expected !== undefined && tsrun.probe.domainname === expected) {
+      if (runc.probe && tsrun.probe && expected !== undefined && tsrun.probe.domainname === expected && runc.probe.domainname !== expected) {
         runc.probe.domainname = expected;
         return true;
       }
@@ -289,6 +294,88 @@ export const RULES: readonly Rule[] = [
     },
   },
   {
+    name: 'cgroup2-mount-own-cgroup',
+    reason: "on cgroup v2 a container without a cgroup namespace of its own gets a bind of its own cgroup at /sys/fs/cgroup; runc mounts the whole cgroup2 tree (read-only), the host's cgroups included",
+    follows: 'tsrun (a container sees its own cgroup only); runc 1.1.5 and later mount the whole tree',
+    reconcile(config, runc, tsrun) {
+      if (ownNamespaces(config).includes('cgroup')) return false;
+      const r = runc.probe?.mounts as AnyObj[] | undefined;
+      const t = tsrun.probe?.mounts as AnyObj[] | undefined;
+      const own = ((tsrun.probe?.cgroup ?? []) as string[]).find((l) => l.startsWith('0::'))?.slice(3);
+      if (!r || !t || !own) return false;
+      let changed = false;
+      for (let i = 0; i < r.length && i < t.length; i++) {
+        const a = r[i]!;
+        const b = t[i]!;
+        if (a.target !== '/sys/fs/cgroup' || b.target !== '/sys/fs/cgroup' || a.fstype !== 'cgroup2' || b.fstype !== 'cgroup2') continue;
+        if (a.root !== '/' || b.root !== own || a.opts !== b.opts || a.super !== b.super) continue;
+        a.root = b.root;
+        a.source = b.source;
+        changed = true;
+      }
+      return changed;
+    },
+  },
+  {
+    name: 'cpu-idle',
+    reason: 'linux.resources.cpu.idle is written (cpu.idle; the kernel then reports cpu.weight 0, and refuses a cpu.weight from cpu.shares, which fails create as in runc >= 1.2); runc 1.1.5 does not know the field',
+    follows: 'runc 1.2',
+    reference(config) {
+      const cpu = ((linuxOf(config).resources ?? {}) as AnyObj).cpu as AnyObj | undefined;
+      if (cpu?.idle === undefined) return undefined;
+      const c = clone(config);
+      delete c.linux.resources.cpu.idle;
+      return c;
+    },
+    reconcile(config, runc, tsrun) {
+      const cpu = ((linuxOf(config).resources ?? {}) as AnyObj).cpu as AnyObj | undefined;
+      if (cpu?.idle === 1 && cpu.shares && tsrun.outcome === 'refused' && /cpu\.shares: cannot write \\"\d+\\" to \S+\/cpu\.weight: the kernel rejected the value: invalid argument/.test(tsrun.said)) {
+        return adoptTsrun(runc, tsrun);
+      }
+      const r = runc.probe?.cgroupFiles as AnyObj | undefined;
+      const t = tsrun.probe?.cgroupFiles as AnyObj | undefined;
+      if (cpu?.idle !== 1 || !r || !t || t['cpu.idle'] !== '1' || r['cpu.idle'] !== '0') return false;
+      r['cpu.idle'] = t['cpu.idle'];
+      r['cpu.weight'] = t['cpu.weight'];
+      return true;
+    },
+  },
+  {
+    name: 'pids-limit-zero',
+    reason: 'linux.resources.pids.limit 0 is a limit (pids.max "1": the init is the one task it allows, so it cannot fork a createContainer or startContainer hook; systemd refuses 0); runc 1.1.5 takes 0 as unset ("max")',
+    follows: 'runc 1.4 (opencontainers/cgroups)',
+    reconcile(config, runc, tsrun) {
+      const pids = ((linuxOf(config).resources ?? {}) as AnyObj).pids as AnyObj | undefined;
+      // the init may not fork a createContainer or startContainer hook then
+      if (pids?.limit === 0 && tsrun.outcome === 'refused' && /fork hook \S+: EWOULDBLOCK/.test(tsrun.said)) {
+        return adoptTsrun(runc, tsrun);
+      }
+      const r = runc.probe?.cgroupFiles as AnyObj | undefined;
+      const t = tsrun.probe?.cgroupFiles as AnyObj | undefined;
+      if (pids?.limit !== 0 || !r || !t || r['pids.max'] !== 'max' || t['pids.max'] !== '1') return false;
+      r['pids.max'] = t['pids.max'];
+      return true;
+    },
+  },
+  {
+    name: 'cpu-weight-quadratic',
+    reason: 'cpu.shares becomes cpu.weight by the quadratic-in-log2 fit (1024 -> 100, the cgroup v2 default); runc 1.1.5 uses the linear formula (1024 -> 39)',
+    follows: 'runc 1.3.2 / 1.4 (opencontainers/cgroups ConvertCPUSharesToCgroupV2Value)',
+    reconcile(config, runc, tsrun) {
+      const cpu = ((linuxOf(config).resources ?? {}) as AnyObj).cpu as AnyObj | undefined;
+      const shares = cpu?.shares as number | undefined;
+      const r = runc.probe?.cgroupFiles as AnyObj | undefined;
+      const t = tsrun.probe?.cgroupFiles as AnyObj | undefined;
+      if (!shares || !r || !t || r['cpu.weight'] === undefined || cpu?.idle === 1) return false;
+      const linear = shares <= 2 ? 1 : shares >= 262144 ? 10000 : 1 + Math.floor(((shares - 2) * 9999) / 262142);
+      const l = Math.log2(shares);
+      const quadratic = shares <= 2 ? 1 : shares >= 262144 ? 10000 : Math.ceil(Math.pow(10, (l * l + 125 * l) / 612 - 7 / 34));
+      if (r['cpu.weight'] !== String(linear) || t['cpu.weight'] !== String(quadratic) || linear === quadratic) return false;
+      r['cpu.weight'] = t['cpu.weight'];
+      return true;
+    },
+  },
+  {
     name: 'sysfs-bind-fallback',
     reason: 'a sysfs mount the kernel refuses (a user namespace without a network namespace of its own) becomes a recursive bind of the host\'s /sys with the mount\'s flags; runc 1.1.5 fails',
     follows: 'crun (and runc\'s own rootless spec, which asks for that bind)',
@@ -318,27 +405,32 @@ export const RULES: readonly Rule[] = [
       if (!mounts.some((m) => m.type === 'sysfs') || !mounts.some((m) => m.type === 'cgroup')) return false;
       if (runc.outcome !== 'refused' || tsrun.outcome !== 'ran') return false;
       if (!/error mounting \\"cgroup\\" to rootfs at \\"\/sys\/fs\/cgroup\\": stat \/sys\/fs\/cgroup\/[^ ]*: no such file or directory/.test(runc.said)) return false;
-      Object.assign(runc, structuredClone({ outcome: tsrun.outcome, exit: tsrun.exit, probe: tsrun.probe, hooks: tsrun.hooks }));
-      return true;
+      return adoptTsrun(runc, tsrun);
     },
   },
   {
     name: 'runc-needs-after-filter',
-    reason: "without no_new_privileges runc's init loads the profile before it calls getppid() (it gives up when that fails) and checks args[0] with faccessat2 (denied, it falls back to mode bits that ignore the process's capabilities); tsrun needs neither under the filter, so runc is given both and the probe's own results for them are tsrun's",
+    reason: "without no_new_privileges runc's init loads the profile before it calls getppid() (it gives up when that fails: runc is given the syscall, and the probe's own getppid() result is tsrun's) and checks args[0] with faccessat2 (denied, it falls back to mode bits that ignore the process's capabilities: an args[0] only a capability lets the user run is refused); tsrun needs neither under the filter",
     follows: 'tsrun (the lookup and the init never depend on what the profile allows)',
     reference(config) {
-      const missing = missingAfterFilter(config);
+      // getppid is an old syscall: allowing it does not move the ENOSYS stub
+      const missing = missingAfterFilter(config).filter((n) => n === 'getppid');
       if (!missing.length) return undefined;
       const c = clone(config);
       c.linux.seccomp.syscalls = [...(c.linux.seccomp.syscalls ?? []), { names: missing, action: 'SCMP_ACT_ALLOW' }];
       return c;
     },
     reconcile(config, runc, tsrun) {
+      const missing = missingAfterFilter(config);
+      // runc refused an args[0] the kernel lets this user (with these capabilities) run
+      if (missing.includes('faccessat2') && runc.outcome === 'refused' && tsrun.outcome === 'ran' && /exec \S+: permission denied/.test(runc.said)) {
+        return adoptTsrun(runc, tsrun);
+      }
       const rs = runc.probe?.syscalls as AnyObj | undefined;
       const ts = tsrun.probe?.syscalls as AnyObj | undefined;
       if (!rs || !ts) return false;
       let changed = false;
-      for (const name of missingAfterFilter(config)) {
+      for (const name of missing.filter((n) => n === 'getppid')) {
         if (rs[name] !== 'ok' || ts[name] === 'ok') continue;
         rs[name] = ts[name];
         changed = true;
@@ -380,8 +472,7 @@ export const RULES: readonly Rule[] = [
       const hooks = (config.hooks ?? {}) as Record<string, AnyObj[]>;
       const relative = HOOK_KINDS.some((k) => (hooks[k] ?? []).some((h) => !String(h.path).startsWith('/')));
       if (!relative || tsrun.outcome !== 'refused' || !/hooks\.\w+\[\d+\]\.path: must be an absolute path/.test(tsrun.said)) return false;
-      refusedAsTsrun(runc, tsrun);
-      return true;
+      return adoptTsrun(runc, tsrun);
     },
   },
   {
@@ -391,8 +482,7 @@ export const RULES: readonly Rule[] = [
     reconcile(config, runc, tsrun) {
       const types = (((config.process ?? {}) as AnyObj).rlimits ?? []).map((r: AnyObj) => r.type) as string[];
       if (new Set(types).size === types.length || tsrun.outcome !== 'refused' || !/duplicate RLIMIT_/.test(tsrun.said)) return false;
-      refusedAsTsrun(runc, tsrun);
-      return true;
+      return adoptTsrun(runc, tsrun);
     },
   },
   {
@@ -436,8 +526,15 @@ export function applyRules(rules: readonly Rule[], c: DiffCase, host: RuleHost):
     referenceRules: used,
     reconcile(runc, tsrun) {
       const names = [...used];
-      for (const r of rules) {
-        if (r.reconcile?.(c.config, runc, tsrun) && !names.includes(r.name)) names.push(r.name);
+      // until nothing changes: one rule's edit can complete another's shape
+      for (let pass = 0; pass < 4; pass++) {
+        let changed = false;
+        for (const r of rules) {
+          if (!r.reconcile?.(c.config, runc, tsrun)) continue;
+          changed = true;
+          if (!names.includes(r.name)) names.push(r.name);
+        }
+        if (!changed) break;
       }
       return names;
     },

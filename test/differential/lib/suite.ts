@@ -228,7 +228,7 @@ export async function runCase(c: DiffCase, idx: number, opts: SuiteOptions): Pro
     fields.push('leftovers');
     problems.push(`leftovers:\n  ${tsrun.leftovers.join('\n  ')}`);
   }
-  if (a.outcome !== b.outcome) problems.push(`runc said: ${runc.stderr.slice(0, 600)}\ntsrun said: ${tsrun.stderr.slice(0, 600)}`);
+  if (a.outcome !== b.outcome) problems.push(`runc said: ${gist(runc.stderr)}\ntsrun said: ${gist(tsrun.stderr)}`);
   const verdict: Verdict = fields.length > 0 ? 'diverged' : ruleNames.length > 0 ? 'explained' : 'identical';
   return {
     name: c.name,
@@ -240,6 +240,13 @@ export async function runCase(c: DiffCase, idx: number, opts: SuiteOptions): Pro
     runc: strip(runc),
     tsrun: strip(tsrun),
   };
+}
+
+/** A runtime's error lines (or its last words), short. */
+function gist(stderr: string): string {
+  const lines = stderr.split('\n');
+  const errors = lines.filter((l) => /level=(error|fatal)|panic:|error running hook/.test(l));
+  return (errors.length ? errors : lines.slice(-3)).join('\n').slice(0, 1200);
 }
 
 function strip(o: RuntimeOutcome & { runDir: string; id: string }): RuntimeOutcome {
