@@ -27,8 +27,7 @@ import { BOOL, closedObj, int, int64, lazy, obj, opt, OPT_BOOL, OPT_STRING, OPT_
 
 export type { Int64 } from './schema-kit';
 
-/** The runtime-spec version tsrun implements. */
-export const OCI_VERSION = '1.3.0';
+export { OCI_VERSION } from './version';
 
 // ---------------------------------------------------------------------------
 // Enumerations

@@ -32,7 +32,7 @@ const INTEGER_KINDS = {
   uint64: { min: 0n, max: 2n ** 64n - 1n },
 } satisfies Record<string, IntegerKind>;
 
-export type IntegerKindName = keyof typeof INTEGER_KINDS;
+type IntegerKindName = keyof typeof INTEGER_KINDS;
 type NarrowKind = 'int32' | 'uint16' | 'uint32' | 'int' | 'uint';
 type WideKind = 'int64' | 'uint64';
 
@@ -180,5 +180,5 @@ export const OPT_BOOL = opt(z.boolean());
 export const BOOL = z.boolean();
 export const STRINGS = z.array(STRING);
 export const OPT_STRINGS = opt(STRINGS);
-export const STRING_MAP = z.record(STRING, STRING);
+const STRING_MAP = z.record(STRING, STRING);
 export const OPT_STRING_MAP = opt(STRING_MAP);

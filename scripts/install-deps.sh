@@ -12,6 +12,7 @@ PACKAGES=(
   runc crun                          # reference runtimes (bench, comparisons)
   containerd                         # containerd-shim-runc-v2 integration tests
   qemu-system-x86                    # cgroup v2 tests in a VM (../shared/vm)
+  clang-format                       # npm run lint: the C style (.clang-format)
   util-linux bsdutils procps iproute2 jq strace hyperfine
 )
 missing=()

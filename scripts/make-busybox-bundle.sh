@@ -54,7 +54,7 @@ GROUP
 
 # config.json from the project's default spec (built on demand)
 if [ ! -f "$here/dist/src/container/default-spec.js" ]; then
-  (cd "$here" && npx tsc -p tsconfig.json)
+  (cd "$here" && npx tsc -p tsconfig.build.json)
 fi
 node -e '
 const { defaultSpec, formatSpecJson } = require(process.argv[1]);

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// The whole test suite, as CI runs it: unit, integration and differential
-// (runc vs tsrun) tests on this host (as root, real kernel), then the cgroup v2
+// The whole test suite, as CI runs it: `npm run lint` first (types, import
+// layers, unused code, C format and layout: a failure there fails the run),
+// then unit and integration tests on this host (as root, real kernel), the
+// differential suite (runc vs tsrun on the same configs), then the cgroup v2
 // tests and the differential suite's cgroup part inside a VM with a pure v2
 // hierarchy (../shared/vm/run-in-vm.sh). Prints one closing line
 // "tests: N passed, N failed, N skipped" and exits non-zero on any failure.
@@ -40,6 +42,14 @@ function run(label, cmd, args, jsonFile, env = {}) {
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
   if (r.status !== 0) ok = false;
   count(jsonFile, label);
+}
+
+console.log('\n=== lint ===');
+const lint = spawnSync(process.execPath, [path.join(root, 'scripts', 'lint.js')], { cwd: root, stdio: 'inherit' });
+if (lint.status !== 0) {
+  // counted as a failure, so the closing line does not read as a clean run
+  totals.failed += 1;
+  console.error('run-tests: npm run lint failed (counted as 1 failed)');
 }
 
 const hostJson = path.join(work, 'host.json');

@@ -26,7 +26,7 @@ cd "$root"
 unset NODE_OPTIONS
 [ -f native/build/Release/tsrun.node ] || npm run --silent build:native
 # the container tests run the built CLI (as bin/tsrun does: entry.js and the bundle)
-node node_modules/typescript/bin/tsc -p tsconfig.json
+node node_modules/typescript/bin/tsc -p tsconfig.build.json
 node scripts/write-build-info.js
 node scripts/bundle.js
 

@@ -1,6 +1,7 @@
 // Typed errors. Each carries what a user needs to act on it (container id, path,
 // syscall, errno name) and is raised where the cause is known. Messages reuse
-// runc's wording where engines match on it (see docs/runtime-contract.md §8).
+// runc's wording where engines match on it (docs/engines.md; the refusals of
+// operations in a wrong state are in src/state/transitions.ts).
 
 export interface ErrorContext {
   containerId?: string;

@@ -10,7 +10,7 @@ import { writeAllSync } from './write-all';
 import type { Logger } from 'pino';
 
 export type LogFormat = 'text' | 'json';
-export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
+type LogLevel = 'debug' | 'info' | 'warning' | 'error';
 export type LogFields = Record<string, unknown>;
 
 export interface LogConfig {
@@ -53,10 +53,6 @@ export function configureLogging(config: LogConfig): void {
 /** True when records go to stderr (no --log). */
 export function logsToStderr(): boolean {
   return sink.isStderr;
-}
-
-export function isDebugEnabled(): boolean {
-  return sink.minLevel <= LEVEL_VALUES.debug;
 }
 
 function write(level: LogLevel, msg: string, fields?: LogFields): void {

@@ -1,6 +1,5 @@
 /* N-API entry: each C module registers its own functions. */
-#include "napi_util.h"
-#include "modules.h"
+#include "addon.h"
 
 static napi_value init(napi_env env, napi_value exports) {
   tsrun_register_fsutil(env, exports);
@@ -10,6 +9,7 @@ static napi_value init(napi_env env, napi_value exports) {
   tsrun_register_seccomp(env, exports);
   tsrun_register_bpf_devices(env, exports);
   tsrun_register_tty(env, exports);
+  tsrun_register_shim(env, exports);
   return exports;
 }
 

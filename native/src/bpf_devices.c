@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include "modules.h"
+#include "bpf_devices.h"
 #include "napi_util.h"
 
 #define LOG_SIZE (256 * 1024)

@@ -1,5 +1,8 @@
-/* Code that runs in the forked child. Async-signal-safe only: raw syscalls,
- * no malloc, no stdio, no locks. Errors go to the parent over the sync socket. */
+/* child.c: what every step of the forked child shares: its context, text in
+ * fixed buffers, the sync channel to the parent, failing and warning, fds.
+ * Code that runs in the forked child is async-signal-safe only: raw
+ * syscalls, no malloc, no stdio, no locks. Errors go to the parent over the
+ * sync socket. */
 #ifndef TSRUN_CHILD_H
 #define TSRUN_CHILD_H
 #include <stdbool.h>
@@ -9,7 +12,7 @@
 #include "sync.h"
 
 struct child_ctx {
-  struct tsrun_plan *plan;       /* NULL for exec */
+  struct tsrun_plan *plan; /* NULL for exec */
   struct tsrun_process *process;
   int sync_fd;
   /* scratch text buffer (from the plan, preallocated by the parent) */
@@ -65,33 +68,7 @@ void child_stay_undumpable(void);
 /* --- steps --- */
 /* Move the fds the child needs above the preserved range and close every other fd >= 3. */
 void child_setup_fds(struct child_ctx *c, int *keep, int n_keep, int preserve);
-
-/* rootfs.c */
-void rootfs_prepare(struct child_ctx *c);  /* before create hooks: mounts, devices */
-void rootfs_enter(struct child_ctx *c);    /* after create hooks: pivot_root, make the cwd */
-void rootfs_seal(struct child_ctx *c);     /* read-only root (after the console) */
-void rootfs_finish(struct child_ctx *c);   /* sysctl, read-only paths, masked paths */
-int open_proc_file(struct child_ctx *c, const char *rel, int flags); /* under /proc, checked */
-/* fail naming /proc/<rel>, explaining a refusal of open_proc_file (EXDEV, ELOOP) */
-__attribute__((noreturn)) void fail_proc_file(struct child_ctx *c, int err, const char *verb, const char *rel);
-
-/* process.c: everything up to execve that the process settings ask for:
- * oom score, labels, rlimits, umask, cwd, HOME, the argv[0] lookup, the
- * seccomp filter, user, capabilities, no_new_privs (in runc's order) */
-void process_finalize(struct child_ctx *c);
-/* process.oomScoreAdj, written by stage 1 before any namespace (runc's nsexec) */
-void process_set_oom_score_adj(struct child_ctx *c);
-/* with no_new_privileges: the seccomp filter, right before execve */
-void process_seccomp_late(struct child_ctx *c);
-/* execve the program process_finalize resolved */
-__attribute__((noreturn)) void process_exec(struct child_ctx *c);
-void run_hooks(struct child_ctx *c, const char *kind, const struct tsrun_hook *hooks, int n);
-
-/* lsm.c: AppArmor profile / SELinux label for the next execve */
-void lsm_apply_exec_labels(struct child_ctx *c);
-
-/* keyring.c: join (or make) the named session keyring; add_perm != 0 adds
- * those permission bits to it */
-void keyring_join(struct child_ctx *c, const char *name, uint32_t add_perm);
+/* Make the moved process.stdio fds (-1: leave alone) the process's 0, 1, 2. */
+void child_install_stdio(struct child_ctx *c, const int *moved);
 
 #endif

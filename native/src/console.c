@@ -11,11 +11,9 @@
 #include <sys/statfs.h>
 #include <termios.h>
 #include <unistd.h>
-#include "child.h"
+#include "console.h"
 #include "fdpass.h"
-
-int open_in_root(const char *path, int flags);
-int mkdir_in_root_for_file(const char *path);
+#include "rootfs.h"
 
 /* The bind target is /dev/console itself, never what a symlink there points
  * at: a planted link would put the pty over any file of the container, e.g.

@@ -12,10 +12,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "child.h"
+#include "console.h"
+#include "exec.h"
 #include "init.h"
-#include "modules.h"
+#include "keyring.h"
 #include "napi_util.h"
 #include "plan.h"
+#include "process.h"
+#include "rootfs.h"
+#include "spawn.h"
 
 struct exec_plan {
   char *container_id;
@@ -29,9 +34,6 @@ struct exec_plan {
   size_t scratch_len;
 };
 
-void rootfs_use_current_root(void);
-void console_setup(struct child_ctx *c, int console_socket_fd, bool bind_console);
-
 __attribute__((noreturn)) static void exec_stage2(struct child_ctx *c, struct exec_plan *p) {
   rootfs_use_current_root();
   if (setsid() < 0) child_fail(c, errno, "setsid", NULL);
@@ -44,14 +46,20 @@ __attribute__((noreturn)) static void exec_stage2(struct child_ctx *c, struct ex
 }
 
 __attribute__((noreturn)) static void exec_stage1(struct exec_plan *p, int sync_fd) {
-  struct child_ctx c = {.plan = NULL, .process = &p->process, .sync_fd = sync_fd, .buf = p->scratch,
-                        .buf_len = p->scratch_len};
+  struct child_ctx c = {
+      .plan = NULL, .process = &p->process, .sync_fd = sync_fd, .buf = p->scratch, .buf_len = p->scratch_len};
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   child_reset_signals();
-  int keep[3] = {sync_fd, p->console_socket_fd, p->process.seccomp_listener_fd};
-  child_setup_fds(&c, keep, 3, p->preserve_fds);
+  int keep[6] = {sync_fd,
+                 p->console_socket_fd,
+                 p->process.seccomp_listener_fd,
+                 p->process.stdio[0],
+                 p->process.stdio[1],
+                 p->process.stdio[2]};
+  child_setup_fds(&c, keep, 6, p->preserve_fds);
   p->console_socket_fd = keep[1];
   p->process.seccomp_listener_fd = keep[2];
+  child_install_stdio(&c, &keep[3]);
   sync_wait_go(&c);
   if (p->process.seccomp_listener_fd >= 0) {
     /* the agent's container process state comes with the go */
@@ -69,42 +77,13 @@ __attribute__((noreturn)) static void exec_stage1(struct exec_plan *p, int sync_
   _exit(0);
 }
 
-extern bool tsrun_read_string_prop(napi_env env, napi_value obj, const char *name, char **out, bool required);
-extern bool tsrun_read_i64_prop(napi_env env, napi_value obj, const char *name, int64_t *out, int64_t dflt);
-
 static bool exec_plan_from_js(napi_env env, napi_value obj, struct exec_plan *p) {
   memset(p, 0, sizeof *p);
   int64_t i64;
   napi_value v;
   bool present;
   if (!tsrun_read_string_prop(env, obj, "containerId", &p->container_id, true)) return false;
-  if (!tsrun_prop(env, obj, "namespaces", &v, &present)) return false;
-  if (present) {
-    uint32_t len;
-    napi_get_array_length(env, v, &len);
-    if (len > NS_COUNT) {
-      napi_throw_type_error(env, NULL, "plan: namespaces: too many");
-      return false;
-    }
-    static const char *const names[NS_COUNT] = {"user", "mount", "pid", "network", "uts", "ipc", "cgroup", "time"};
-    for (uint32_t i = 0; i < len; i++) {
-      napi_value e;
-      char *type = NULL;
-      napi_get_element(env, v, i, &e);
-      if (!tsrun_read_string_prop(env, e, "type", &type, true)) return false;
-      int kind = -1;
-      for (int k = 0; k < NS_COUNT; k++)
-        if (strcmp(type, names[k]) == 0) kind = k;
-      free(type);
-      if (kind < 0) {
-        napi_throw_type_error(env, NULL, "plan: namespaces[].type: unknown");
-        return false;
-      }
-      p->ns[i].kind = kind;
-      if (!tsrun_read_string_prop(env, e, "path", &p->ns[i].path, true)) return false;
-    }
-    p->n_ns = (int)len;
-  }
+  if (!tsrun_namespaces_from_js(env, obj, p->ns, &p->n_ns, true)) return false;
   if (!tsrun_prop(env, obj, "process", &v, &present)) return false;
   if (!present) {
     napi_throw_type_error(env, NULL, "plan: process: missing");

@@ -4,10 +4,10 @@
 #define _GNU_SOURCE /* O_PATH */
 #endif
 #include "fdpass.h"
+#include "unix_addr.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -16,18 +16,6 @@
 /* errno is thread-local and only read right after the failing call, which is
  * safe after fork; these helpers turn it into the -errno convention. */
 static int neg_errno(void) { return errno ? -errno : -EIO; }
-
-size_t tsrun_format_uint(unsigned int v, char *out) {
-  char tmp[12];
-  size_t n = 0;
-  do {
-    tmp[n++] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  for (size_t i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
-  out[n] = '\0';
-  return n;
-}
 
 /* One sendmsg with the fd attached; returns bytes sent or -errno. */
 static ssize_t send_with_fd(int sock, const void *data, size_t len, int fd) {
@@ -81,15 +69,11 @@ int tsrun_send_fd_stream(int sock, const void *data, size_t len, int fd) {
 
 enum addr_op { OP_CONNECT, OP_BIND };
 
-static int use_addr(int sock, const char *path, size_t len, enum addr_op op) {
-  struct sockaddr_un addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sun_family = AF_UNIX;
-  memcpy(addr.sun_path, path, len);
-  socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);
-  if (op == OP_BIND) return bind(sock, (struct sockaddr *)&addr, alen) == 0 ? 0 : neg_errno();
+static int use_addr(int sock, const struct tsrun_unix_addr *a, enum addr_op op) {
+  const struct sockaddr *sa = (const struct sockaddr *)&a->sa;
+  if (op == OP_BIND) return bind(sock, sa, a->len) == 0 ? 0 : neg_errno();
   for (;;) {
-    if (connect(sock, (struct sockaddr *)&addr, alen) == 0) return 0;
+    if (connect(sock, sa, a->len) == 0) return 0;
     if (errno == EINTR) continue;
     /* an interrupted connect may complete in the background */
     if (errno == EISCONN) return 0;
@@ -97,60 +81,15 @@ static int use_addr(int sock, const char *path, size_t len, enum addr_op op) {
   }
 }
 
-/* Go through "/proc/self/fd/<dirfd>/<name>" when the path is too long. */
-static int use_addr_via_dirfd(int sock, const char *path, size_t len, enum addr_op op) {
-  const char *slash = NULL;
-  for (size_t i = 0; i < len; i++)
-    if (path[i] == '/') slash = path + i;
-  if (!slash || slash[1] == '\0') return -ENAMETOOLONG;
-  size_t dirlen = (size_t)(slash - path);
-  char dir[PATH_MAX];
-  if (dirlen >= sizeof dir) return -ENAMETOOLONG;
-  if (dirlen == 0) {
-    dir[0] = '/';
-    dirlen = 1;
-  } else {
-    memcpy(dir, path, dirlen);
-  }
-  dir[dirlen] = '\0';
-  const char *name = slash + 1;
-  size_t namelen = len - (size_t)(name - path);
-
-  int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (dirfd < 0) return neg_errno();
-  char via[sizeof(((struct sockaddr_un *)0)->sun_path)];
-  static const char prefix[] = "/proc/self/fd/";
-  char num[12];
-  size_t numlen = tsrun_format_uint((unsigned int)dirfd, num);
-  size_t total = sizeof prefix - 1 + numlen + 1 + namelen;
-  int r;
-  if (total >= sizeof via) {
-    r = -ENAMETOOLONG;
-  } else {
-    size_t o = 0;
-    memcpy(via + o, prefix, sizeof prefix - 1);
-    o += sizeof prefix - 1;
-    memcpy(via + o, num, numlen);
-    o += numlen;
-    via[o++] = '/';
-    memcpy(via + o, name, namelen);
-    o += namelen;
-    via[o] = '\0';
-    r = use_addr(sock, via, o, op);
-  }
-  close(dirfd);
-  return r;
-}
-
 static int unix_socket_at(const char *path, enum addr_op op) {
-  size_t len = strlen(path);
-  if (len == 0) return -EINVAL;
+  struct tsrun_unix_addr a;
+  int r = tsrun_unix_addr_init(&a, path);
+  if (r < 0) return r;
   int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (sock < 0) return neg_errno();
-  int r = len < sizeof(((struct sockaddr_un *)0)->sun_path) ? use_addr(sock, path, len, op)
-                                                             : use_addr_via_dirfd(sock, path, len, op);
+  r = sock < 0 ? neg_errno() : use_addr(sock, &a, op);
+  tsrun_unix_addr_release(&a);
   if (r < 0) {
-    close(sock);
+    if (sock >= 0) close(sock);
     return r;
   }
   return sock;

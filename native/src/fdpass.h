@@ -10,7 +10,7 @@
 #define TSRUN_FD_MESSAGE_MAX 4096
 
 /* Exactly one sendmsg(MSG_NOSIGNAL) carrying 1 <= len < 4096 bytes of data and
- * one SCM_RIGHTS cmsg with one fd, no SCM_CREDENTIALS (runtime-contract §6).
+ * one SCM_RIGHTS cmsg with one fd, no SCM_CREDENTIALS (go-runc's console socket protocol).
  * A short send is an error (-EMSGSIZE): a stream socket that takes fewer
  * bytes than asked would split the label the receiver reads in one go.
  * Retries on EINTR. Does not close anything. */
@@ -24,20 +24,11 @@ int tsrun_send_fd(int sock, const void *data, size_t len, int fd);
 int tsrun_send_fd_stream(int sock, const void *data, size_t len, int fd);
 
 /* socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC) + connect(path). Returns the
- * connected fd. A path too long for sun_path (108 bytes) is reached by
- * opening its directory (O_PATH|O_DIRECTORY|O_CLOEXEC) and connecting to
- * "/proc/self/fd/<dirfd>/<name>" instead, which needs a /proc mount of this
- * or an ancestor pid namespace (true before pivot_root) and a final name
- * short enough for that form; otherwise -ENAMETOOLONG. Never changes the
- * working directory (node is multithreaded; the init may rely on its cwd). */
+ * connected fd. Paths of any length, as unix_addr.h explains. */
 int tsrun_connect_unix(const char *path);
 
 /* socket + bind(path) + listen(backlog), long paths as in tsrun_connect_unix.
  * The caller removes a stale socket file first. Returns the listening fd. */
 int tsrun_listen_unix(const char *path, int backlog);
-
-/* Fill `out` (at least 12 bytes) with the decimal form of v >= 0; returns the
- * length. Async-signal-safe replacement for snprintf("%d"). */
-size_t tsrun_format_uint(unsigned int v, char *out);
 
 #endif

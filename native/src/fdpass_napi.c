@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "fdpass.h"
-#include "modules.h"
+#include "fdpass_napi.h"
 #include "napi_util.h"
 
 /* Error for a malformed message (not a failed syscall): code EPROTO. */
@@ -75,8 +75,8 @@ static napi_value do_send(napi_env env, napi_callback_info info, bool stream) {
   char *data;
   size_t len;
   bool owned;
-  if (!tsrun_get_args(env, info, 3, argv) || !tsrun_get_i32(env, argv[0], &sock) ||
-      !tsrun_get_i32(env, argv[2], &fd) || !get_bytes(env, argv[1], &data, &len, &owned))
+  if (!tsrun_get_args(env, info, 3, argv) || !tsrun_get_i32(env, argv[0], &sock) || !tsrun_get_i32(env, argv[2], &fd) ||
+      !get_bytes(env, argv[1], &data, &len, &owned))
     return NULL;
   int r = stream ? tsrun_send_fd_stream(sock, data, len, fd) : tsrun_send_fd(sock, data, len, fd);
   if (owned) free(data);
@@ -145,8 +145,8 @@ static napi_value js_recv_fd(napi_env env, napi_callback_info info) {
   else if (n == 0) problem = "recvFd: peer closed the socket without sending a message";
   else if (n >= TSRUN_FD_MESSAGE_MAX) problem = "recvFd: message of 4096 bytes or more";
   else if (foreign || ncmsg != 1 || nfds != 1) {
-    snprintf(what, sizeof what, "recvFd: expected one SCM_RIGHTS message with one fd, got %zu control messages and %zu fds",
-             ncmsg, nfds);
+    snprintf(what, sizeof what,
+             "recvFd: expected one SCM_RIGHTS message with one fd, got %zu control messages and %zu fds", ncmsg, nfds);
     problem = what;
   }
   if (problem) {
@@ -210,8 +210,8 @@ static napi_value js_accept_unix(napi_env env, napi_callback_info info) {
 
 void tsrun_register_fdpass(napi_env env, napi_value exports) {
   static const tsrun_fn fns[] = {
-      {"sendFd", js_send_fd},         {"sendFdStream", js_send_fd_stream}, {"recvFd", js_recv_fd},
-      {"connectUnix", js_connect_unix}, {"listenUnix", js_listen_unix},   {"acceptUnix", js_accept_unix},
+      {"sendFd", js_send_fd},           {"sendFdStream", js_send_fd_stream}, {"recvFd", js_recv_fd},
+      {"connectUnix", js_connect_unix}, {"listenUnix", js_listen_unix},      {"acceptUnix", js_accept_unix},
   };
   tsrun_export(env, exports, fns, sizeof fns / sizeof fns[0]);
 }

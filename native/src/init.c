@@ -15,9 +15,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "child.h"
+#include "console.h"
 #include "init.h"
-
-void console_setup(struct child_ctx *c, int console_socket_fd, bool bind_console);
+#include "keyring.h"
+#include "process.h"
+#include "rootfs.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -25,7 +27,6 @@ void console_setup(struct child_ctx *c, int console_socket_fd, bool bind_console
 
 static const int NS_CLONE_FLAG[NS_COUNT] = {CLONE_NEWUSER, CLONE_NEWNS,  CLONE_NEWPID,    CLONE_NEWNET,
                                             CLONE_NEWUTS,  CLONE_NEWIPC, CLONE_NEWCGROUP, CLONE_NEWTIME};
-static const char *const NS_LABEL[NS_COUNT] = {"user", "mount", "pid", "network", "uts", "ipc", "cgroup", "time"};
 
 /* node ignores SIGPIPE and may block signals; an ignored signal stays ignored
  * across execve, so restore defaults for the container */
@@ -90,7 +91,7 @@ void enter_namespaces(struct child_ctx *c, const struct tsrun_ns *ns, int n_ns, 
         char what[64];
         sb_init(&b, what, sizeof what);
         sb_add(&b, "setns ");
-        sb_add(&b, NS_LABEL[ns[i].kind]);
+        sb_add(&b, tsrun_ns_names[ns[i].kind]);
         sb_add(&b, " namespace");
         child_fail(c, errno, what, ns[i].path);
       }
@@ -185,8 +186,7 @@ __attribute__((noreturn)) static void stage2(struct child_ctx *c) {
   /* as runc's init: a session of its own, then its own session keyring */
   if (setsid() < 0) child_fail(c, errno, "setsid", NULL);
   if (p->session_keyring) keyring_join(c, p->session_keyring, p->session_keyring_perm);
-  if (p->personality >= 0 && personality((unsigned long)p->personality) < 0)
-    child_fail(c, errno, "personality", NULL);
+  if (p->personality >= 0 && personality((unsigned long)p->personality) < 0) child_fail(c, errno, "personality", NULL);
   rootfs_prepare(c);
   sync_send(c->sync_fd, SYNC_CREATE_HOOKS, 0, 0, NULL, 0);
   sync_wait_go(c);
@@ -225,10 +225,16 @@ __attribute__((noreturn)) void tsrun_init_stage1(struct tsrun_plan *p, int sync_
   /* first: nothing may open /proc/<pid>/exe (the host's node) or our memory */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   child_reset_signals();
-  int keep[3] = {sync_fd, p->console_socket_fd, p->process.seccomp_listener_fd};
-  child_setup_fds(&c, keep, 3, p->preserve_fds);
+  int keep[6] = {sync_fd,
+                 p->console_socket_fd,
+                 p->process.seccomp_listener_fd,
+                 p->process.stdio[0],
+                 p->process.stdio[1],
+                 p->process.stdio[2]};
+  child_setup_fds(&c, keep, 6, p->preserve_fds);
   p->console_socket_fd = keep[1];
   p->process.seccomp_listener_fd = keep[2];
+  child_install_stdio(&c, &keep[3]);
   /* made here, as the caller's user: in a new user namespace the init may
      not even search the state dir (0700) */
   c.start_go_fd = make_fifo(&c, p->start_fifo_path);

@@ -9,7 +9,7 @@
 #include <linux/keyctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include "child.h"
+#include "keyring.h"
 
 /* the 4th ';'-separated field of KEYCTL_DESCRIBE: the permissions, in hex */
 static bool parse_perm(const char *desc, uint32_t *perm) {
@@ -22,7 +22,10 @@ static bool parse_perm(const char *desc, uint32_t *perm) {
   int digits = 0;
   for (; *p && *p != ';'; p++, digits++) {
     char ch = *p;
-    int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+    int d = ch >= '0' && ch <= '9'   ? ch - '0'
+            : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+            : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
+                                     : -1;
     if (d < 0) return false;
     v = v << 4 | (uint32_t)d;
   }

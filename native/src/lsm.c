@@ -9,12 +9,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
-#include "child.h"
+#include "lsm.h"
+#include "procfs.h"
 
-static void write_attr(struct child_ctx *c, int fd, const char *text, size_t len, const char *what,
-                       const char *label) {
+static void write_attr(struct child_ctx *c, int fd, const char *text, size_t len, const char *what, const char *label) {
   ssize_t w;
-  do w = write(fd, text, len); while (w < 0 && errno == EINTR);
+  do w = write(fd, text, len);
+  while (w < 0 && errno == EINTR);
   if (w < 0) child_fail(c, errno, what, label);
   close(fd);
 }

@@ -7,9 +7,9 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define NAPI_OK(call)                                                         \
-  do {                                                                        \
-    if ((call) != napi_ok) return NULL;                                       \
+#define NAPI_OK(call)                   \
+  do {                                  \
+    if ((call) != napi_ok) return NULL; \
   } while (0)
 
 /* Throw an Error whose .code is the errno name and .syscall the call name,

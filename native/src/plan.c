@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "napi_util.h"
+#include "seccomp_plan.h"
 
 static bool get_prop(napi_env env, napi_value obj, const char *name, napi_value *v, bool *present) {
   if (!tsrun_prop(env, obj, name, v, present)) {
@@ -130,19 +131,32 @@ static bool read_obj_array(napi_env env, napi_value obj, const char *name, size_
   return true;
 }
 
-static const char *const NS_NAMES[NS_COUNT] = {"user", "mount", "pid", "network", "uts", "ipc", "cgroup", "time"};
+const char *const tsrun_ns_names[NS_COUNT] = {"user", "mount", "pid", "network", "uts", "ipc", "cgroup", "time"};
 
-static bool ns_from(napi_env env, napi_value e, void *slot) {
-  struct tsrun_ns *ns = slot;
-  char *type;
-  if (!tsrun_read_string_prop(env, e, "type", &type, true)) return false;
-  int kind = -1;
-  for (int i = 0; i < NS_COUNT; i++)
-    if (strcmp(type, NS_NAMES[i]) == 0) kind = i;
-  free(type);
-  if (kind < 0) return fail(env, "unknown namespace type", "namespaces[].type");
-  ns->kind = kind;
-  return tsrun_read_string_prop(env, e, "path", &ns->path, false);
+bool tsrun_namespaces_from_js(napi_env env, napi_value plan, struct tsrun_ns ns[NS_COUNT], int *n, bool path_required) {
+  napi_value v;
+  bool present;
+  *n = 0;
+  if (!get_prop(env, plan, "namespaces", &v, &present)) return false;
+  if (!present) return true;
+  uint32_t len;
+  if (!array_length(env, v, "namespaces", &len)) return false;
+  if (len > NS_COUNT) return fail(env, "too many", "namespaces");
+  for (uint32_t i = 0; i < len; i++) {
+    napi_value e;
+    char *type;
+    napi_get_element(env, v, i, &e);
+    if (!tsrun_read_string_prop(env, e, "type", &type, true)) return false;
+    int kind = -1;
+    for (int k = 0; k < NS_COUNT; k++)
+      if (strcmp(type, tsrun_ns_names[k]) == 0) kind = k;
+    free(type);
+    if (kind < 0) return fail(env, "unknown namespace type", "namespaces[].type");
+    ns[i].kind = kind;
+    if (!tsrun_read_string_prop(env, e, "path", &ns[i].path, path_required)) return false;
+    *n = (int)i + 1;
+  }
+  return true;
 }
 
 static bool mount_from(napi_env env, napi_value e, void *slot) {
@@ -217,7 +231,8 @@ static bool hook_from(napi_env env, napi_value e, void *slot) {
   int64_t timeout;
   if (!tsrun_read_string_prop(env, e, "path", &h->path, true) ||
       !tsrun_read_strv_prop(env, e, "args", &h->argv, NULL) || !tsrun_read_strv_prop(env, e, "env", &h->envp, NULL) ||
-      !tsrun_read_bool_prop(env, e, "inheritEnv", &h->inherit_env) || !tsrun_read_i64_prop(env, e, "timeout", &timeout, 0))
+      !tsrun_read_bool_prop(env, e, "inheritEnv", &h->inherit_env) ||
+      !tsrun_read_i64_prop(env, e, "timeout", &timeout, 0))
     return false;
   h->timeout = (int)timeout;
   return true;
@@ -243,8 +258,6 @@ static bool sysctl_from(napi_env env, napi_value obj, struct tsrun_plan *p) {
   p->n_sysctl = (int)len;
   return true;
 }
-
-#include "seccomp_plan.h"
 
 bool tsrun_process_from_js(napi_env env, napi_value obj, struct tsrun_process *pr) {
   memset(pr, 0, sizeof *pr);
@@ -293,8 +306,7 @@ bool tsrun_process_from_js(napi_env env, napi_value obj, struct tsrun_process *p
       return false;
   }
   void *rl;
-  if (!read_obj_array(env, obj, "rlimits", sizeof(struct tsrun_rlimit), &rl, &pr->n_rlimits, rlimit_from))
-    return false;
+  if (!read_obj_array(env, obj, "rlimits", sizeof(struct tsrun_rlimit), &rl, &pr->n_rlimits, rlimit_from)) return false;
   pr->rlimits = rl;
   if (!tsrun_read_bool_prop(env, obj, "noNewPrivileges", &pr->no_new_privileges) ||
       !tsrun_read_i64_prop(env, obj, "oomScoreAdj", &i64, -1001))
@@ -305,6 +317,19 @@ bool tsrun_process_from_js(napi_env env, napi_value obj, struct tsrun_process *p
   pr->console_height = (unsigned)i64;
   if (!tsrun_read_i64_prop(env, obj, "consoleWidth", &i64, 0)) return false;
   pr->console_width = (unsigned)i64;
+  for (int i = 0; i < 3; i++) pr->stdio[i] = -1;
+  if (!get_prop(env, obj, "stdio", &v, &present)) return false;
+  if (present) {
+    uint32_t len;
+    if (!array_length(env, v, "process.stdio", &len)) return false;
+    if (len != 3) return fail(env, "must have 3 entries", "process.stdio");
+    for (uint32_t i = 0; i < 3; i++) {
+      napi_value e;
+      napi_get_element(env, v, i, &e);
+      if (!tsrun_get_i64(env, e, &i64)) return false;
+      pr->stdio[i] = (int)i64;
+    }
+  }
   if (!tsrun_read_string_prop(env, obj, "apparmorProfile", &pr->apparmor_profile, false) ||
       !tsrun_read_string_prop(env, obj, "selinuxLabel", &pr->selinux_label, false))
     return false;
@@ -324,17 +349,12 @@ bool tsrun_plan_from_js(napi_env env, napi_value obj, struct tsrun_plan *p) {
   p->console_socket_fd = -1;
   p->personality = -1;
   void *arr;
-  int n;
   int64_t i64;
   napi_value v;
   bool present;
 
   if (!tsrun_read_string_prop(env, obj, "containerId", &p->container_id, true)) return false;
-  if (!read_obj_array(env, obj, "namespaces", sizeof(struct tsrun_ns), &arr, &n, ns_from)) return false;
-  if (n > NS_COUNT) return fail(env, "too many", "namespaces");
-  memcpy(p->ns, arr, (size_t)n * sizeof(struct tsrun_ns));
-  free(arr);
-  p->n_ns = n;
+  if (!tsrun_namespaces_from_js(env, obj, p->ns, &p->n_ns, false)) return false;
   if (!tsrun_read_string_prop(env, obj, "rootfs", &p->rootfs, true) ||
       !tsrun_read_bool_prop(env, obj, "readonlyRootfs", &p->readonly_rootfs) ||
       !tsrun_read_bool_prop(env, obj, "noPivot", &p->no_pivot) ||
@@ -343,8 +363,7 @@ bool tsrun_plan_from_js(napi_env env, napi_value obj, struct tsrun_plan *p) {
   p->rootfs_propagation = (unsigned long)i64;
   if (!read_obj_array(env, obj, "mounts", sizeof(struct tsrun_mount), &arr, &p->n_mounts, mount_from)) return false;
   p->mounts = arr;
-  if (!read_obj_array(env, obj, "devices", sizeof(struct tsrun_device), &arr, &p->n_devices, device_from))
-    return false;
+  if (!read_obj_array(env, obj, "devices", sizeof(struct tsrun_device), &arr, &p->n_devices, device_from)) return false;
   p->devices = arr;
   if (!tsrun_read_bool_prop(env, obj, "bindDevices", &p->bind_devices) ||
       !tsrun_read_bool_prop(env, obj, "setupDev", &p->setup_dev))
@@ -369,8 +388,7 @@ bool tsrun_plan_from_js(napi_env env, napi_value obj, struct tsrun_plan *p) {
       !tsrun_read_i64_prop(env, obj, "sessionKeyringPerm", &i64, 0))
     return false;
   p->session_keyring_perm = (uint32_t)i64;
-  if (!read_obj_array(env, obj, "createContainerHooks", sizeof(struct tsrun_hook), &arr, &p->n_create_hooks,
-                      hook_from))
+  if (!read_obj_array(env, obj, "createContainerHooks", sizeof(struct tsrun_hook), &arr, &p->n_create_hooks, hook_from))
     return false;
   p->create_hooks = arr;
   if (!read_obj_array(env, obj, "startContainerHooks", sizeof(struct tsrun_hook), &arr, &p->n_start_hooks, hook_from))

@@ -11,6 +11,10 @@
 struct tsrun_seccomp_plan; /* seccomp_load.h */
 
 enum tsrun_ns_kind { NS_USER, NS_MOUNT, NS_PID, NS_NET, NS_UTS, NS_IPC, NS_CGROUP, NS_TIME, NS_COUNT };
+/* The OCI name of each kind ("user", "mount", ...): the plan's namespaces[].type
+ * and the word in messages. Checked against oci-spec's NAMESPACE_TYPES by
+ * test/unit/native-parity.test.ts. */
+extern const char *const tsrun_ns_names[NS_COUNT];
 
 struct tsrun_ns {
   enum tsrun_ns_kind kind;
@@ -47,8 +51,8 @@ struct tsrun_rlimit {
 
 struct tsrun_hook {
   char *path;
-  char **argv; /* NULL-terminated */
-  char **envp; /* NULL-terminated */
+  char **argv;      /* NULL-terminated */
+  char **envp;      /* NULL-terminated */
   bool inherit_env; /* no env in the config: the process's environment at the time */
   int timeout;
 };
@@ -69,9 +73,10 @@ struct tsrun_process {
   int oom_score_adj; /* -1001: not set */
   bool terminal;
   unsigned console_height, console_width;
-  struct tsrun_seccomp_plan *seccomp; /* NULL: none */
-  int seccomp_listener_fd;            /* connected to listenerPath by the parent (-1: none) */
+  struct tsrun_seccomp_plan *seccomp;     /* NULL: none */
+  int seccomp_listener_fd;                /* connected to listenerPath by the parent (-1: none) */
   char *apparmor_profile, *selinux_label; /* "" = none */
+  int stdio[3];                           /* fds the process gets as 0, 1, 2 (-1: the caller's own, unchanged) */
 };
 
 struct tsrun_plan {
@@ -99,10 +104,10 @@ struct tsrun_plan {
   int n_time_offsets;
   long personality; /* -1: none */
   struct tsrun_process process;
-  char *start_fifo_path;  /* `tsrun start` writes a byte here (the init waits on it) */
-  char *start_reply_path; /* and reads the init's error, or EOF at execve, here */
-  char *session_keyring;  /* name of the session keyring to join; NULL: keep the caller's */
-  uint32_t session_keyring_perm; /* permission bits added to it (runc: searchable) */
+  char *start_fifo_path;           /* `tsrun start` writes a byte here (the init waits on it) */
+  char *start_reply_path;          /* and reads the init's error, or EOF at execve, here */
+  char *session_keyring;           /* name of the session keyring to join; NULL: keep the caller's */
+  uint32_t session_keyring_perm;   /* permission bits added to it (runc: searchable) */
   struct tsrun_hook *create_hooks; /* createContainer: run by the init before pivot_root */
   int n_create_hooks;
   struct tsrun_hook *start_hooks; /* startContainer: run by the init before execve */
@@ -119,6 +124,10 @@ bool tsrun_plan_from_js(napi_env env, napi_value obj, struct tsrun_plan *out);
 bool tsrun_process_from_js(napi_env env, napi_value obj, struct tsrun_process *out);
 void tsrun_plan_free(struct tsrun_plan *p);
 void tsrun_process_free(struct tsrun_process *p);
+
+/* plan.namespaces (init and exec plans alike) into ns[NS_COUNT]; exec only
+ * joins, so it passes path_required. Throws and returns false on error. */
+bool tsrun_namespaces_from_js(napi_env env, napi_value plan, struct tsrun_ns ns[NS_COUNT], int *n, bool path_required);
 
 /* Generic readers used by other modules' parsers. */
 bool tsrun_read_string_prop(napi_env env, napi_value obj, const char *name, char **out, bool required);

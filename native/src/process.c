@@ -13,7 +13,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include "child.h"
+#include "lsm.h"
+#include "process.h"
+#include "procfs.h"
 #include "seccomp_load.h"
 
 static void fail_rlimit(struct child_ctx *c, int err, const struct tsrun_rlimit *r) {

@@ -4,23 +4,23 @@
  * mount outside it; mounts are attached to the resolved fd, not to a path. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
-#include "child.h"
+#include "rootfs.h"
+#include "sysctl.h"
 
 static int root_fd = -1; /* the rootfs (after pivot: "/") */
 
-static int sys_openat2(int dirfd, const char *path, int flags, uint64_t resolve) {
+int tsrun_openat2(int dirfd, const char *path, int flags, uint64_t resolve) {
   struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC), .mode = 0, .resolve = resolve};
   int fd;
-  do fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how); while (fd < 0 && errno == EAGAIN);
+  do fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+  while (fd < 0 && errno == EAGAIN);
   return fd;
 }
 
@@ -36,7 +36,7 @@ static const char *rel(const char *path) {
 
 int open_in_root(const char *path, int flags) {
   if (root_fd < 0) root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  return sys_openat2(root_fd, rel(path), flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  return tsrun_openat2(root_fd, rel(path), flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
 #define MKDIR_REWRITTEN (-2)
@@ -273,7 +273,8 @@ static void do_fs_mount(struct child_ctx *c, const struct tsrun_mount *m) {
   }
   close(target);
   if (flags != m->flags) {
-    if (n_ro_later >= (int)(sizeof ro_later_fds / sizeof ro_later_fds[0])) fail_mount(c, EMFILE, "too many read-only tmpfs mounts:", m);
+    if (n_ro_later >= (int)(sizeof ro_later_fds / sizeof ro_later_fds[0]))
+      fail_mount(c, EMFILE, "too many read-only tmpfs mounts:", m);
     int fd = open_in_root(m->destination, O_PATH | O_DIRECTORY);
     if (fd < 0) fail_mount(c, errno, "reopen", m);
     ro_later_fds[n_ro_later++] = fd;
@@ -449,8 +450,7 @@ static void pivot(struct child_ctx *c) {
   }
   if (chdir("/") < 0) child_fail(c, errno, "chdir", "/");
   if (p->rootfs_propagation & MS_SHARED) {
-    if (mount(NULL, "/", NULL, p->rootfs_propagation, NULL) < 0)
-      child_fail(c, errno, "set rootfs propagation of", "/");
+    if (mount(NULL, "/", NULL, p->rootfs_propagation, NULL) < 0) child_fail(c, errno, "set rootfs propagation of", "/");
   }
   close(root_fd);
   root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -519,95 +519,10 @@ static void readonly_paths(struct child_ctx *c) {
     int tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
     if (tree < 0) child_fail(c, errno, "bind read-only path", path);
     struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
-    if (setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a) < 0)
-      child_fail(c, errno, "make read-only", path);
+    if (setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a) < 0) child_fail(c, errno, "make read-only", path);
     if (move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
       child_fail(c, errno, "bind read-only path", path);
     close(tree);
-    close(fd);
-  }
-}
-
-/* "self/x" or "thread-self/x" -> "<pid>/x" or "<pid>/task/<tid>/x", read
- * from the verified procfs itself: the lookup below refuses every symlink,
- * and these two are procfs's own magic links. */
-static int proc_self_path(int proc, const char *relpath, char *out, size_t cap) {
-  const char *links[2] = {"thread-self", "self"};
-  for (int i = 0; i < 2; i++) {
-    size_t n = c_strlen(links[i]);
-    if (c_strncmp(relpath, links[i], n) != 0 || relpath[n] != '/') continue;
-    char target[64];
-    ssize_t len = readlinkat(proc, links[i], target, sizeof target - 1);
-    if (len <= 0) return -1;
-    target[len] = 0;
-    struct sbuf b;
-    sb_init(&b, out, cap);
-    sb_add(&b, target);
-    sb_add(&b, relpath + n);
-    return b.len + 1 < cap ? 0 : (errno = ENAMETOOLONG, -1);
-  }
-  struct sbuf b;
-  sb_init(&b, out, cap);
-  sb_add(&b, relpath);
-  return 0;
-}
-
-/* Open a file under the container's /proc, refusing anything but procfs and
- * any symlink or mount point on the way (CVE-2025-52881: redirected procfs
- * writes). relpath may start with "self/" or "thread-self/". */
-int open_proc_file(struct child_ctx *c, const char *relpath, int flags) {
-  int proc = open_in_root("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW);
-  if (proc < 0) {
-    /* a symlink or a file at /proc: not the container's procfs */
-    if (errno == ENOTDIR || errno == ELOOP) errno = EXDEV;
-    return -1;
-  }
-  struct statfs sf;
-  if (fstatfs(proc, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC) {
-    close(proc);
-    errno = EXDEV;
-    return -1;
-  }
-  char path[512];
-  if (proc_self_path(proc, relpath, path, sizeof path) < 0) {
-    int e = errno;
-    close(proc);
-    errno = e;
-    return -1;
-  }
-  int fd = sys_openat2(proc, path, flags | O_NOFOLLOW, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV);
-  int e = errno;
-  close(proc);
-  (void)c;
-  errno = e;
-  return fd;
-}
-
-void fail_proc_file(struct child_ctx *c, int err, const char *verb, const char *relpath) {
-  char what[600];
-  struct sbuf b;
-  sb_init(&b, what, sizeof what);
-  if (err == EXDEV || err == ELOOP) sb_add(&b, "refusing to ");
-  sb_add(&b, verb);
-  sb_add(&b, " /proc/");
-  sb_add(&b, relpath);
-  if (err == EXDEV) sb_add(&b, ": not the container's procfs (/proc is another filesystem, or a mount is on the way)");
-  else if (err == ELOOP) sb_add(&b, ": a symbolic link is on the way");
-  child_fail(c, err, what, NULL);
-}
-
-static void write_sysctls(struct child_ctx *c) {
-  struct tsrun_plan *p = c->plan;
-  for (int i = 0; i < p->n_sysctl; i++) {
-    char path[512];
-    struct sbuf b;
-    sb_init(&b, path, sizeof path);
-    sb_add(&b, "sys/");
-    sb_add(&b, p->sysctl_keys[i]);
-    int fd = open_proc_file(c, path, O_WRONLY);
-    if (fd < 0) fail_proc_file(c, errno, "write sysctl", path);
-    const char *v = p->sysctl_values[i];
-    if (write(fd, v, c_strlen(v)) < 0) fail_proc_file(c, errno, "write sysctl", path);
     close(fd);
   }
 }
@@ -631,7 +546,8 @@ void rootfs_seal(struct child_ctx *c) {
   struct tsrun_plan *p = c->plan;
   struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
   for (int i = 0; i < n_ro_later; i++) {
-    if (setattr(ro_later_fds[i], "", AT_EMPTY_PATH, &a) < 0) child_fail(c, errno, "make a read-only tmpfs read-only", NULL);
+    if (setattr(ro_later_fds[i], "", AT_EMPTY_PATH, &a) < 0)
+      child_fail(c, errno, "make a read-only tmpfs read-only", NULL);
     close(ro_later_fds[i]);
   }
   n_ro_later = 0;
@@ -642,7 +558,7 @@ void rootfs_seal(struct child_ctx *c) {
 /* runc's order: linux.sysctl, read-only paths, then masked paths (a path
  * both masked and read-only ends up masked) */
 void rootfs_finish(struct child_ctx *c) {
-  write_sysctls(c);
+  sysctl_write_all(c);
   readonly_paths(c);
   mask_paths(c);
   close(root_fd);

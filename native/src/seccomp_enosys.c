@@ -47,9 +47,7 @@ static size_t emit(struct emitter *e, uint16_t code, uint8_t jt, uint8_t jf, uin
 }
 
 /* x32 shares AUDIT_ARCH_X86_64 and is told apart by bit 30 of the number */
-static uint32_t audit_arch_of(uint32_t scmp_arch) {
-  return scmp_arch == SCMP_ARCH_X32 ? AUDIT_ARCH_X86_64 : scmp_arch;
-}
+static uint32_t audit_arch_of(uint32_t scmp_arch) { return scmp_arch == SCMP_ARCH_X32 ? AUDIT_ARCH_X86_64 : scmp_arch; }
 
 /* Body for one native arch: load nr, compare with the maxima, RET, JA. */
 static void emit_body(struct emitter *e, const struct group *g) {

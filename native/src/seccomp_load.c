@@ -44,7 +44,7 @@ int tsrun_seccomp_send_listener(int conn_fd, const char *state_json, size_t len,
 
 /* The page shared (MAP_SHARED, no CLONE_VM) between the init and its helper. */
 struct handoff {
-  int32_t state; /* futex word, see HANDOFF_* */
+  int32_t state;  /* futex word, see HANDOFF_* */
   int32_t fd;     /* listener fd, valid in the shared fd table when READY */
   int32_t result; /* helper's send result (0 or -errno) when DONE */
 };
@@ -81,8 +81,8 @@ static void set_call(const char **failed_call, const char *what) {
   if (failed_call) *failed_call = what;
 }
 
-int tsrun_seccomp_install_and_send(const struct tsrun_seccomp_plan *p, int conn_fd, const char *state_json,
-                                   size_t len, const char **failed_call) {
+int tsrun_seccomp_install_and_send(const struct tsrun_seccomp_plan *p, int conn_fd, const char *state_json, size_t len,
+                                   const char **failed_call) {
   set_call(failed_call, NULL);
   if (!p || !(p->flags & SECCOMP_FILTER_FLAG_NEW_LISTENER)) {
     int r = tsrun_seccomp_install(p, NULL);

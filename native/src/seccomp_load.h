@@ -56,7 +56,7 @@ int tsrun_seccomp_send_listener(int conn_fd, const char *state_json, size_t len,
  * tsrun_seccomp_install + close(conn_fd).
  * On failure *failed_call (if not NULL) names the step for the error message:
  * "mmap", "clone", "seccomp", "sendmsg" (send to the agent), "wait4". */
-int tsrun_seccomp_install_and_send(const struct tsrun_seccomp_plan *p, int conn_fd, const char *state_json,
-                                   size_t len, const char **failed_call);
+int tsrun_seccomp_install_and_send(const struct tsrun_seccomp_plan *p, int conn_fd, const char *state_json, size_t len,
+                                   const char **failed_call);
 
 #endif

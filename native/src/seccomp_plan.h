@@ -1,6 +1,6 @@
 /* Parent-side conversion of the TS SeccompPlan (src/native/plan.ts) into the
  * C struct the init reads after fork. Runs in node only (uses malloc and
- * N-API); the lead's plan.c calls it while building the InitPlan. */
+ * N-API); plan.c calls it while building the InitPlan. */
 #ifndef TSRUN_SECCOMP_PLAN_H
 #define TSRUN_SECCOMP_PLAN_H
 #include <node_api.h>

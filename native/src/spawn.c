@@ -10,9 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "init.h"
-#include "modules.h"
 #include "napi_util.h"
 #include "plan.h"
+#include "spawn.h"
 #include "sync.h"
 
 napi_value tsrun_fork_with_sync(napi_env env, tsrun_child_fn child, void *arg) {
@@ -112,9 +112,8 @@ static napi_value js_sync_send(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   int32_t fd, type, value;
   char *text = NULL;
-  if (!tsrun_get_args(env, info, 4, argv) || !tsrun_get_i32(env, argv[0], &fd) ||
-      !tsrun_get_i32(env, argv[1], &type) || !tsrun_get_i32(env, argv[2], &value) ||
-      !tsrun_get_string(env, argv[3], &text))
+  if (!tsrun_get_args(env, info, 4, argv) || !tsrun_get_i32(env, argv[0], &fd) || !tsrun_get_i32(env, argv[1], &type) ||
+      !tsrun_get_i32(env, argv[2], &value) || !tsrun_get_string(env, argv[3], &text))
     return NULL;
   size_t len = strlen(text);
   if (len > TSRUN_SYNC_MAX) {
@@ -127,7 +126,8 @@ static napi_value js_sync_send(napi_env env, napi_callback_info info) {
   memcpy(buf + sizeof h, text, len);
   free(text);
   ssize_t r;
-  do r = send(fd, buf, sizeof h + len, MSG_NOSIGNAL); while (r < 0 && errno == EINTR);
+  do r = send(fd, buf, sizeof h + len, MSG_NOSIGNAL);
+  while (r < 0 && errno == EINTR);
   int e = errno;
   free(buf);
   if (r < 0) return tsrun_throw_errno(env, e, "send", NULL);
@@ -161,7 +161,8 @@ static napi_value js_wait_pid(napi_env env, napi_callback_info info) {
     return NULL;
   int status;
   pid_t r;
-  do r = waitpid(pid, &status, nohang ? WNOHANG : 0); while (r < 0 && errno == EINTR);
+  do r = waitpid(pid, &status, nohang ? WNOHANG : 0);
+  while (r < 0 && errno == EINTR);
   if (r < 0) return tsrun_throw_errno(env, errno, "waitpid", NULL);
   if (r == 0) {
     napi_value n;
@@ -266,7 +267,8 @@ static napi_value js_release_start(napi_env env, napi_callback_info info) {
     goto done;
   }
   ssize_t w;
-  do w = write(gfd, "g", 1); while (w < 0 && errno == EINTR);
+  do w = write(gfd, "g", 1);
+  while (w < 0 && errno == EINTR);
   int we = errno;
   close(gfd);
   if (w < 0) {
@@ -311,14 +313,10 @@ static napi_value js_close_fd(napi_env env, napi_callback_info info) {
 
 void tsrun_register_spawn(napi_env env, napi_value exports) {
   static const tsrun_fn fns[] = {
-      {"spawnInit", js_spawn_init},
-      {"syncRecv", js_sync_recv},
-      {"syncSend", js_sync_send},
-      {"waitPid", js_wait_pid},
-      {"waitPidAsync", js_wait_pid_async},
-      {"setChildSubreaper", js_set_child_subreaper},
-      {"releaseStart", js_release_start},
-      {"closeFd", js_close_fd},
+      {"spawnInit", js_spawn_init},        {"syncRecv", js_sync_recv},
+      {"syncSend", js_sync_send},          {"waitPid", js_wait_pid},
+      {"waitPidAsync", js_wait_pid_async}, {"setChildSubreaper", js_set_child_subreaper},
+      {"releaseStart", js_release_start},  {"closeFd", js_close_fd},
   };
   tsrun_export(env, exports, fns, sizeof fns / sizeof fns[0]);
 }

@@ -1,5 +1,6 @@
 /* Messages between the parent (node) and the forked child over a
- * SOCK_SEQPACKET socketpair: one message per packet, a header then text. */
+ * SOCK_SEQPACKET socketpair: one message per packet, a header then text.
+ * src/native/sync.ts has the same numbers (test/unit/native-parity.test.ts). */
 #ifndef TSRUN_SYNC_H
 #define TSRUN_SYNC_H
 #include <stdint.h>

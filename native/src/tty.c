@@ -6,14 +6,15 @@
 #include <sys/socket.h>
 #include <termios.h>
 #include <unistd.h>
-#include "modules.h"
 #include "napi_util.h"
+#include "tty.h"
 
 /* socketPair() -> [fd, fd]: AF_UNIX SOCK_STREAM, both close-on-exec */
 static napi_value js_socket_pair(napi_env env, napi_callback_info info) {
   (void)info;
   int sv[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return tsrun_throw_errno(env, errno, "socketpair", NULL);
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+    return tsrun_throw_errno(env, errno, "socketpair", NULL);
   napi_value arr;
   napi_create_array_with_length(env, 2, &arr);
   napi_set_element(env, arr, 0, tsrun_make_i32(env, sv[0]));
@@ -90,11 +91,8 @@ static napi_value js_restore_terminal(napi_env env, napi_callback_info info) {
 
 void tsrun_register_tty(napi_env env, napi_value exports) {
   static const tsrun_fn fns[] = {
-      {"socketPair", js_socket_pair},
-      {"getWinsize", js_get_winsize},
-      {"setWinsize", js_set_winsize},
-      {"makeRaw", js_make_raw},
-      {"restoreTerminal", js_restore_terminal},
+      {"socketPair", js_socket_pair}, {"getWinsize", js_get_winsize},           {"setWinsize", js_set_winsize},
+      {"makeRaw", js_make_raw},       {"restoreTerminal", js_restore_terminal},
   };
   tsrun_export(env, exports, fns, sizeof fns / sizeof fns[0]);
 }

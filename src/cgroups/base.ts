@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CgroupError, describeErrno } from '../errors';
 import type { Native } from '../native/index';
+import { SIGKILL } from '../native/linux-constants';
 import type { CgroupLayout } from './detect';
 import { cgroupOpError, performWrite, readOptional, sleepMs, writeRaw, type CgroupWrite, type WriteTrace } from './fsio';
 import { cgroupMountPlan, type CgroupMountPlan, type CgroupMountRequest } from './mount-plan';
@@ -31,11 +32,10 @@ export interface CgroupEnv {
   native?: Pick<Native, 'loadDeviceFilter'>;
   /** called for every file write performed (tests record the write list) */
   trace?: WriteTrace;
-  /** non-fatal problems (ignored fields); the lead routes them to the log */
+  /** non-fatal problems (ignored fields), for the log */
   warn?: (message: string) => void;
 }
 
-export const SIGKILL = 9;
 const DESTROY_WAIT_MS = 10_000;
 const RMDIR_RETRY_MS = 5_000;
 
@@ -295,9 +295,23 @@ export abstract class BaseManager {
         throw this.fail(`cannot destroy cgroup ${this.hierarchies[0]!.dir}: ${left.length} process(es) survive SIGKILL (${left.slice(0, 5).join(' ')})`);
       }
     }
-    for (const dir of [...this.created].reverse()) this.rmdirTree(dir, true);
+    for (const dir of [...this.created].reverse()) {
+      // a parent create() made for this container may hold other containers by now
+      // (the namespace dir of the first container under it): removed only when empty
+      if (this.created.some((d) => d.startsWith(`${dir}/`))) removeIfEmpty(dir);
+      else this.rmdirTree(dir, true);
+    }
     if (opts.includeUnrecordedLeaf) for (const h of this.hierarchies) this.rmdirTree(h.dir, true);
     this.created = [];
+  }
+}
+
+/** rmdir one directory if nothing is in it (a parent that others may share); never waits, never throws. */
+function removeIfEmpty(dir: string): void {
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    // in use by other cgroups (EBUSY, ENOTEMPTY), or gone
   }
 }
 

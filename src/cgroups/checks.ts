@@ -1,9 +1,11 @@
 // Pure validation of linux.resources against host facts, before any cgroup is
-// touched. Each check returns findings naming the JSON path; the lead runs
-// `resourceChecks` with the other config checks, `update` runs checkResources
-// with an empty prefix (paths like "memory.limit").
+// touched. Each check returns findings naming the JSON path; create's
+// preflight runs `resourceChecks` after the config checks, `update` runs
+// checkResources with an empty prefix (paths like "memory.limit"). The one
+// home of the resource rules (swap >= limit, burst <= quota...): the config
+// checks leave linux.resources to these.
 import * as fs from 'node:fs';
-import { error, warning, type Check, type Finding } from '../container/checks';
+import { error, warning, type Check, type Finding } from '../validate/checks';
 import { detectCgroupHost, type CgroupHost, type CgroupLayout } from './detect';
 import { normalizeAccess } from './devices';
 import { isPresent, isSet, RESOURCES_PATH, type LinuxResources } from './resources';
@@ -11,7 +13,6 @@ import { unifiedKeyController, unifiedKeyProblem } from './v2/unified';
 import { CgroupError } from '../errors';
 import { hugePageSizes, parseCpuList, readCpuSet } from './hostinfo';
 
-export { hugePageSizeName, hugePageSizes, parseCpuList } from './hostinfo';
 
 /** What the checks need to know about the host. */
 export interface CgroupHostFacts {
@@ -55,7 +56,7 @@ function byteLimit(out: Finding[], v: number | null | undefined, path: string): 
   if (isPresent(v) && (!Number.isInteger(v) || v < -1)) out.push(error(path, `${v} is not a byte count (use -1 for unlimited)`));
 }
 
-export const memoryCheck: ResourceCheck = (res, facts, base) => {
+const memoryCheck: ResourceCheck = (res, facts, base) => {
   const m = res.memory;
   if (!m) return [];
   const p = (f: string) => join(base, `memory.${f}`);
@@ -75,7 +76,7 @@ export const memoryCheck: ResourceCheck = (res, facts, base) => {
   return out;
 };
 
-export const cpuCheck: ResourceCheck = (res, facts, base) => {
+const cpuCheck: ResourceCheck = (res, facts, base) => {
   const c = res.cpu;
   if (!c) return [];
   const p = (f: string) => join(base, `cpu.${f}`);
@@ -100,7 +101,7 @@ export const cpuCheck: ResourceCheck = (res, facts, base) => {
   return out;
 };
 
-export const cpusetCheck: ResourceCheck = (res, facts, base) => {
+const cpusetCheck: ResourceCheck = (res, facts, base) => {
   const out: Finding[] = [];
   const one = (field: 'cpus' | 'mems', have: ReadonlySet<number>, what: string) => {
     const text = res.cpu?.[field];
@@ -117,7 +118,7 @@ export const cpusetCheck: ResourceCheck = (res, facts, base) => {
   return out;
 };
 
-export const pidsCheck: ResourceCheck = (res, _facts, base) => {
+const pidsCheck: ResourceCheck = (res, _facts, base) => {
   const l = res.pids?.limit;
   if (isPresent(l) && (!Number.isInteger(l) || l < -1)) return [error(join(base, 'pids.limit'), `${l} is not valid (use -1 for unlimited)`)];
   return [];
@@ -132,7 +133,7 @@ function deviceNumbers(out: Finding[], d: { major: number; minor: number }, path
   if (!Number.isInteger(d.minor) || d.minor < 0) out.push(error(`${path}.minor`, `${d.minor} is not a device number`));
 }
 
-export const blockIOCheck: ResourceCheck = (res, _facts, base) => {
+const blockIOCheck: ResourceCheck = (res, _facts, base) => {
   const b = res.blockIO;
   if (!b) return [];
   const out: Finding[] = [];
@@ -154,7 +155,7 @@ export const blockIOCheck: ResourceCheck = (res, _facts, base) => {
   return out;
 };
 
-export const hugepageCheck: ResourceCheck = (res, facts, base) => {
+const hugepageCheck: ResourceCheck = (res, facts, base) => {
   const limits = res.hugepageLimits ?? [];
   if (limits.length === 0) return [];
   const out: Finding[] = [];
@@ -170,7 +171,7 @@ export const hugepageCheck: ResourceCheck = (res, facts, base) => {
   return out;
 };
 
-export const networkCheck: ResourceCheck = (res, facts, base) => {
+const networkCheck: ResourceCheck = (res, facts, base) => {
   const n = res.network;
   if (!n) return [];
   const out: Finding[] = [];
@@ -184,13 +185,13 @@ export const networkCheck: ResourceCheck = (res, facts, base) => {
   return out;
 };
 
-export const rdmaCheck: ResourceCheck = (res, facts, base) => {
+const rdmaCheck: ResourceCheck = (res, facts, base) => {
   if (!res.rdma || Object.keys(res.rdma).length === 0) return [];
   const have = facts.layout === 'v2' ? facts.v2Controllers.has('rdma') : facts.v1Controllers.has('rdma');
   return have ? [] : [error(join(base, 'rdma'), 'the rdma cgroup controller is not available on this host')];
 };
 
-export const unifiedCheck: ResourceCheck = (res, facts, base) => {
+const unifiedCheck: ResourceCheck = (res, facts, base) => {
   const out: Finding[] = [];
   for (const key of Object.keys(res.unified ?? {})) {
     const path = join(base, `unified[${JSON.stringify(key)}]`);
@@ -211,11 +212,10 @@ export const unifiedCheck: ResourceCheck = (res, facts, base) => {
   return out;
 };
 
-export const devicesCheck: ResourceCheck = (res, _facts, base) => {
+const devicesCheck: ResourceCheck = (res, _facts, base) => {
   const out: Finding[] = [];
   (res.devices ?? []).forEach((d, i) => {
     const path = join(base, `devices[${i}]`);
-    if (d.type !== undefined && d.type !== '' && !['a', 'c', 'b'].includes(d.type)) out.push(error(`${path}.type`, `${JSON.stringify(d.type)} is not "a", "c" or "b"`));
     for (const f of ['major', 'minor'] as const) {
       const v = d[f];
       if (isPresent(v) && v !== -1 && (!Number.isInteger(v) || v < 0)) out.push(error(`${path}.${f}`, `${v} is not a device number`));

@@ -7,13 +7,12 @@ import { CgroupError } from '../errors';
 export type CgroupLayout = 'v1' | 'v2' | 'hybrid';
 
 export const CGROUP2_SUPER_MAGIC = 0x63677270;
-export const CGROUP_SUPER_MAGIC = 0x27e0eb;
 export const TMPFS_MAGIC = 0x01021994;
 
 /** The default mount point of the cgroup tree. */
-export const CGROUP_ROOT = '/sys/fs/cgroup';
+const CGROUP_ROOT = '/sys/fs/cgroup';
 
-export interface V1Hierarchy {
+interface V1Hierarchy {
   /** controllers of this hierarchy as /proc/<pid>/cgroup names them: ["cpu","cpuacct"], ["name=systemd"] */
   controllers: string[];
   /** the /proc/<pid>/cgroup key: "cpu,cpuacct", "memory", "name=systemd" */
@@ -23,7 +22,7 @@ export interface V1Hierarchy {
   mountRoot: string;
 }
 
-export interface UnifiedMount {
+interface UnifiedMount {
   mountpoint: string;
   mountRoot: string;
 }
@@ -162,9 +161,4 @@ export function detectCgroupHost(): CgroupHost {
   const own = parseProcCgroup(fs.readFileSync('/proc/self/cgroup', 'utf8'));
   cached = describeCgroupHost(layout, mounts, own);
   return cached;
-}
-
-/** Forget the cached host (tests that move the process between cgroups). */
-export function resetCgroupHostCache(): void {
-  cached = undefined;
 }

@@ -1,6 +1,6 @@
 // Device cgroup rules: OCI linux.resources.devices → normalised rules, plus the
 // allow rules runc appends after the config's own (so a bare deny-all still
-// leaves /dev/null, /dev/tty and the ptys usable; contract §12).
+// leaves /dev/null, /dev/tty and the ptys usable).
 import { CgroupError } from '../errors';
 import type { LinuxDeviceCgroup } from './resources';
 
@@ -39,10 +39,7 @@ function deviceNumber(v: number | null | undefined, field: string): number {
 export function normalizeDeviceRules(devices: LinuxDeviceCgroup[] | undefined, base = 'linux.resources.devices'): DeviceRule[] {
   return (devices ?? []).map((d, i) => {
     const field = `${base}[${i}]`;
-    const type = d.type === undefined || d.type === '' ? 'a' : d.type;
-    if (type !== 'a' && type !== 'c' && type !== 'b') {
-      throw new CgroupError(`${field}.type: ${JSON.stringify(d.type)} is not a device cgroup type (want "a", "c" or "b")`);
-    }
+    const type = d.type ?? 'a';
     return {
       allow: d.allow === true,
       type,
@@ -71,7 +68,7 @@ export const DEFAULT_DEVICE_ALLOWS: ReadonlyArray<{ path?: string; type: 'c' | '
 ];
 
 /** Where every container's device rules start (runc's emulator starts as a white-list). */
-export const DENY_ALL_DEVICES: DeviceRule = { allow: false, type: 'a', major: -1, minor: -1, access: 'rwm', field: 'linux.resources.devices (everything denied first)' };
+const DENY_ALL_DEVICES: DeviceRule = { allow: false, type: 'a', major: -1, minor: -1, access: 'rwm', field: 'linux.resources.devices (everything denied first)' };
 
 /**
  * A container's device rules, as runc computes them whether or not the config

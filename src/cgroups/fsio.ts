@@ -75,7 +75,7 @@ export function cgroupOpError(what: string, filePath: string, err: unknown, cont
 }
 
 /** File content without the trailing newline. */
-export function readText(filePath: string): string {
+function readText(filePath: string): string {
   return fs.readFileSync(filePath, 'utf8').replace(/\n$/, '');
 }
 

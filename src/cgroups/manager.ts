@@ -19,7 +19,7 @@ import { V1Manager } from './v1/manager';
 import { V2Manager } from './v2/manager';
 import { CgroupError } from '../errors';
 
-export type { CgroupDescriptor, CgroupEnv, DestroyOptions } from './base';
+export type { CgroupDescriptor, CgroupEnv } from './base';
 
 export interface CgroupManager {
   readonly layout: CgroupLayout;

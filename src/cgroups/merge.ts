@@ -1,4 +1,4 @@
-// `update` semantics (runc update, contract §10.2): the new resources are merged
+// `update` semantics (runc update): the new resources are merged
 // into the current ones. A zero or absent value means "unchanged" (docker sends
 // {"cpu":{"shares":0,...}} for fields it does not touch); fields where 0 is a
 // real value (cpu.idle, cpu.burst, memory.swappiness, hugepage limits) change

@@ -1,105 +1,45 @@
-// OCI runtime-spec v1.3 `linux.resources`, field names exactly as in the JSON.
-// A local copy so the cgroup code does not depend on the zod schemas being
-// written elsewhere; the lead swaps it for oci-spec's type (names identical).
-// Optional numbers may be null in JSON produced by some engines: treat null as absent.
+// `linux.resources` as the cgroup code takes it: oci-spec's types, with the
+// 64-bit values as numbers (fromSpecResources converts them).
+import type {
+  BlockIO,
+  Cpu,
+  DeviceRule,
+  HugepageLimit,
+  Memory,
+  Network,
+  Pids,
+  Rdma,
+  Resources,
+  ThrottleDevice,
+  WeightDevice,
+} from '../../oci-spec/runtime';
 
-export interface LinuxDeviceCgroup {
-  allow: boolean;
-  /** "a" (all), "c" or "b"; absent means "a" */
-  type?: string;
-  /** absent or null: wildcard */
-  major?: number | null;
-  minor?: number | null;
-  /** some of "rwm" */
-  access?: string;
-}
+/**
+ * A spec type with its Int64 (number | bigint) fields as plain numbers; an
+ * optional number or boolean may also be null (the conversions read null as
+ * absent, as Go's encoding/json does).
+ */
+type WithNumbers<T> = T extends bigint
+  ? never
+  : T extends readonly (infer U)[]
+    ? WithNumbers<U>[]
+    : T extends object
+      ? { [K in keyof T]: WithNumbers<T[K]> | NullableScalar<T[K]> }
+      : T;
 
-export interface LinuxMemory {
-  limit?: number | null;
-  reservation?: number | null;
-  /** memory + swap */
-  swap?: number | null;
-  /** deprecated, ignored like runc */
-  kernel?: number | null;
-  kernelTCP?: number | null;
-  swappiness?: number | null;
-  disableOOMKiller?: boolean | null;
-  useHierarchy?: boolean | null;
-  checkBeforeUpdate?: boolean | null;
-}
+type NullableScalar<F> = undefined extends F ? (NonNullable<F> extends number | bigint | boolean ? null : never) : never;
 
-export interface LinuxCPU {
-  shares?: number | null;
-  quota?: number | null;
-  burst?: number | null;
-  period?: number | null;
-  realtimeRuntime?: number | null;
-  realtimePeriod?: number | null;
-  cpus?: string;
-  mems?: string;
-  idle?: number | null;
-}
-
-export interface LinuxPids {
-  limit?: number | null;
-}
-
-export interface LinuxBlockIODevice {
-  major: number;
-  minor: number;
-}
-
-export interface LinuxWeightDevice extends LinuxBlockIODevice {
-  weight?: number | null;
-  leafWeight?: number | null;
-}
-
-export interface LinuxThrottleDevice extends LinuxBlockIODevice {
-  rate: number;
-}
-
-export interface LinuxBlockIO {
-  weight?: number | null;
-  leafWeight?: number | null;
-  weightDevice?: LinuxWeightDevice[];
-  throttleReadBpsDevice?: LinuxThrottleDevice[];
-  throttleWriteBpsDevice?: LinuxThrottleDevice[];
-  throttleReadIOPSDevice?: LinuxThrottleDevice[];
-  throttleWriteIOPSDevice?: LinuxThrottleDevice[];
-}
-
-export interface LinuxHugepageLimit {
-  /** "2MB", "1GB", "64KB" */
-  pageSize: string;
-  limit: number;
-}
-
-export interface LinuxInterfacePriority {
-  name: string;
-  priority: number;
-}
-
-export interface LinuxNetwork {
-  classID?: number | null;
-  priorities?: LinuxInterfacePriority[];
-}
-
-export interface LinuxRdma {
-  hcaHandles?: number | null;
-  hcaObjects?: number | null;
-}
-
-export interface LinuxResources {
-  devices?: LinuxDeviceCgroup[];
-  memory?: LinuxMemory;
-  cpu?: LinuxCPU;
-  pids?: LinuxPids;
-  blockIO?: LinuxBlockIO;
-  hugepageLimits?: LinuxHugepageLimit[];
-  network?: LinuxNetwork;
-  rdma?: Record<string, LinuxRdma>;
-  unified?: Record<string, string>;
-}
+export type LinuxDeviceCgroup = WithNumbers<DeviceRule>;
+export type LinuxMemory = WithNumbers<Memory>;
+export type LinuxCPU = WithNumbers<Cpu>;
+export type LinuxPids = WithNumbers<Pids>;
+export type LinuxWeightDevice = WithNumbers<WeightDevice>;
+export type LinuxThrottleDevice = WithNumbers<ThrottleDevice>;
+export type LinuxBlockIO = WithNumbers<BlockIO>;
+export type LinuxHugepageLimit = WithNumbers<HugepageLimit>;
+export type LinuxNetwork = WithNumbers<Network>;
+export type LinuxRdma = WithNumbers<Rdma>;
+export type LinuxResources = WithNumbers<Resources>;
 
 /** JSON path prefix used in findings and errors for config.json */
 export const RESOURCES_PATH = 'linux.resources';
@@ -120,7 +60,7 @@ export function isPresent<T>(v: T | null | undefined): v is T {
  * values only occur as "practically unlimited" byte counts, where the
  * kernel rounds to pages anyway.
  */
-export function fromSpecResources(res: unknown): LinuxResources {
+export function fromSpecResources(res: Resources | undefined): LinuxResources {
   return toNumbers(res ?? {}) as LinuxResources;
 }
 

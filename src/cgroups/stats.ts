@@ -1,11 +1,11 @@
-// The `data` of `events --stats` (runc's types.Stats, contract §10.2), with Go's
+// The `data` of `events --stats` (runc's types.Stats), with Go's
 // omitempty/omitzero behaviour: zero counters and empty lists are left out
 // where runc leaves them out. Values above 2^53 ("unlimited" limits) are
 // bigints; statsToJson prints them as exact integers.
 
 export type U64 = number | bigint;
 
-export interface CpuUsage {
+interface CpuUsage {
   total?: U64;
   percpu?: U64[];
   percpu_kernel?: U64[];
@@ -13,7 +13,7 @@ export interface CpuUsage {
   kernel: U64;
   user: U64;
 }
-export interface Throttling {
+interface Throttling {
   periods?: U64;
   throttledPeriods?: U64;
   throttledTime?: U64;
@@ -35,7 +35,7 @@ export interface HugetlbEntry {
   max?: U64;
   failcnt: U64;
 }
-export interface CpusetStats {
+interface CpusetStats {
   cpus?: number[];
   cpu_exclusive: U64;
   mems?: number[];
@@ -78,7 +78,7 @@ export interface CgroupStats {
 
 export const MAX_U64 = 18446744073709551615n;
 
-export function isZero(v: U64 | undefined): boolean {
+function isZero(v: U64 | undefined): boolean {
   return v === undefined || v === 0 || v === 0n;
 }
 
@@ -98,7 +98,7 @@ export function memoryEntry(e: { limit?: U64; usage?: U64; max?: U64; failcnt?: 
   return omitEmpty({ limit: e.limit ?? 0, usage: e.usage, max: e.max, failcnt: e.failcnt ?? 0 }, ['limit', 'failcnt']);
 }
 
-export function emptyCpuset(): CpusetStats {
+function emptyCpuset(): CpusetStats {
   return {
     cpu_exclusive: 0,
     mem_hardwall: 0,

@@ -4,7 +4,7 @@
 // (create.go, run.go, exec.go, kill.go, delete.go, list.go, ps.go, update.go,
 // events.go, spec.go).
 
-export type FlagKind = 'string' | 'boolean' | 'list';
+type FlagKind = 'string' | 'boolean' | 'list';
 
 export interface FlagDef {
   /** canonical long name, without dashes */

@@ -100,6 +100,6 @@ export function checkArgCount(def: CommandDef, args: readonly string[]): void {
   if (args.length > max) throw new UsageError(`tsrun: ${JSON.stringify(def.name)} requires a maximum of ${max} argument(s) (${usage})`);
 }
 
-export function unknownFlag(def: CommandDef, tok: string): UsageError {
+function unknownFlag(def: CommandDef, tok: string): UsageError {
   return new UsageError(`flag provided but not defined: ${tok} (see tsrun ${def.name} --help)`);
 }

@@ -42,7 +42,7 @@ export interface GlobalEnv {
 }
 
 /** /run/tsrun as root; $XDG_RUNTIME_DIR/tsrun for others when that variable is non-empty. */
-export function defaultRoot(env: GlobalEnv): string {
+function defaultRoot(env: GlobalEnv): string {
   if (env.euid !== 0 && env.xdgRuntimeDir) return path.join(env.xdgRuntimeDir, 'tsrun');
   return '/run/tsrun';
 }

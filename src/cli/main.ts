@@ -7,7 +7,7 @@ import { configureLogging, log, reportFatal } from '../log';
 import { writeAllSync } from '../write-all';
 import { COMMANDS, findCommand, type CommandDef } from './command-table';
 import { fastParse, type ParsedCommand } from './fast-parse';
-import { splitGlobalArgs, type GlobalOptions } from './globals';
+import { splitGlobalArgs } from './globals';
 import type { CommandEnv, CommandHandler } from './commands/common';
 
 export interface MainEnv extends CommandEnv {
@@ -83,7 +83,7 @@ function systemdUnsupported(def: CommandDef): TsrunError {
   );
 }
 
-export function exitCodeOf(e: unknown): number {
+function exitCodeOf(e: unknown): number {
   return e instanceof TsrunError ? e.exitCode : 1;
 }
 
@@ -146,8 +146,6 @@ async function loadHandler(name: string): Promise<CommandHandler> {
       throw new TsrunError(`internal error: no handler for ${name}`);
   }
 }
-
-export type { GlobalOptions };
 
 if (require.main === module) {
   main(process.argv.slice(2)).then(

@@ -1,17 +1,7 @@
 // Pure converters from command-line strings to typed option values, with
 // runc's wording where engines or scripts may see it.
 import { UsageError } from '../errors';
-
-// Linux x86/arm signal numbers (signal(7)); the real-time range is 34..64.
-const SIGNALS: Record<string, number> = {
-  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGIOT: 6, SIGBUS: 7,
-  SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14,
-  SIGTERM: 15, SIGSTKFLT: 16, SIGCHLD: 17, SIGCLD: 17, SIGCONT: 18, SIGSTOP: 19, SIGTSTP: 20,
-  SIGTTIN: 21, SIGTTOU: 22, SIGURG: 23, SIGXCPU: 24, SIGXFSZ: 25, SIGVTALRM: 26, SIGPROF: 27,
-  SIGWINCH: 28, SIGIO: 29, SIGPOLL: 29, SIGPWR: 30, SIGSYS: 31, SIGUNUSED: 31,
-};
-const SIGRTMIN = 34;
-const SIGRTMAX = 64;
+import { SIGNALS, SIGRTMAX, SIGRTMIN } from '../native/linux-constants';
 
 /**
  * runc's parseSignal: a decimal number, or a name with or without "SIG" in any

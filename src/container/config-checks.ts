@@ -29,7 +29,7 @@ import {
   type RlimitType,
 } from '../../oci-spec/runtime';
 import { formatJsonPath } from '../../oci-spec/validate';
-import { error, runChecks, warning, type Check, type CheckResult, type Finding } from './checks';
+import { error, runChecks, warning, type Check, type CheckResult, type Finding } from '../validate/checks';
 
 /** What the checks need to know about the host and this invocation, gathered before checking. */
 export interface HostFacts {
@@ -267,7 +267,7 @@ const PROCESS_CHECKS: readonly ProcessCheck[] = [
 ];
 
 /** Checks for an `exec --process` document; paths are relative to that document. */
-export const processChecks: readonly Check<Process, HostFacts>[] = PROCESS_CHECKS.map(
+const processChecks: readonly Check<Process, HostFacts>[] = PROCESS_CHECKS.map(
   (check): Check<Process, HostFacts> => (p, facts) => check(p, facts, ''),
 );
 
@@ -589,21 +589,6 @@ const checkMemoryPolicy: Check<Config, HostFacts> = (config) => {
   return [];
 };
 
-const checkResources: Check<Config, HostFacts> = (config) => {
-  const r = config.linux?.resources;
-  if (!r) return [];
-  const findings: Finding[] = [];
-  const { limit, swap } = r.memory ?? {};
-  if (limit !== undefined && swap !== undefined && big(limit) > 0n && big(swap) > 0n && big(swap) < big(limit)) {
-    findings.push(error('linux.resources.memory.swap', `is memory + swap, so it must be at least memory.limit (${limit}), got ${swap}`));
-  }
-  const { quota, burst } = r.cpu ?? {};
-  if (quota !== undefined && burst !== undefined && big(quota) > 0n && big(burst) > big(quota)) {
-    findings.push(error('linux.resources.cpu.burst', `must not be larger than cpu.quota (${quota}), got ${burst}`));
-  }
-  return findings;
-};
-
 // ---------------------------------------------------------------------------
 
 /** Every check on config.json for create/run, in order. */
@@ -627,7 +612,6 @@ export const configChecks: readonly Check<Config, HostFacts>[] = [
   checkPersonality,
   checkNetDevices,
   checkMemoryPolicy,
-  checkResources,
 ];
 
 /** Run configChecks; errors stop create, warnings are logged. */

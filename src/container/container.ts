@@ -1,15 +1,15 @@
 // An existing container: its stored state, its status derived from the
-// kernel, and its cgroup manager. Legal transitions are checked here, with
-// runc's wording (engines match on it).
+// kernel, and its cgroup manager. Operations check what the status allows
+// with the one transition table (state/transitions.ts) before they act.
 import { loadCgroupManager, type CgroupManager } from '../cgroups/manager';
+import { OCI_VERSION } from '../../oci-spec/version';
 import type { Hook } from '../hooks/run';
-import { InvalidStateError } from '../errors';
 import { log } from '../log';
-import { deriveStatus, type ContainerStatus, type StatusResult } from '../state/status';
+import { deriveStatus, type StatusResult } from '../state/status';
 import { StateStore, type ContainerHandle } from '../state/store';
 import type { StoredState } from '../state/types';
 import { isFrozen } from '../cgroups/freezer-probe';
-import type { RuntimeContext } from './operations';
+import type { RuntimeContext } from './options';
 
 export class Container {
   readonly handle: ContainerHandle;
@@ -50,24 +50,10 @@ export class Container {
   }
 }
 
-/** runc's wording for `start` in a state other than created. */
-export function assertStartable(id: string, status: ContainerStatus): void {
-  switch (status) {
-    case 'created':
-      return;
-    case 'stopped':
-      throw new InvalidStateError('cannot start a container that has stopped', { containerId: id });
-    case 'running':
-      throw new InvalidStateError('cannot start an already running container', { containerId: id });
-    default:
-      throw new InvalidStateError(`cannot start a container in the ${status} state`, { containerId: id });
-  }
-}
-
 /** The OCI state object hooks get on stdin. */
 export function hookState(s: Pick<StoredState, 'id' | 'bundle' | 'annotations'>, status: string, pid: number): string {
   // runtime-spec's State has pid,omitempty: a stopped container's state has none (runc)
-  const o: Record<string, unknown> = { ociVersion: '1.3.0', id: s.id, status, ...(pid > 0 ? { pid } : {}), bundle: s.bundle };
+  const o: Record<string, unknown> = { ociVersion: OCI_VERSION, id: s.id, status, ...(pid > 0 ? { pid } : {}), bundle: s.bundle };
   if (s.annotations && Object.keys(s.annotations).length) o.annotations = s.annotations;
   return JSON.stringify(o);
 }

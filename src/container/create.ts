@@ -1,6 +1,7 @@
 // `create`: validate, make the state dir and cgroups, fork the init and drive
 // it until it waits for `start`. A failure at any step removes everything
 // this call made: processes, cgroups, state dir.
+import { OCI_VERSION } from '../../oci-spec/version';
 import * as path from 'node:path';
 import type { Config } from '../../oci-spec';
 import { cgroupManagerFor, type CgroupManager } from '../cgroups/manager';
@@ -21,7 +22,7 @@ import { hookState, runPoststopHooks } from './container';
 import { readHost, type Host } from './host';
 import { writeIdMaps } from './idmap';
 import { launchInit } from './init-process';
-import type { CreateOptions, RuntimeContext } from './operations';
+import type { CreateOptions, RuntimeContext } from './options';
 import { buildInitPlan, rootfsPath } from './plan';
 import { preflight } from './preflight';
 import { parseMountOptions } from '../rootfs/mount-options';
@@ -39,6 +40,8 @@ export interface CreateRequest extends CreateOptions {
   consoleSocketFd?: number;
   /** the bundle's config.json, when the caller has loaded it already */
   config?: Config;
+  /** fds the init gets as 0, 1, 2 (the shim's FIFOs); absent: the caller's own (pass-through) */
+  stdio?: [number, number, number];
 }
 
 export interface CreatedContainer {
@@ -126,6 +129,7 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest, d
       },
     });
     if (listenerFd >= 0) plan.process.seccompListenerFd = listenerFd;
+    if (req.stdio) plan.process.stdio = req.stdio;
     for (const w of planWarnings) log.warn(w);
 
     const base = { id, bundle, annotations: config.annotations ?? {} };
@@ -138,10 +142,10 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest, d
         initStarted: (pid) => hookState(base, 'creating', pid),
         agentState: (pid) =>
           containerProcessStateJson({
-            ociVersion: '1.3.0',
+            ociVersion: OCI_VERSION,
             pid,
             metadata: config.linux?.seccomp?.listenerMetadata,
-            state: { ociVersion: '1.3.0', id, status: 'creating', pid, bundle, annotations: config.annotations },
+            state: { ociVersion: OCI_VERSION, id, status: 'creating', pid, bundle, annotations: config.annotations },
           }),
         runCreateHooks: async (pid) => {
           // the limits once the init has forked and made its mounts, before

@@ -3,18 +3,18 @@
 // Pure: host facts (cgroup v2, the caller's ids) come in as options, so tests
 // and scripts can build bundles from it. Key order follows the Go structs,
 // so the file reads like runc's.
+import { OCI_VERSION } from '../../oci-spec/version';
 
-export const DEFAULT_SPEC_VERSION = '1.3.0';
-export const DEFAULT_PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const DEFAULT_PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-export interface SpecMount {
+interface SpecMount {
   destination: string;
   type?: string;
   source?: string;
   options?: string[];
 }
 
-export interface SpecIdMapping {
+interface SpecIdMapping {
   containerID: number;
   hostID: number;
   size: number;
@@ -65,7 +65,7 @@ const DEFAULT_CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
 
 export function defaultSpec(opts: DefaultSpecOptions = {}): DefaultSpec {
   const spec: DefaultSpec = {
-    ociVersion: DEFAULT_SPEC_VERSION,
+    ociVersion: OCI_VERSION,
     process: {
       terminal: true,
       user: { uid: 0, gid: 0 },

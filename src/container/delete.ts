@@ -2,13 +2,14 @@
 // remove its cgroups and state dir, run the poststop hooks. --force does it
 // in any state, and for an unknown id removes whatever is left and succeeds.
 import * as fs from 'node:fs';
-import { ContainerNotFoundError, InvalidStateError, TsrunError } from '../errors';
+import { ContainerNotFoundError, TsrunError } from '../errors';
+import { SIGKILL } from '../native/linux-constants';
 import { readProcStat } from '../state/proc';
 import { StateStore } from '../state/store';
+import { assertCan } from '../state/transitions';
 import { Container, runPoststopHooks } from './container';
-import type { DeleteOptions, RuntimeContext } from './operations';
+import type { DeleteOptions, RuntimeContext } from './options';
 
-const SIGKILL = 9;
 const KILL_WAIT_MS = 10_000;
 
 export async function deleteContainer(ctx: RuntimeContext, opts: DeleteOptions): Promise<void> {
@@ -24,9 +25,7 @@ export async function deleteContainer(ctx: RuntimeContext, opts: DeleteOptions):
   }
   try {
     const { status } = c.status();
-    if ((status === 'running' || status === 'paused') && !opts.force) {
-      throw new InvalidStateError(`cannot delete container ${c.id} that is not stopped: ${status}`, { containerId: c.id });
-    }
+    assertCan('delete', status, c.id, opts.force ? ['force'] : []);
     if (status !== 'stopped') {
       killInit(c, status === 'paused');
       await waitGone(c.state.initPid, c.state.initStartTime);

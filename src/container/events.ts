@@ -6,12 +6,12 @@
 import { isFrozen } from '../cgroups/freezer-probe';
 import { loadCgroupManager, type CgroupManager } from '../cgroups/manager';
 import { statsToJson } from '../cgroups/stats';
-import { InvalidStateError } from '../errors';
 import { log } from '../log';
 import { writeAllSync } from '../write-all';
 import { deriveStatus } from '../state/status';
 import { StateStore } from '../state/store';
-import type { EventsOptions, RuntimeContext } from './operations';
+import { assertCan } from '../state/transitions';
+import type { EventsOptions, RuntimeContext } from './options';
 
 export interface EventsDeps {
   out: (text: string) => void;
@@ -28,6 +28,27 @@ const defaultDeps = (): EventsDeps => ({
   pollMs: 100,
 });
 
+/** A container's cgroup statistics and OOM kill count, for an in-process caller (the shim). */
+export interface ContainerStats {
+  layout: CgroupManager['layout'];
+  stats: ReturnType<CgroupManager['stats']>;
+  oomKills: number;
+}
+
+function managerOf(ctx: RuntimeContext, id: string): CgroupManager {
+  return loadCgroupManager(new StateStore(ctx.root).read(id).cgroup, { warn: (msg) => log.warn(msg) });
+}
+
+export function containerStats(ctx: RuntimeContext, id: string): ContainerStats {
+  const m = managerOf(ctx, id);
+  return { layout: m.layout, stats: m.stats(), oomKills: m.oomKillCount() };
+}
+
+/** OOM kills in the container's cgroup so far. */
+export function containerOomKills(ctx: RuntimeContext, id: string): number {
+  return managerOf(ctx, id).oomKillCount();
+}
+
 export function statsEvent(id: string, m: CgroupManager): string {
   return `${statsToJson({ type: 'stats', id, data: m.stats() })}\n`;
 }
@@ -40,8 +61,9 @@ export async function eventsContainer(ctx: RuntimeContext, opts: EventsOptions, 
   const store = new StateStore(ctx.root);
   const stored = store.read(opts.id);
   const dir = store.dirOf(opts.id);
-  const stopped = () => deriveStatus(stored, dir, { isPaused: (s) => isFrozen(s.cgroup) }).status === 'stopped';
-  if (stopped()) throw new InvalidStateError(`container with id ${opts.id} is not running`, { containerId: opts.id });
+  const status = () => deriveStatus(stored, dir, { isPaused: (s) => isFrozen(s.cgroup) }).status;
+  const stopped = () => status() === 'stopped';
+  assertCan('events', status(), opts.id);
   const m = loadCgroupManager(stored.cgroup, { warn: (msg) => log.warn(msg) });
   if (opts.stats) {
     deps.out(statsEvent(opts.id, m));

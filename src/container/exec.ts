@@ -7,11 +7,12 @@
 // has a terminal and no --console-socket was given, and exits with the
 // process's status. --detach: the pid file is written and the process is
 // left to the caller (it reparents to the caller's subreaper).
+import { OCI_VERSION } from '../../oci-spec/version';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Process } from '../../oci-spec';
 import { exitStatus, forwardSignals } from './foreground';
-import { CgroupError, ConfigError, InvalidStateError, TsrunError, UsageError } from '../errors';
+import { CgroupError, ConfigError, TsrunError, UsageError } from '../errors';
 import { log } from '../log';
 import { native, type Native, type WaitResult } from '../native';
 import type { ExecPlan, NamespacePlan } from '../native/plan';
@@ -19,12 +20,14 @@ import { SYNC } from '../native/sync';
 import { connectSeccompAgent, containerProcessStateJson } from '../seccomp/listener';
 import { buildSeccompPlan, unknownSyscallsWarning } from '../seccomp/plan';
 import { writePidFile } from '../state/pidfile';
+import type { ContainerStatus } from '../state/status';
+import { assertCan } from '../state/transitions';
 import { SECCOMP_CACHE_DIR } from '../state/types';
 import { Container } from './container';
-import { resolveExecProcess } from './exec-process';
+import { checkExecProcess, resolveExecProcess } from './exec-process';
 import { readHost, NS_FILE, type Host } from './host';
 import { ContainerProcessError, errnoName } from './init-process';
-import type { ExecOptions, RuntimeContext } from './operations';
+import type { ExecOptions, RuntimeContext } from './options';
 import { processPlan, sessionKeyringName } from './plan';
 import { closeConsolePair, openConsolePair, receiveMaster, startRelay, type ConsolePair, type TerminalRelay } from './terminal-relay';
 
@@ -34,12 +37,9 @@ export interface ExecDeps {
 }
 
 
-/** runc's checks before anything is done. */
-export function assertExecutable(id: string, status: string, ignorePaused: boolean): void {
-  if (status === 'stopped') throw new InvalidStateError('cannot exec in a stopped container', { containerId: id });
-  if (status === 'paused' && !ignorePaused) {
-    throw new InvalidStateError('cannot exec in a paused container (use --ignore-paused to override)', { containerId: id });
-  }
+/** runc's checks before anything is done (the transition table, with --ignore-paused). */
+export function assertExecutable(id: string, status: ContainerStatus, ignorePaused: boolean): void {
+  assertCan('exec', status, id, ignorePaused ? ['ignorePaused'] : []);
 }
 
 /** The terminal/console-socket pairing rules (runc's checkTerminal, for exec). */
@@ -60,6 +60,43 @@ export function execNamespaces(initPid: number, config: { linux?: { namespaces?:
 interface Launched {
   pid: number;
   relay?: TerminalRelay;
+}
+
+/** What launch() needs besides the process: ExecOptions, or an ExecRequest's fds. */
+interface LaunchOptions extends Pick<ExecOptions, 'consoleSocket' | 'preserveFds' | 'subCgroupPaths'> {
+  /** a connected socket the pty master is sent over (instead of consoleSocket) */
+  consoleSocketFd?: number;
+  stdio?: [number, number, number];
+}
+
+/** An exec for an in-process caller (the shim): the process document and the fds it gets. */
+export interface ExecRequest {
+  id: string;
+  process: Process;
+  /** how errors name the process document */
+  label: string;
+  /** fds the process gets as 0, 1, 2 */
+  stdio?: [number, number, number];
+  /** with process.terminal: the socket the pty master is sent over */
+  consoleSocketFd?: number;
+}
+
+/**
+ * A detached exec (runc exec --detach) for a caller that reaps the process
+ * itself: returns the process's host pid once it has exec'd.
+ */
+export function execDetached(ctx: RuntimeContext, req: ExecRequest, deps: ExecDeps = defaultDeps()): number {
+  const c = Container.open(ctx, req.id);
+  try {
+    assertExecutable(c.id, c.status().status, false);
+    const host = deps.host();
+    const resolved = checkExecProcess(req.process, req.label, req.id, host.checks);
+    for (const w of resolved.warnings) log.warn(w);
+    const opts: LaunchOptions = { preserveFds: 0, consoleSocketFd: req.consoleSocketFd, stdio: req.stdio };
+    return launch(ctx, c, opts, resolved.process, host, deps.native, false).pid;
+  } finally {
+    c.release();
+  }
 }
 
 const defaultDeps = (): ExecDeps => ({ native: native(), host: readHost });
@@ -101,7 +138,7 @@ export async function execContainer(ctx: RuntimeContext, opts: ExecOptions, deps
 function launch(
   ctx: RuntimeContext,
   c: Container,
-  opts: ExecOptions,
+  opts: LaunchOptions,
   spec: Process,
   host: Host,
   n: Native,
@@ -134,8 +171,10 @@ function launch(
   let stage1Reaped = false;
   try {
     let consoleSocketFd = -1;
+    if (opts.stdio) proc.stdio = opts.stdio;
     if (proc.terminal) {
-      if (opts.consoleSocket) consoleSocketFd = track(fds, n.connectUnix(opts.consoleSocket));
+      if (opts.consoleSocketFd !== undefined) consoleSocketFd = opts.consoleSocketFd;
+      else if (opts.consoleSocket) consoleSocketFd = track(fds, n.connectUnix(opts.consoleSocket));
       else {
         pair = openConsolePair(n);
         consoleSocketFd = pair.containerEnd;
@@ -165,10 +204,10 @@ function launch(
         SYNC.STATE,
         0,
         containerProcessStateJson({
-          ociVersion: '1.3.0',
+          ociVersion: OCI_VERSION,
           pid: initPid,
           metadata: config.linux?.seccomp?.listenerMetadata,
-          state: { ociVersion: '1.3.0', id, status: 'running', pid: initPid, bundle: c.state.bundle, annotations: config.annotations },
+          state: { ociVersion: OCI_VERSION, id, status: 'running', pid: initPid, bundle: c.state.bundle, annotations: config.annotations },
         }),
       );
     }

@@ -4,12 +4,12 @@
 // not enabled (Intel RDT, idmapped mounts, netDevices, memory policies, the
 // systemd cgroup driver). AppArmor and SELinux labels are applied by the
 // init (native/src/lsm.c) wherever the host has the LSM.
-import { CAPABILITIES, HOOK_NAMES, NAMESPACE_TYPES, OCI_VERSION, type Features, type SeccompFeatures as LinuxSeccompFeatures } from '../../oci-spec';
+import { CAPABILITIES, HOOK_NAMES, NAMESPACE_TYPES, OCI_VERSION, type Features } from '../../oci-spec';
 import type { Native } from '../native';
 import { KNOWN_MOUNT_OPTIONS } from '../rootfs/mount-options';
 import { seccompFeatureAnnotations, seccompFeatures } from '../seccomp/features';
 
-export const SESSION_KEYRING_ANNOTATION = 'tsrun.session-keyring';
+const SESSION_KEYRING_ANNOTATION = 'tsrun.session-keyring';
 
 /** `runtimeAnnotations`: the caller's version facts (the CLI knows its build). */
 export function featuresDocument(n: Pick<Native, 'seccompInfo'>, runtimeAnnotations: Record<string, string> = {}): Features {
@@ -23,7 +23,7 @@ export function featuresDocument(n: Pick<Native, 'seccompInfo'>, runtimeAnnotati
       capabilities: [...CAPABILITIES],
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
       // names come from the same lists the schema's enums are built from
-      seccomp: seccompFeatures(n) as LinuxSeccompFeatures,
+      seccomp: seccompFeatures(n),
       apparmor: { enabled: true },
       selinux: { enabled: true },
       intelRdt: { enabled: false },

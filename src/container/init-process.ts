@@ -149,7 +149,7 @@ export function releaseInit(n: Native, paths: { fifo: string; reply: string }, i
 }
 
 /** Sync packets written back to back into a FIFO (header, then text; native/src/sync.h). */
-export function parseSyncPackets(buf: Buffer): SyncMessage[] {
+function parseSyncPackets(buf: Buffer): SyncMessage[] {
   const out: SyncMessage[] = [];
   let off = 0;
   while (off + 16 <= buf.length) {

@@ -1,19 +1,16 @@
 // `kill`: signal the init (or, with --all, every process in the cgroup).
-import { InvalidStateError, TsrunError } from '../errors';
+import { TsrunError } from '../errors';
+import { SIGKILL } from '../native/linux-constants';
+import { assertCan, refusal } from '../state/transitions';
 import { Container } from './container';
-import type { KillOptions, RuntimeContext } from './operations';
-
-const SIGKILL = 9;
+import type { KillOptions, RuntimeContext } from './options';
 
 export function killContainer(ctx: RuntimeContext, opts: KillOptions): void {
   const c = Container.open(ctx, opts.id);
   try {
     const { status } = c.status();
-    if (status === 'stopped') {
-      // runc: --all on a stopped container succeeds (the shim sends it after every exit)
-      if (opts.all) return;
-      throw new InvalidStateError('container not running', { containerId: c.id });
-    }
+    assertCan('kill', status, c.id, opts.all ? ['all'] : []);
+    if (status === 'stopped') return; // --all: nothing left to signal
     if (opts.all) {
       c.cgroup().killAll(opts.signal);
       return;
@@ -21,11 +18,26 @@ export function killContainer(ctx: RuntimeContext, opts: KillOptions): void {
     try {
       process.kill(c.state.initPid, opts.signal);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ESRCH') throw new InvalidStateError('container not running', { containerId: c.id });
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') throw refusal('kill', 'stopped', c.id, err);
       throw new TsrunError(`kill ${c.state.initPid}: ${(err as Error).message}`, { containerId: c.id, cause: err });
     }
     // a frozen task dies only once thawed
     if (status === 'paused' && opts.signal === SIGKILL) c.cgroup().thaw();
+  } finally {
+    c.release();
+  }
+}
+
+/**
+ * Signal every process in the container's cgroups whatever its status: what
+ * an engine does when the init of a container sharing its pid namespace has
+ * exited and the rest must go too.
+ */
+export function killAllProcesses(ctx: RuntimeContext, id: string, signal: number): void {
+  const c = Container.open(ctx, id);
+  try {
+    assertCan('kill', c.status().status, c.id, ['all']);
+    c.cgroup().killAll(signal);
   } finally {
     c.release();
   }

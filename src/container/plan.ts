@@ -30,7 +30,7 @@ export interface PlanHost {
 }
 
 /** What a `cgroup`-type mount becomes (the cgroup manager knows the layout). */
-export type CgroupMountExpander = (m: Mount) => { mounts: MountPlan[]; symlinks: SymlinkPlan[] };
+type CgroupMountExpander = (m: Mount) => { mounts: MountPlan[]; symlinks: SymlinkPlan[] };
 
 export interface PlanInput {
   id: string;
@@ -133,7 +133,7 @@ export function buildInitPlan(input: PlanInput): PlanResult {
  * runc's session keyring: "_ses.<id>", searchable by the possessor's uid
  * (KEY_USR_SEARCH), or in a user namespace by others (KEY_OTH_SEARCH).
  */
-export function sessionKeyring(id: string, noNewKeyring: boolean, inUserNs: boolean): { sessionKeyring?: string; sessionKeyringPerm?: number } {
+function sessionKeyring(id: string, noNewKeyring: boolean, inUserNs: boolean): { sessionKeyring?: string; sessionKeyringPerm?: number } {
   if (noNewKeyring) return {};
   return { sessionKeyring: sessionKeyringName(id), sessionKeyringPerm: inUserNs ? 0x8 : 0x80000 };
 }
@@ -146,7 +146,7 @@ export function sessionKeyringName(id: string): string {
 const NO_MOUNT_LABEL = new Set(['proc', 'sysfs', 'mqueue', 'cgroup', 'cgroup2']);
 
 /** runc's label.FormatMountLabel: `context="<label>"` for the filesystems a container creates. */
-export function withMountLabel(m: MountPlan, label: string): string {
+function withMountLabel(m: MountPlan, label: string): string {
   if ((m.flags & MS.BIND) !== 0 || NO_MOUNT_LABEL.has(m.fstype) || /(^|,)context=/.test(m.data)) return m.data;
   const context = `context="${label}"`;
   return m.data ? `${m.data},${context}` : context;
@@ -185,7 +185,7 @@ function timeOffsetLines(
 }
 
 /** A hook without `env` gets the container process's environment, as runc's init gives it. */
-export function hookPlan(h: { path: string; args?: string[]; env?: string[]; timeout?: number }): HookPlan {
+function hookPlan(h: { path: string; args?: string[]; env?: string[]; timeout?: number }): HookPlan {
   return { path: h.path, args: h.args ?? [h.path], env: h.env ?? [], inheritEnv: h.env === undefined, timeout: h.timeout ?? 0 };
 }
 
@@ -205,7 +205,7 @@ export function capabilityMask(names: readonly string[] | undefined, grantable: 
   return mask;
 }
 
-export function grantableCapabilities(host: PlanHost): bigint {
+function grantableCapabilities(host: PlanHost): bigint {
   const all = (1n << BigInt(host.lastCap + 1)) - 1n;
   return all & host.boundingSet;
 }

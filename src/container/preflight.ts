@@ -7,7 +7,7 @@ import { cgroupHostFacts, resourceChecks } from '../cgroups/checks';
 import { fromSpecResources } from '../cgroups/resources';
 import { ConfigError } from '../errors';
 import { seccompChecks } from '../seccomp/checks';
-import { error, formatFinding, runChecks, type Finding } from './checks';
+import { error, formatFinding, runChecks, type Finding } from '../validate/checks';
 import { configChecks } from './config-checks';
 import type { Host } from './host';
 import { rootfsPath } from './plan';

@@ -7,7 +7,7 @@ import { StateStore } from '../state/store';
 import { deriveStatus, type StatusProbe } from '../state/status';
 import { isFrozen } from '../cgroups/freezer-probe';
 import { toOciState, type OciState } from '../state/oci-state';
-import type { ListEntry, ListOptions, OperationDeps, RuntimeContext, StateOptions } from './operations';
+import type { ListEntry, ListOptions, OperationDeps, RuntimeContext, StateOptions } from './options';
 
 /** The real probes, with `paused` read from the cgroup freezer; tests override parts. */
 function probeOf(deps: OperationDeps): Partial<StatusProbe> {

@@ -1,12 +1,12 @@
 // `resume`: thaw a paused container.
-import { InvalidStateError } from '../errors';
+import { assertCan } from '../state/transitions';
 import { Container } from './container';
-import type { ResumeOptions, RuntimeContext } from './operations';
+import type { ResumeOptions, RuntimeContext } from './options';
 
 export function resumeContainer(ctx: RuntimeContext, opts: ResumeOptions): void {
   const c = Container.open(ctx, opts.id);
   try {
-    if (c.status().status !== 'paused') throw new InvalidStateError('container not paused', { containerId: c.id });
+    assertCan('resume', c.status().status, c.id);
     c.cgroup().thaw();
   } finally {
     c.release();

@@ -13,7 +13,7 @@ import { log } from '../log';
 import { Container } from './container';
 import { createContainer, type CreateDeps, type CreatedContainer } from './create';
 import { destroy } from './delete';
-import type { RunOptions, RuntimeContext } from './operations';
+import type { RunOptions, RuntimeContext } from './options';
 import { startContainer } from './start';
 import { readHost } from './host';
 import { closeConsolePair, openConsolePair, receiveMaster, startRelay, type ConsolePair, type TerminalRelay } from './terminal-relay';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { TsrunError, fromNodeError } from '../errors';
 import { defaultSeccompProfile } from '../seccomp/default-profile';
 import { defaultSpec, formatSpecJson } from './default-spec';
-import type { RuntimeContext, SpecOptions } from './operations';
+import type { RuntimeContext, SpecOptions } from './options';
 
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 

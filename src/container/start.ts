@@ -5,22 +5,22 @@ import * as fs from 'node:fs';
 import { runHooks } from '../hooks/run';
 import { native, type Native } from '../native';
 import { log } from '../log';
-import { assertStartable, Container, hookState } from './container';
+import { Container, hookState } from './container';
 import { InitGoneError, releaseInit } from './init-process';
-import type { RuntimeContext, StartOptions } from './operations';
-import { InvalidStateError } from '../errors';
+import type { RuntimeContext, StartOptions } from './options';
+import { assertCan, refusal } from '../state/transitions';
 
 export async function startContainer(ctx: RuntimeContext, opts: StartOptions, n: Native = native()): Promise<number> {
   const c = Container.open(ctx, opts.id);
   try {
     const st = c.status();
-    assertStartable(c.id, st.status);
+    assertCan('start', st.status, c.id);
     try {
       releaseInit(n, { fifo: c.handle.startFifoPath, reply: c.handle.startReplyPath }, c.id);
     } catch (err) {
       // nobody reads the start FIFO: the init died between create and start
       if (err instanceof InitGoneError || (err as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new InvalidStateError('cannot start a container that has stopped', { containerId: c.id, cause: err });
+        throw refusal('start', 'stopped', c.id, err);
       }
       throw err;
     } finally {

@@ -8,12 +8,13 @@ import { parseJsonText, parseResources, SpecValidationError } from '../../oci-sp
 import { cgroupHostFacts, checkResources, type CgroupHostFacts } from '../cgroups/checks';
 import { mergeResources } from '../cgroups/merge';
 import { fromSpecResources, type LinuxResources } from '../cgroups/resources';
-import { ConfigError, fromNodeError, InvalidStateError, UsageError } from '../errors';
+import { ConfigError, fromNodeError, UsageError } from '../errors';
 import { log } from '../log';
 import { StateStore } from '../state/store';
-import { formatFinding } from './checks';
+import { assertCan } from '../state/transitions';
+import { formatFinding } from '../validate/checks';
 import { Container } from './container';
-import type { RuntimeContext, UpdateOptions, UpdateValues } from './operations';
+import type { RuntimeContext, UpdateOptions, UpdateValues } from './options';
 
 export interface UpdateDeps {
   /** the whole of stdin (for `--resources -`) */
@@ -152,7 +153,7 @@ export function updateContainer(ctx: RuntimeContext, opts: UpdateOptions, deps: 
   const source = fromFlags ? 'update' : opts.resources === '-' ? 'resources (stdin)' : opts.resources!;
   const c = Container.open(ctx, opts.id);
   try {
-    if (c.status().status === 'stopped') throw new InvalidStateError('container not running', { containerId: c.id });
+    assertCan('update', c.status().status, c.id);
     const manager = c.cgroup();
     const merged = mergeResources(manager.resources(), upd);
     for (const w of checkUpdate(upd, merged, deps.hostFacts(), source, fromFlags)) deps.warn(w);
@@ -161,4 +162,9 @@ export function updateContainer(ctx: RuntimeContext, opts: UpdateOptions, deps: 
   } finally {
     c.release();
   }
+}
+
+/** `update` with a LinuxResources JSON document in hand (the shim's Update). */
+export function updateContainerResources(ctx: RuntimeContext, id: string, resourcesJson: string): void {
+  updateContainer(ctx, { id, resources: '-', values: {} }, { ...defaultDeps(), readStdin: () => resourcesJson });
 }

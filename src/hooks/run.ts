@@ -32,7 +32,7 @@ export interface HookInvocation {
   cwd?: string;
 }
 
-export interface HookOutcome {
+interface HookOutcome {
   /** exit status, or null when killed by a signal */
   exitCode: number | null;
   signal: NodeJS.Signals | null;
@@ -145,7 +145,7 @@ function detail(o: HookOutcome): string {
 }
 
 /** "K=V" entries to an env object; the hook sees exactly these (last one wins, like execve's getenv). */
-export function envArrayToObject(env: readonly string[] | undefined): Record<string, string> {
+function envArrayToObject(env: readonly string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const entry of env ?? []) {
     const eq = entry.indexOf('=');

@@ -8,8 +8,6 @@ import type { ExecPlan, InitPlan } from './plan';
 export interface Native {
   /** flock(2); returns false only when nonblocking and the lock is held elsewhere */
   flock(fd: number, exclusive: boolean, nonblocking: boolean): boolean;
-  /** mkfifo(3) with exactly `mode` (umask not applied) */
-  mkfifo(path: string, mode: number): void;
 
   /** fork stage 1 of a container init carrying out `plan` (see plan.ts) */
   spawnInit(plan: InitPlan): { pid: number; syncFd: number };
@@ -77,11 +75,24 @@ export interface Native {
   /** restore what makeRaw returned */
   restoreTerminal(fd: number, saved: Buffer): void;
 
-  // --- seccomp (native/src/seccomp_compile.c), parent side ---
+  // --- seccomp (native/src/seccomp_napi.c), parent side ---
   /** OCI linux.seccomp (normalised) -> cBPF; throws Error with .jsonPath on a bad profile. */
   compileSeccomp(profile: NativeSeccompProfile): CompiledSeccomp;
   /** libseccomp version and what this kernel supports. */
   seccompInfo(): SeccompInfo;
+
+  // --- the containerd shim (native/src/shim.c) ---
+  /**
+   * mount(2); with a non-empty `chdir`, made by a short-lived child standing
+   * in that directory (relative paths in `data`). Errors carry .code/.syscall.
+   */
+  mount(source: string, target: string, fstype: string, flags: number, data: string, chdir: string): void;
+  /** umount2(2); false when nothing is mounted at `target` (EINVAL/ENOENT) */
+  unmount(target: string, flags: number): boolean;
+  /** waitid(P_ALL, WNOWAIT): the pid of some exited child, left unreaped; 0 when none */
+  exitedChild(): number;
+  /** pipe2(O_CLOEXEC): [read end, write end] */
+  pipe(): [number, number];
 }
 
 export interface SyncMessage {
@@ -108,14 +119,14 @@ export interface NativeSeccompProfile {
   syscalls: NativeSeccompRule[];
 }
 
-export interface NativeSeccompRule {
+interface NativeSeccompRule {
   names: string[];
   action: string;
   errnoRet?: number;
   args: NativeSeccompArg[];
 }
 
-export interface NativeSeccompArg {
+interface NativeSeccompArg {
   index: number;
   op: string;
   /** exact uint64 values (JSON numbers lose precision above 2^53) */
@@ -154,11 +165,6 @@ let loaded: Native | undefined;
 export function native(): Native {
   if (!loaded) loaded = require(addonPath()) as Native;
   return loaded;
-}
-
-/** Replace the addon (tests only). */
-export function setNativeForTests(n: Native | undefined): void {
-  loaded = n;
 }
 
 function addonPath(): string {

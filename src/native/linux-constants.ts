@@ -1,6 +1,7 @@
-// Kernel constants the planner needs (values from <linux/mount.h>, <sys/stat.h>,
-// <sys/personality.h>); kept in one place. Capability and rlimit numbers are
-// the index in oci-spec's CAPABILITIES / RLIMIT_TYPES lists.
+// Kernel constants (values from <linux/mount.h>, <sys/stat.h>,
+// <sys/personality.h>, <signal.h>, <linux/seccomp.h>), each defined once
+// here. Capability and rlimit numbers are the index in oci-spec's
+// CAPABILITIES / RLIMIT_TYPES lists.
 
 export const MS = {
   RDONLY: 0x1,
@@ -45,4 +46,28 @@ export const S_IFCHR = 0o020000;
 export const S_IFBLK = 0o060000;
 export const S_IFIFO = 0o010000;
 
+/** seccomp(2) filter flag bits (linux/seccomp.h). */
+export const SECCOMP_FILTER_FLAG = {
+  TSYNC: 1 << 0,
+  LOG: 1 << 1,
+  SPEC_ALLOW: 1 << 2,
+  NEW_LISTENER: 1 << 3,
+  TSYNC_ESRCH: 1 << 4,
+  WAIT_KILLABLE_RECV: 1 << 5,
+} as const;
+
 export const PERSONALITY: Record<string, number> = { LINUX: 0x0000, LINUX32: 0x0008 };
+
+// Linux x86/arm signal numbers (signal(7)); the real-time range is 34..64.
+const SIGNAL_NUMBERS = {
+  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGIOT: 6, SIGBUS: 7,
+  SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14,
+  SIGTERM: 15, SIGSTKFLT: 16, SIGCHLD: 17, SIGCLD: 17, SIGCONT: 18, SIGSTOP: 19, SIGTSTP: 20,
+  SIGTTIN: 21, SIGTTOU: 22, SIGURG: 23, SIGXCPU: 24, SIGXFSZ: 25, SIGVTALRM: 26, SIGPROF: 27,
+  SIGWINCH: 28, SIGIO: 29, SIGPOLL: 29, SIGPWR: 30, SIGSYS: 31, SIGUNUSED: 31,
+} as const;
+export const SIGNALS: Readonly<Record<string, number>> = SIGNAL_NUMBERS;
+export const SIGRTMIN = 34;
+export const SIGRTMAX = 64;
+
+export const SIGKILL = SIGNAL_NUMBERS.SIGKILL;

@@ -2,10 +2,11 @@
 // and validated in TypeScript before the fork. The C side (native/src/plan.c)
 // copies it into C structures in the parent; after fork it only reads them.
 // Field names here are the contract with plan.c: change both together.
+import type { NamespaceType } from '../../oci-spec/runtime';
 
 /** Namespace to create (no path) or join (path to /proc/<pid>/ns/<type> or a bind mount). */
 export interface NamespacePlan {
-  type: 'user' | 'mount' | 'pid' | 'network' | 'uts' | 'ipc' | 'cgroup' | 'time';
+  type: NamespaceType;
   path?: string;
 }
 
@@ -74,7 +75,7 @@ export interface CapabilityPlan {
   ambient: bigint;
 }
 
-export interface UserPlan {
+interface UserPlan {
   uid: number;
   gid: number;
   additionalGids: number[];
@@ -122,6 +123,8 @@ export interface ProcessPlan {
   apparmorProfile: string;
   /** SELinux label for the process, or "" */
   selinuxLabel: string;
+  /** fds the process gets as 0, 1, 2 (-1: the caller's own); absent: the caller's 0-2 (the CLI's pass-through) */
+  stdio?: [number, number, number];
 }
 
 export interface InitPlan {

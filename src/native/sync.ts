@@ -1,4 +1,5 @@
-// Message types of the parent/child sync channel (native/src/sync.h).
+// Message types of the parent/child sync channel: the same numbers as
+// native/src/sync.h (test/unit/native-parity.test.ts checks that they agree).
 export const SYNC = {
   GO: 1,
   ABORT: 2,

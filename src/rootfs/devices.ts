@@ -4,7 +4,7 @@ import type { Device } from '../../oci-spec';
 import type { DevicePlan, SymlinkPlan } from '../native/plan';
 import { S_IFBLK, S_IFCHR, S_IFIFO } from '../native/linux-constants';
 
-export const DEFAULT_DEVICES: readonly DevicePlan[] = [
+const DEFAULT_DEVICES: readonly DevicePlan[] = [
   { path: '/dev/null', fileType: S_IFCHR, major: 1, minor: 3, mode: 0o666, uid: 0, gid: 0 },
   { path: '/dev/zero', fileType: S_IFCHR, major: 1, minor: 5, mode: 0o666, uid: 0, gid: 0 },
   { path: '/dev/full', fileType: S_IFCHR, major: 1, minor: 7, mode: 0o666, uid: 0, gid: 0 },
@@ -15,7 +15,7 @@ export const DEFAULT_DEVICES: readonly DevicePlan[] = [
 
 const FILE_TYPE: Record<string, number> = { c: S_IFCHR, u: S_IFCHR, b: S_IFBLK, p: S_IFIFO };
 
-export function devicePlan(d: Device): DevicePlan {
+function devicePlan(d: Device): DevicePlan {
   return {
     path: d.path,
     fileType: FILE_TYPE[d.type] ?? S_IFCHR,

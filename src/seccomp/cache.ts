@@ -37,7 +37,7 @@ export function cacheKey(profile: NativeSeccompProfile, info: SeccompInfo): stri
 }
 
 /** File name of a key's entry: FNV-1a over the UTF-16 units, two 32-bit lanes. */
-export function entryName(key: string): string {
+function entryName(key: string): string {
   let a = 0x811c9dc5;
   let b = 0x050c5d1f;
   for (let i = 0; i < key.length; i++) {

@@ -29,7 +29,7 @@
 // seccomp for the operations it performs. Names newer than the host's
 // libseccomp are skipped when compiling (compileSeccomp reports them in
 // unknownSyscalls) and then hit the ENOSYS default.
-import type { LinuxSeccomp, SeccompSyscall } from './types';
+import type { Seccomp, SeccompArch, SyscallRule } from '../../oci-spec/runtime';
 
 const EPERM = 1;
 const ENOSYS = 38;
@@ -145,7 +145,7 @@ const AF_ALG = 38;
 const AF_VSOCK = 40;
 
 interface ArchProfile {
-  architectures: string[];
+  architectures: SeccompArch[];
   /** syscalls only this architecture family has */
   extras: string[];
   /** the clone() argument holding the flags (s390 swaps the first two) */
@@ -194,13 +194,13 @@ export function defaultProfileArchitectures(arch: string = process.arch): string
  * The default profile for the machine `tsrun spec` runs on (or for `arch`,
  * a Node process.arch value). A fresh object on every call.
  */
-export function defaultSeccompProfile(arch: string = process.arch): LinuxSeccomp {
+export function defaultSeccompProfile(arch: string = process.arch): Seccomp {
   const a = ARCH_PROFILES[arch] ?? { architectures: [], extras: [], cloneFlagsArg: 0 };
-  const syscalls: SeccompSyscall[] = [
+  const syscalls: SyscallRule[] = [
     { names: [...ALLOWED, ...a.extras], action: 'SCMP_ACT_ALLOW' },
     { names: [...DENIED], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM },
     ...PERSONALITIES.map(
-      (p): SeccompSyscall => ({
+      (p): SyscallRule => ({
         names: ['personality'],
         action: 'SCMP_ACT_ALLOW',
         args: [{ index: 0, value: p, op: 'SCMP_CMP_EQ' }],
@@ -213,7 +213,7 @@ export function defaultSeccompProfile(arch: string = process.arch): LinuxSeccomp
     },
     // ... and a clear EPERM, not ENOSYS, when a namespace flag is asked for
     ...CLONE_NAMESPACE_BITS.map(
-      (bit): SeccompSyscall => ({
+      (bit): SyscallRule => ({
         names: ['clone'],
         action: 'SCMP_ACT_ERRNO',
         errnoRet: EPERM,
@@ -227,7 +227,7 @@ export function defaultSeccompProfile(arch: string = process.arch): LinuxSeccomp
     { names: ['socket'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: AF_ALG + 1, op: 'SCMP_CMP_EQ' }] },
     { names: ['socket'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: AF_VSOCK, op: 'SCMP_CMP_GT' }] },
     ...[AF_ALG, AF_VSOCK].map(
-      (family): SeccompSyscall => ({
+      (family): SyscallRule => ({
         names: ['socket'],
         action: 'SCMP_ACT_ERRNO',
         errnoRet: EAFNOSUPPORT,

@@ -1,17 +1,9 @@
 // The seccomp part of `tsrun features` (runtime-spec features-linux.md).
 // Names are what this build recognises; supportedFlags is what the running
 // kernel accepts too.
+import type { SeccompFeatures } from '../../oci-spec/features';
+import { SECCOMP_ACTIONS, SECCOMP_ARCHS, SECCOMP_FLAGS, SECCOMP_OPERATORS } from '../../oci-spec/runtime';
 import { native, type Native } from '../native';
-import { SECCOMP_ACTIONS, SECCOMP_FLAGS, SECCOMP_OPERATORS } from './names';
-
-export interface SeccompFeatures {
-  enabled: boolean;
-  actions: string[];
-  operators: string[];
-  archs: string[];
-  knownFlags: string[];
-  supportedFlags: string[];
-}
 
 export function seccompFeatures(n: Pick<Native, 'seccompInfo'> = native()): SeccompFeatures {
   const info = n.seccompInfo();
@@ -21,7 +13,7 @@ export function seccompFeatures(n: Pick<Native, 'seccompInfo'> = native()): Secc
     operators: [...SECCOMP_OPERATORS].sort(),
     // an architecture this libseccomp lacks is only skipped with a warning,
     // so list just the ones a filter can really be built for
-    archs: [...info.archs].sort(),
+    archs: SECCOMP_ARCHS.filter((a) => info.archs.includes(a)).sort(),
     knownFlags: [...SECCOMP_FLAGS],
     supportedFlags: SECCOMP_FLAGS.filter((f) => info.flags[f]),
   };

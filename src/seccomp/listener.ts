@@ -6,7 +6,7 @@ import { SyscallError } from '../errors';
 import type { Native } from '../native';
 
 /** runtime.md "state" as sent to the agent. */
-export interface AgentVisibleState {
+interface AgentVisibleState {
   ociVersion: string;
   id: string;
   /** runc sends "creating" from create and "running" from exec */
@@ -26,7 +26,7 @@ export interface ContainerProcessStateInput {
 }
 
 /** The name of the one fd sent (index 0 of SCM_RIGHTS). */
-export const SECCOMP_FD_NAME = 'seccompFd';
+const SECCOMP_FD_NAME = 'seccompFd';
 
 export function containerProcessStateJson(input: ContainerProcessStateInput): string {
   const state: AgentVisibleState = {

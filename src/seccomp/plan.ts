@@ -7,15 +7,15 @@
 // NEW_LISTENER is added when a rule uses SCMP_ACT_NOTIFY. A flag or action
 // the kernel lacks is an error (runc fails the same way); WAIT_KILLABLE_RECV
 // without any NOTIFY rule is dropped with a warning.
-import { warning, type Finding } from '../container/checks';
+import type { Seccomp } from '../../oci-spec/runtime';
+import type { Int64 } from '../../oci-spec/schema-kit';
 import { ConfigError } from '../errors';
 import { native, type CompiledSeccomp, type Native, type NativeSeccompProfile } from '../native';
+import { SECCOMP_FILTER_FLAG } from '../native/linux-constants';
 import type { SeccompPlan } from '../native/plan';
+import { warning, type Finding } from '../validate/checks';
 import { cacheKey, readCached, writeCached } from './cache';
-import { isDisabled } from './checks';
-import type { LinuxSeccomp, SeccompValue } from './types';
 import { toUint64 } from './values';
-import { SECCOMP_FILTER_FLAG } from './names';
 
 export interface SeccompPlanOptions {
   /** injectable for unit tests (seccompInfo is only needed with cacheDir) */
@@ -29,7 +29,7 @@ export interface SeccompPlanOptions {
 }
 
 export interface SeccompPlanResult {
-  /** undefined when the config installs no filter (no seccomp, or runc's "empty" form) */
+  /** undefined when the config has no seccomp */
   plan?: SeccompPlan;
   warnings: Finding[];
   /** syscall names libseccomp does not know; skipped like runc does */
@@ -43,11 +43,8 @@ export interface SeccompPlanResult {
  * init loads. Throws ConfigError (with jsonPath) when libseccomp or the
  * kernel cannot do what the profile asks.
  */
-export function buildSeccompPlan(
-  seccomp: LinuxSeccomp | null | undefined,
-  opts: SeccompPlanOptions = {},
-): SeccompPlanResult {
-  if (!seccomp || isDisabled(seccomp)) return { warnings: [], unknownSyscalls: [], fromCache: false };
+export function buildSeccompPlan(seccomp: Seccomp | undefined, opts: SeccompPlanOptions = {}): SeccompPlanResult {
+  if (!seccomp) return { warnings: [], unknownSyscalls: [], fromCache: false };
   const n = opts.native ?? native();
   const profile = toNativeProfile(seccomp);
   let compiled: CompiledSeccomp | undefined;
@@ -108,14 +105,14 @@ function compile(
 }
 
 /** The addon's input: same arrays and order (JSON paths stay valid), exact bigint values. */
-export function toNativeProfile(s: LinuxSeccomp): NativeSeccompProfile {
+export function toNativeProfile(s: Seccomp): NativeSeccompProfile {
   const profile: NativeSeccompProfile = {
-    defaultAction: s.defaultAction ?? '',
+    defaultAction: s.defaultAction,
     architectures: s.architectures ?? [],
     syscalls: (s.syscalls ?? []).map((r, i) => ({
-      names: r.names ?? [],
+      names: r.names,
       action: r.action,
-      ...(r.errnoRet === undefined || r.errnoRet === null ? {} : { errnoRet: r.errnoRet }),
+      ...(r.errnoRet === undefined ? {} : { errnoRet: r.errnoRet }),
       args: (r.args ?? []).map((a, k) => ({
         index: a.index,
         op: a.op,
@@ -124,12 +121,12 @@ export function toNativeProfile(s: LinuxSeccomp): NativeSeccompProfile {
       })),
     })),
   };
-  if (s.defaultErrnoRet !== undefined && s.defaultErrnoRet !== null) profile.defaultErrnoRet = s.defaultErrnoRet;
-  if (s.flags !== undefined && s.flags !== null) profile.flags = s.flags;
+  if (s.defaultErrnoRet !== undefined) profile.defaultErrnoRet = s.defaultErrnoRet;
+  if (s.flags !== undefined) profile.flags = s.flags;
   return profile;
 }
 
-function exact(v: SeccompValue | undefined, path: string): bigint {
+function exact(v: Int64 | undefined, path: string): bigint {
   const r = toUint64(v);
   if (!r.ok) throw new ConfigError(`${path}: ${r.reason}`, { jsonPath: path });
   return r.value;

@@ -4,7 +4,7 @@
 import { TsrunError } from '../errors';
 
 /** NAME_MAX: the id is used as a directory name */
-export const MAX_ID_LENGTH = 255;
+const MAX_ID_LENGTH = 255;
 
 const ID_CHARS = /^[A-Za-z0-9_+\-.]+$/;
 

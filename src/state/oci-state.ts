@@ -3,9 +3,7 @@
 // created, annotations (omitted when empty), owner.
 import type { StatusResult, StoppedDetail } from './status';
 import type { StoredState } from './types';
-
-/** runtime-spec version tsrun implements */
-export const OCI_VERSION = '1.3.0';
+import { OCI_VERSION } from '../../oci-spec/version';
 
 export interface OciState {
   ociVersion: string;

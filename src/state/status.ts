@@ -2,18 +2,20 @@
 // from state.json: the init is alive when /proc/<pid>/stat exists, is not a
 // zombie, and still has the start time recorded at create (PID reuse guard).
 //   alive + frozen cgroup        -> paused
-//   alive + start.fifo present    -> created (init blocked before execve)
+//   alive + start.fifo present   -> created (init blocked before execve)
 //   alive                        -> running
 //   otherwise                    -> stopped (pid reported as 0)
 // For `list`, a stopped container also gets a detail: `dead` when the init
-// vanished before start (the FIFO is still there) or a cleanup failed, else
+// vanished before start (its start.fifo is still there) or a cleanup failed, else
 // `exited`.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { ContainerStatus as OciContainerStatus } from '../../oci-spec/state';
 import { readProcStat, type ProcReader } from './proc';
 import { START_FIFO, type StoredState } from './types';
 
-export type ContainerStatus = 'created' | 'running' | 'paused' | 'stopped';
+/** oci-spec's statuses but "creating", which only create itself ever sees. */
+export type ContainerStatus = Exclude<OciContainerStatus, 'creating'>;
 export type StoppedDetail = 'exited' | 'dead';
 
 export interface StatusProbe {
@@ -33,7 +35,7 @@ export interface StatusResult {
   detail?: StoppedDetail;
 }
 
-export const defaultStatusProbe: StatusProbe = {
+const defaultStatusProbe: StatusProbe = {
   readProc: (pid) => readProcStat(pid),
   // no exception on ENOENT: creating one costs milliseconds at start-up
   startFifoExists: (p) => fs.lstatSync(p, { throwIfNoEntry: false }) !== undefined,

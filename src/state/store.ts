@@ -1,5 +1,6 @@
 // The state store: one directory per container under --root, holding
-// state.json (replaced atomically), the exec FIFO and a lock file.
+// state.json (replaced atomically), the init's start FIFOs (start.fifo, start.reply)
+// while it waits for `start`, and a lock file.
 //
 // Locking: operations that change a container (create, start, kill, delete,
 // pause, resume, update) hold an exclusive flock on <dir>/.lock, so engines
@@ -237,7 +238,7 @@ export class ContainerHandle {
   }
 }
 
-export function readStateFile(id: string, file: string): StoredState {
+function readStateFile(id: string, file: string): StoredState {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');

@@ -29,8 +29,6 @@ export interface StoredState {
   config: Config;
   /** the cgroup manager's descriptor (loadCgroupManager rebuilds it) */
   cgroup: CgroupDescriptor;
-  /** created with --rootless semantics (cgroup errors tolerated) */
-  rootless?: boolean;
   /** a delete/cleanup step failed; the container is reported as dead */
   cleanupFailed?: boolean;
   /** created with --no-new-keyring: exec'd processes keep the caller's session keyring too */

@@ -11,6 +11,7 @@ import { cgroupManagerFor, type CgroupManager } from '../../src/cgroups/manager'
 import { native } from '../../src/native/index';
 import { CgroupError } from '../../src/errors';
 import { blkioWeightToIoWeight } from '../../src/cgroups/v2/io';
+import { sleep } from '../helpers';
 
 const host = detectCgroupHost();
 const runnable = process.getuid?.() === 0 && host.layout === 'v2';
@@ -31,7 +32,6 @@ function gated(script: string): Gated {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   return { child, pid: child.pid!, release: () => child.stdin!.end('go\n'), exited, output: () => out };
 }
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const read = (p: string) => fs.readFileSync(p, 'utf8').trim();
 /** The counting loop appends one line per step (one write(2) each, so never a torn read). */
 async function readCounter(p: string): Promise<number> {

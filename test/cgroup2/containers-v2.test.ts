@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { detectCgroupHost } from '../../src/cgroups/detect';
 import { blkioWeightToIoWeight } from '../../src/cgroups/v2/io';
 import { type SpecDoc } from '../helpers';
-import { completeText, lastCount, readMaybe, removeContainer, sleep, streamEvents, waitFor, type ContainerOptions, type TestContainer, resourceSuite } from '../integration/helpers/cgroup-containers';
+import { completeText, lastCount, readMaybe, sleep, waitFor, type StartOptions, type TestContainer, containerLab } from '../helpers';
 
 const host = detectCgroupHost();
 const runnable = process.getuid?.() === 0 && host.layout === 'v2';
@@ -25,10 +25,10 @@ const blockDevice = (() => {
 })();
 
 describe.skipIf(!runnable)('containers on a pure cgroup v2 kernel', () => {
-  const suite = resourceSuite('v2containers');
+  const suite = containerLab('v2containers', { removeAfterEach: true });
   let c: TestContainer | undefined;
 
-  const start = async (script: string, more: Partial<ContainerOptions> = {}) => {
+  const start = async (script: string, more: Partial<StartOptions> = {}) => {
     c = await suite.start({ script, ...more });
     return c;
   };
@@ -40,7 +40,7 @@ describe.skipIf(!runnable)('containers on a pure cgroup v2 kernel', () => {
     await start(script, { resources: { memory: { limit: 32 * MiB, swap: 32 * MiB } } });
     expect(cg('memory.max')).toBe(String(32 * MiB));
     expect(cg('memory.swap.max')).toBe('0');
-    const events = streamEvents(suite.root, c!.id, '2s');
+    const events = suite.streamEvents(c!.id, '2s');
     try {
       await waitFor('the first stats event', () => events.lines.length > 0, SLOW, 200);
       fs.writeFileSync(c!.file('tmp/go'), '');
@@ -153,7 +153,7 @@ describe.skipIf(!runnable)('containers on a pure cgroup v2 kernel', () => {
     const denied = readMaybe(c!.file('tmp/fuse'))!;
     expect(denied).toMatch(/^mknod:0\n/);
     expect(denied).toMatch(/Operation not permitted\nopen:1\nnull:0\n$/);
-    await removeContainer(c);
+    await suite.remove(c);
     await start(deviceProbe, { edit: withMknod([{ allow: true, type: 'c', major: 10, minor: 229, access: 'rw' }]) });
     await done();
     expect(readMaybe(c!.file('tmp/fuse'))).toBe('mknod:0\nopen:0\nnull:0\n');

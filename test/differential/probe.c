@@ -208,11 +208,11 @@ static const struct {
   int res;
   const char *name;
 } RLIMITS[] = {
-    {RLIMIT_AS, "RLIMIT_AS"},           {RLIMIT_CORE, "RLIMIT_CORE"},       {RLIMIT_CPU, "RLIMIT_CPU"},
-    {RLIMIT_DATA, "RLIMIT_DATA"},       {RLIMIT_FSIZE, "RLIMIT_FSIZE"},     {RLIMIT_LOCKS, "RLIMIT_LOCKS"},
+    {RLIMIT_AS, "RLIMIT_AS"},           {RLIMIT_CORE, "RLIMIT_CORE"},         {RLIMIT_CPU, "RLIMIT_CPU"},
+    {RLIMIT_DATA, "RLIMIT_DATA"},       {RLIMIT_FSIZE, "RLIMIT_FSIZE"},       {RLIMIT_LOCKS, "RLIMIT_LOCKS"},
     {RLIMIT_MEMLOCK, "RLIMIT_MEMLOCK"}, {RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE"}, {RLIMIT_NICE, "RLIMIT_NICE"},
-    {RLIMIT_NOFILE, "RLIMIT_NOFILE"},   {RLIMIT_NPROC, "RLIMIT_NPROC"},     {RLIMIT_RSS, "RLIMIT_RSS"},
-    {RLIMIT_RTPRIO, "RLIMIT_RTPRIO"},   {RLIMIT_RTTIME, "RLIMIT_RTTIME"},   {RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING"},
+    {RLIMIT_NOFILE, "RLIMIT_NOFILE"},   {RLIMIT_NPROC, "RLIMIT_NPROC"},       {RLIMIT_RSS, "RLIMIT_RSS"},
+    {RLIMIT_RTPRIO, "RLIMIT_RTPRIO"},   {RLIMIT_RTTIME, "RLIMIT_RTTIME"},     {RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING"},
     {RLIMIT_STACK, "RLIMIT_STACK"},
 };
 
@@ -286,8 +286,8 @@ static void section_process(void) {
 }
 
 static void section_namespaces(void) {
-  static const char *const ns[] = {"cgroup", "ipc", "mnt", "net", "pid", "pid_for_children", "time",
-                                   "time_for_children", "user", "uts"};
+  static const char *const ns[] = {
+      "cgroup", "ipc", "mnt", "net", "pid", "pid_for_children", "time", "time_for_children", "user", "uts"};
   put_key("ns");
   put("{");
   for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
@@ -553,20 +553,57 @@ static void section_cgroup(void) {
 /* the container's own cgroup interface files, where the config's
  * /sys/fs/cgroup mount shows them (v2: the mount plus our path; v1: each
  * controller's mount is our cgroup) */
-static const char *const CGROUP_V2_FILES[] = {
-    "cgroup.controllers", "cgroup.type", "memory.max", "memory.low", "memory.high", "memory.min",
-    "memory.swap.max", "memory.oom.group", "pids.max", "cpu.max", "cpu.weight", "cpu.idle", "cpu.max.burst",
-    "cpuset.cpus", "cpuset.mems", "io.weight", "io.max", "io.bfq.weight", "hugetlb.2MB.max", "hugetlb.1GB.max",
-    "hugetlb.2MB.rsvd.max", "rdma.max", "cgroup.freeze", "memory.swap.high"};
-static const char *const CGROUP_V1_FILES[] = {
-    "memory/memory.limit_in_bytes", "memory/memory.soft_limit_in_bytes", "memory/memory.memsw.limit_in_bytes",
-    "memory/memory.swappiness", "memory/memory.oom_control", "memory/memory.use_hierarchy", "cpu/cpu.shares",
-    "cpu/cpu.cfs_quota_us", "cpu/cpu.cfs_period_us", "cpu/cpu.rt_runtime_us", "cpu/cpu.rt_period_us",
-    "cpu/cpu.idle", "cpuset/cpuset.cpus", "cpuset/cpuset.mems", "pids/pids.max", "blkio/blkio.weight",
-    "blkio/blkio.leaf_weight", "blkio/blkio.throttle.read_bps_device", "blkio/blkio.throttle.write_bps_device",
-    "blkio/blkio.throttle.read_iops_device", "blkio/blkio.throttle.write_iops_device", "devices/devices.list",
-    "freezer/freezer.state", "net_cls/net_cls.classid", "net_prio/net_prio.ifpriomap",
-    "unified/hugetlb.2MB.max", "hugetlb/hugetlb.2MB.limit_in_bytes"};
+static const char *const CGROUP_V2_FILES[] = {"cgroup.controllers",
+                                              "cgroup.type",
+                                              "memory.max",
+                                              "memory.low",
+                                              "memory.high",
+                                              "memory.min",
+                                              "memory.swap.max",
+                                              "memory.oom.group",
+                                              "pids.max",
+                                              "cpu.max",
+                                              "cpu.weight",
+                                              "cpu.idle",
+                                              "cpu.max.burst",
+                                              "cpuset.cpus",
+                                              "cpuset.mems",
+                                              "io.weight",
+                                              "io.max",
+                                              "io.bfq.weight",
+                                              "hugetlb.2MB.max",
+                                              "hugetlb.1GB.max",
+                                              "hugetlb.2MB.rsvd.max",
+                                              "rdma.max",
+                                              "cgroup.freeze",
+                                              "memory.swap.high"};
+static const char *const CGROUP_V1_FILES[] = {"memory/memory.limit_in_bytes",
+                                              "memory/memory.soft_limit_in_bytes",
+                                              "memory/memory.memsw.limit_in_bytes",
+                                              "memory/memory.swappiness",
+                                              "memory/memory.oom_control",
+                                              "memory/memory.use_hierarchy",
+                                              "cpu/cpu.shares",
+                                              "cpu/cpu.cfs_quota_us",
+                                              "cpu/cpu.cfs_period_us",
+                                              "cpu/cpu.rt_runtime_us",
+                                              "cpu/cpu.rt_period_us",
+                                              "cpu/cpu.idle",
+                                              "cpuset/cpuset.cpus",
+                                              "cpuset/cpuset.mems",
+                                              "pids/pids.max",
+                                              "blkio/blkio.weight",
+                                              "blkio/blkio.leaf_weight",
+                                              "blkio/blkio.throttle.read_bps_device",
+                                              "blkio/blkio.throttle.write_bps_device",
+                                              "blkio/blkio.throttle.read_iops_device",
+                                              "blkio/blkio.throttle.write_iops_device",
+                                              "devices/devices.list",
+                                              "freezer/freezer.state",
+                                              "net_cls/net_cls.classid",
+                                              "net_prio/net_prio.ifpriomap",
+                                              "unified/hugetlb.2MB.max",
+                                              "hugetlb/hugetlb.2MB.limit_in_bytes"};
 
 static void put_file_value(bool *first, const char *key, const char *path) {
   char *v = slurp(path, NULL);
@@ -606,14 +643,16 @@ static void section_cgroup_files(void) {
     char *mi = slurp("/proc/self/mountinfo", NULL);
     for (char *line = mi ? strtok(mi, "\n") : NULL; line; line = strtok(NULL, "\n")) {
       char r[4096], target[4096];
-      if (sscanf(line, "%*s %*s %*s %4095s %4095s", r, target) == 2 && strcmp(target, "/sys/fs/cgroup") == 0) snprintf(root, sizeof root, "%s", r);
+      if (sscanf(line, "%*s %*s %*s %4095s %4095s", r, target) == 2 && strcmp(target, "/sys/fs/cgroup") == 0)
+        snprintf(root, sizeof root, "%s", r);
     }
     free(mi);
     size_t rl = strcmp(root, "/") == 0 ? 0 : strlen(root);
     if (rl && strncmp(rel, root, rl) == 0) rel += rl;
     for (size_t i = 0; i < sizeof CGROUP_V2_FILES / sizeof CGROUP_V2_FILES[0]; i++) {
       char path[4096];
-      snprintf(path, sizeof path, "/sys/fs/cgroup%s/%s", (rel[0] == 0 || strcmp(rel, "/") == 0) ? "" : rel, CGROUP_V2_FILES[i]);
+      snprintf(path, sizeof path, "/sys/fs/cgroup%s/%s", (rel[0] == 0 || strcmp(rel, "/") == 0) ? "" : rel,
+               CGROUP_V2_FILES[i]);
       put_file_value(&first, CGROUP_V2_FILES[i], path);
     }
     free(cg);
@@ -683,11 +722,11 @@ static void put_call(bool *first, const char *name, long r, int e) {
   int n = snprintf(line, sizeof line, "@@sys %s %s\n", name, en ? en : "E?");
   flush_all(1, line, (size_t)n);
 }
-#define CALL(name, expr)                      \
-  do {                                        \
-    errno = 0;                                \
-    long _r = (long)(expr);                   \
-    put_call(&first, name, _r, errno);        \
+#define CALL(name, expr)               \
+  do {                                 \
+    errno = 0;                         \
+    long _r = (long)(expr);            \
+    put_call(&first, name, _r, errno); \
   } while (0)
 
 static void section_syscalls(void) {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { defaultSpec, formatSpecJson, type DefaultSpec } from '../../src/container/default-spec';
 import { PROCESS_TAG, TEST_PREFIX, testTempDir } from './ids';
 
-export const HOST_BUSYBOX = '/bin/busybox';
+const HOST_BUSYBOX = '/bin/busybox';
 
 export type SpecDoc = DefaultSpec & Record<string, unknown>;
 /** A deep-merge patch (objects merge, arrays and scalars replace, null deletes) or a mutator. */
@@ -70,7 +70,7 @@ export function makeRootfs(rootfs: string): void {
 }
 
 /** The test default: the default spec, running `echo hello from tsrun` without a terminal. */
-export function testSpec(): SpecDoc {
+function testSpec(): SpecDoc {
   const spec = defaultSpec() as SpecDoc;
   spec.process.args = ['echo', 'hello from tsrun'];
   spec.process.terminal = false;

@@ -2,4 +2,6 @@ export * from './ids';
 export * from './tsrun';
 export * from './bundle';
 export * from './leftovers';
-export * from './container';
+export * from './lab';
+export * from './proc';
+export * from './wait';

@@ -33,7 +33,7 @@ export interface SnapshotOptions {
 }
 
 /** Every mount of this mount namespace as "mountpoint fstype source", sorted. */
-export function readMounts(): string[] {
+function readMounts(): string[] {
   return fs
     .readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
@@ -68,7 +68,7 @@ export function findCgroupDirs(match: string, mount = '/sys/fs/cgroup', maxDepth
   return found.sort();
 }
 
-export function findProcesses(match: string): string[] {
+function findProcesses(match: string): string[] {
   const out: string[] = [];
   for (const p of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;

@@ -9,11 +9,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   assertNoLeftovers,
   type Bundle,
-  containerSuite,
+  containerLab,
   makeBundle,
   PROCESS_TAG,
-  runBundle,
-  shBundle,
   snapshotLeftovers,
   type SpecDoc,
   tsrun,
@@ -21,7 +19,8 @@ import {
 } from '../helpers';
 import { testTempDir } from '../helpers/ids';
 
-const { root, work, bundles } = containerSuite('badinput');
+const lab = containerLab('badinput');
+const { root, work, bundles } = lab;
 
 function bundle(mutate?: (spec: SpecDoc, b: { dir: string; rootfs: string }) => void): Bundle {
   const b = makeBundle();
@@ -203,8 +202,7 @@ describe('mount destinations through symlinks stay inside the rootfs', () => {
   it('absolute, relative (../../..) and dangling symlinks are resolved in the rootfs; the host is not touched', async () => {
     const hostBefore = fs.readdirSync(hostTarget);
     const hostMountsBefore = fs.readFileSync('/proc/self/mountinfo', 'utf8');
-    const b = shBundle('cat /proc/self/mountinfo; echo ---; cat /etc/hostname-seen');
-    bundles.push(b);
+    const b = lab.shBundle('cat /proc/self/mountinfo; echo ---; cat /etc/hostname-seen');
     fs.symlinkSync(hostTarget, path.join(b.rootfs, 'abs'));
     fs.symlinkSync(`../../../../../../../../..${hostTarget}`, path.join(b.rootfs, 'rel'));
     fs.symlinkSync('/nonexistent/deeper', path.join(b.rootfs, 'dangling'));
@@ -217,7 +215,7 @@ describe('mount destinations through symlinks stay inside the rootfs', () => {
       { destination: '/etc/hostname-seen', type: 'bind', source: path.join(work, 'bound-file'), options: ['bind', 'ro'] },
     );
     b.writeConfig();
-    const r = await runBundle(root, b);
+    const r = await lab.runBundle(b);
     expect([r.code, r.stderr]).toEqual([0, '']);
     const [info, seen] = r.stdout.split('---\n');
     const points = info!.split('\n').filter(Boolean).map((l) => l.split(' ')[4]);
@@ -244,15 +242,14 @@ describe('mount destinations through symlinks stay inside the rootfs', () => {
     // /proc is mounted over, so use paths in the image: a link to a host file
     const hostFile = path.join(hostTarget, 'secret');
     fs.writeFileSync(hostFile, 'host secret\n');
-    const b = shBundle('cat /etc/masked-link 2>&1; ls /etc/ro-link 2>&1; echo done');
-    bundles.push(b);
+    const b = lab.shBundle('cat /etc/masked-link 2>&1; ls /etc/ro-link 2>&1; echo done');
     fs.symlinkSync(hostFile, path.join(b.rootfs, 'etc', 'masked-link'));
     fs.symlinkSync(hostTarget, path.join(b.rootfs, 'etc', 'ro-link'));
     b.spec.linux.maskedPaths = ['/etc/masked-link'];
     b.spec.linux.readonlyPaths = ['/etc/ro-link'];
     b.writeConfig();
     const hostMountsBefore = fs.readFileSync('/proc/self/mountinfo', 'utf8');
-    const r = await runBundle(root, b);
+    const r = await lab.runBundle(b);
     expect(r.code).toBe(0);
     // inside, the links resolve in the rootfs (where nothing exists), never to the host
     expect(r.stdout).not.toContain('host secret');

@@ -13,6 +13,7 @@ import { normalizeDeviceRules, withDefaultAllows } from '../../src/cgroups/devic
 import { deviceFilterProgram } from '../../src/cgroups/v2/devices-ebpf';
 import { native } from '../../src/native/index';
 import { CgroupError } from '../../src/errors';
+import { sleep } from '../helpers';
 
 const host = detectCgroupHost();
 const runnable = process.getuid?.() === 0 && host.layout !== 'v2';
@@ -34,7 +35,6 @@ function gated(script: string): Gated {
   return { child, pid: child.pid!, release: () => child.stdin!.end('go\n'), exited, output: () => out };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const read = (p: string) => fs.readFileSync(p, 'utf8').trim();
 /** The counting loop appends one line per step (one write(2) each, so never a torn read). */
 async function readCounter(p: string): Promise<number> {

@@ -13,23 +13,17 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Seccomp } from '../../oci-spec/runtime';
 import { defaultSeccompProfile } from '../../src/seccomp/default-profile';
-import type { LinuxSeccomp } from '../../src/seccomp/types';
 import { buildProbe } from '../differential/lib/probe';
-import type { Bundle } from '../helpers';
-import { ContainerLab } from './helpers/containers';
+import { containerLab, type Bundle } from '../helpers';
 
-const lab = new ContainerLab('conformance');
+const lab = containerLab('conformance');
 let probe: string;
 
 beforeAll(() => {
   probe = buildProbe();
-  lab.snapshot();
-});
-
-afterAll(async () => {
-  await lab.cleanup();
 });
 
 interface ProbeView {
@@ -68,7 +62,7 @@ function installProbe(b: Bundle): void {
  * architectures, every syscall a program needs except the newer ones
  * (faccessat2 in particular).
  */
-function profileWithoutFaccessat2(): LinuxSeccomp {
+function profileWithoutFaccessat2(): Seccomp {
   const current = defaultSeccompProfile('x64');
   const allow = (current.syscalls ?? [])
     .filter((r) => r.action === 'SCMP_ACT_ALLOW' && !r.args)

@@ -8,26 +8,24 @@ import { describe, expect, it } from 'vitest';
 import { native } from '../../src/native';
 import {
   assertNoLeftovers,
-  type Bundle,
-  containerSuite,
+  containerLab,
   PROCESS_TAG,
-  shBundle,
   snapshotLeftovers,
-  stateOf,
   tsrun,
   tsrunSpawn,
   uniqueId,
 } from '../helpers';
 
-const { root, work, bundles } = containerSuite('console');
+const lab = containerLab('console');
+const { root, work, bundles } = lab;
 
 const cli = (...args: string[]) => tsrun(['--root', root, ...args], { viaFiles: true });
 
-/** Everything the container writes to its terminal, until the last slave closes (EIO). */
-function readUntilClosed(master: number): string {
+/** Everything the container writes to its terminal, until the last slave closes (EIO) or `until` holds. */
+function readUntilClosed(master: number, until: (out: string) => boolean = () => false): string {
   const buf = Buffer.alloc(4096);
   let out = '';
-  for (;;) {
+  while (!until(out)) {
     let n: number;
     try {
       n = fs.readSync(master, buf, 0, buf.length, null);
@@ -39,12 +37,13 @@ function readUntilClosed(master: number): string {
     if (n === 0) return out;
     out += buf.subarray(0, n).toString('utf8');
   }
+  return out;
 }
 
 describe('create --console-socket', () => {
   it('sends the pty master before create returns; the container runs on the slave', async () => {
     const n = native();
-    const b = shBundle('tty; stty size; ls -l /dev/console; ls -l /proc/1/fd/0 /proc/1/fd/1 /proc/1/fd/2; read line; echo "got:$line"', {
+    const b = lab.shBundle('tty; stty size; ls -l /dev/console; ls -l /proc/1/fd/0 /proc/1/fd/1 /proc/1/fd/2; read line; echo "got:$line"', {
       process: { terminal: true, consoleSize: { height: 30, width: 100 } },
     });
     bundles.push(b);
@@ -66,10 +65,13 @@ describe('create --console-socket', () => {
           new Promise<never>((_, reject) => setTimeout(() => reject(new Error("the container holds tsrun's stdout/stderr")), 5000)),
         ]);
         expect([r.code, r.stdout, r.stderr]).toEqual([0, '', '']);
-        expect((await stateOf(root, id)).status).toBe('created');
+        expect((await lab.state(id)).status).toBe('created');
         expect((await cli('start', id)).code).toBe(0);
+        // type only once the container waits in `read`: the terminal echoes input at once,
+        // so typed earlier it would land between the container's first lines
+        const before = readUntilClosed(master, (out) => /\/proc\/1\/fd\/2 -> [^\n]*\n/.test(out.replace(/\r\n/g, '\n')));
         fs.writeSync(master, 'hello\n');
-        const lines = readUntilClosed(master).replace(/\r\n/g, '\n').split('\n');
+        const lines = (before + readUntilClosed(master)).replace(/\r\n/g, '\n').split('\n');
         expect(lines[0]).toBe('/dev/pts/0'); // tty
         expect(lines[1]).toBe('30 100'); // consoleSize
         // /dev/console is the pty (bind of the slave), and fds 0-2 are the slave
@@ -88,8 +90,7 @@ describe('create --console-socket', () => {
   });
 
   it('a console socket without a terminal, or one nobody listens on, fails create and leaves nothing', async () => {
-    const noTty = shBundle('true');
-    bundles.push(noTty);
+    const noTty = lab.shBundle('true');
     const sock = path.join(work, 'unused.sock');
     const listen = native().listenUnix(sock);
     try {
@@ -103,8 +104,7 @@ describe('create --console-socket', () => {
       native().closeFd(listen);
       fs.rmSync(sock, { force: true });
     }
-    const tty = shBundle('true', { process: { terminal: true } });
-    bundles.push(tty);
+    const tty = lab.shBundle('true', { process: { terminal: true } });
     const snap = snapshotLeftovers({ root, match: PROCESS_TAG });
     const r = await cli('create', '--bundle', tty.dir, '--console-socket', path.join(work, 'nobody.sock'), uniqueId('nosock'));
     expect(r.code).toBe(1);

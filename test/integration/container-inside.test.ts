@@ -6,24 +6,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type Bundle,
   capMask,
-  containerSuite,
+  containerLab,
   parseStatus,
-  runBundle,
-  shBundle,
   type SpecDoc,
   type SpecOverride,
 } from '../helpers';
 import { testTempDir } from '../helpers/ids';
+import { sleep } from '../helpers';
 
-const { root, work, bundles } = containerSuite('inside');
+const lab = containerLab('inside');
+const { work, bundles } = lab;
 
 /** Run `sh -c script` in a fresh container; expects success and returns stdout. */
 async function inside(script: string, override?: SpecOverride, flags: string[] = []): Promise<string> {
-  const b = shBundle(script, override);
-  bundles.push(b);
-  const r = await runBundle(root, b, { flags });
+  const b = lab.shBundle(script, override);
+  const r = await lab.runBundle(b, { flags });
   if (r.code !== 0) throw new Error(`container failed (exit ${r.code}): ${r.stderr}\nstdout: ${r.stdout}`);
   return r.stdout;
 }
@@ -118,18 +116,16 @@ describe('the process and its view of the system', () => {
   });
 
   it('makes a cwd that does not exist (as runc), inside the rootfs', async () => {
-    const b = shBundle('pwd', { process: { cwd: '/does/not/exist' } });
-    bundles.push(b);
-    const r = await runBundle(root, b);
+    const b = lab.shBundle('pwd', { process: { cwd: '/does/not/exist' } });
+    const r = await lab.runBundle(b);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('/does/not/exist\n');
     expect(fs.statSync(path.join(b.rootfs, 'does', 'not', 'exist')).mode & 0o777).toBe(0o755);
   });
 
   it('fails create with a clear error when cwd is not a directory', async () => {
-    const b = shBundle('true', { process: { cwd: '/bin/busybox' } });
-    bundles.push(b);
-    const r = await runBundle(root, b);
+    const b = lab.shBundle('true', { process: { cwd: '/bin/busybox' } });
+    const r = await lab.runBundle(b);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('chdir to cwd /bin/busybox: not a directory (ENOTDIR)');
   });
@@ -204,11 +200,11 @@ describe('process user, capabilities, limits', () => {
   });
 
   it('a capability the host lacks is a warning, not a failure', async () => {
-    const b = shBundle('grep CapBnd /proc/self/status', {
+    const b = lab.shBundle('grep CapBnd /proc/self/status', {
       process: { capabilities: { bounding: ['CAP_KILL', 'CAP_SYS_RESOURCE'], permitted: ['CAP_KILL'], effective: ['CAP_KILL'] } },
     });
     bundles.push(b);
-    const r = await runBundle(root, b);
+    const r = await lab.runBundle(b);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`CapBnd:\t${capMask(['CAP_KILL'])}\n`);
     expect(r.stderr).toContain('level=warning');
@@ -245,9 +241,8 @@ describe('process user, capabilities, limits', () => {
   });
 
   it('refuses an rlimit above the host\'s hard limit, naming it and its values', async () => {
-    const b = shBundle('true', { process: { rlimits: [{ type: 'RLIMIT_NOFILE', soft: 1048576, hard: 1048576 }] } });
-    bundles.push(b);
-    const r = await runBundle(root, b);
+    const b = lab.shBundle('true', { process: { rlimits: [{ type: 'RLIMIT_NOFILE', soft: 1048576, hard: 1048576 }] } });
+    const r = await lab.runBundle(b);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('RLIMIT_NOFILE');
     expect(r.stderr).toContain('1048576');
@@ -267,12 +262,11 @@ describe('process user, capabilities, limits', () => {
 
 describe('file descriptors', () => {
   it('leaks no fd of tsrun into the container (fds 3.. given to tsrun are closed)', async () => {
-    const b = shBundle('ls /proc/1/fd; exit 0');
-    bundles.push(b);
+    const b = lab.shBundle('ls /proc/1/fd; exit 0');
     const file = fs.openSync(path.join(work, 'extra-fd'), 'w');
     try {
       // tsrun gets extra open fds 3, 4 and 5 (a file and two pipes), as the shim's fd 3
-      const r = await runBundle(root, b, { extraStdio: [file, 'pipe', 'pipe'] });
+      const r = await lab.runBundle(b, { extraStdio: [file, 'pipe', 'pipe'] });
       expect(r.code).toBe(0);
       expect(r.stdout).toBe('0\n1\n2\n');
     } finally {
@@ -281,9 +275,8 @@ describe('file descriptors', () => {
   });
 
   it('--preserve-fds N keeps exactly fds 3 .. 2+N, which still work', async () => {
-    const b = shBundle('ls /proc/1/fd; echo to-three >&3; echo to-four >&4');
-    bundles.push(b);
-    const r = await runBundle(root, b, { extraStdio: ['pipe', 'pipe', 'pipe'], flags: ['--preserve-fds', '2'] });
+    const b = lab.shBundle('ls /proc/1/fd; echo to-three >&3; echo to-four >&4');
+    const r = await lab.runBundle(b, { extraStdio: ['pipe', 'pipe', 'pipe'], flags: ['--preserve-fds', '2'] });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('0\n1\n2\n3\n4\n');
@@ -302,14 +295,18 @@ function userNamespace(spec: SpecDoc, hostId: number): void {
 
 /** Run in a user namespace mapping container 0 to `hostId`: the rootfs is chowned like an engine does. */
 async function insideUserns(script: string, hostId: number, override: (spec: SpecDoc) => void): Promise<string> {
-  const b = shBundle(script, (spec) => {
-    userNamespace(spec, hostId);
-    override(spec);
-  });
-  bundles.push(b);
+  // in the tmp dir itself: the mapped root must be able to reach the bundle
+  const b = lab.shBundle(
+    script,
+    (spec) => {
+      userNamespace(spec, hostId);
+      override(spec);
+    },
+    { parent: os.tmpdir() },
+  );
   fs.chmodSync(b.dir, 0o755);
   execFileSync('chown', ['-R', `${hostId}:${hostId}`, b.rootfs]);
-  const r = await runBundle(root, b);
+  const r = await lab.runBundle(b);
   if (r.code !== 0) throw new Error(`container failed (exit ${r.code}): ${r.stderr}\nstdout: ${r.stdout}`);
   return r.stdout;
 }
@@ -405,7 +402,7 @@ describe('namespaces', () => {
         } catch {
           // not yet
         }
-        await new Promise((r) => setTimeout(r, 10));
+        await sleep(10);
       }
       const uts = fs.readlinkSync(`/proc/${p.pid}/ns/uts`);
       const ipc = fs.readlinkSync(`/proc/${p.pid}/ns/ipc`);
@@ -434,7 +431,7 @@ describe('namespaces', () => {
             // not yet
           }
         }
-        if (!inner) await new Promise((r) => setTimeout(r, 10));
+        if (!inner) await sleep(10);
       }
       expect(inner).toBeGreaterThan(0);
       const nsPath = `/proc/${inner}/ns/pid`;
@@ -608,12 +605,12 @@ describe('filesystem', () => {
       expect(mountsBefore).toHaveLength(2);
       for (const m of mountsBefore) expect(m).toMatch(/ shared:\d+ /);
       for (const prop of [undefined, 'private', 'slave', 'unbindable', 'shared', 'rshared', 'rprivate', 'rslave']) {
-        const b = shBundle('cat /proc/self/mountinfo | wc -l', undefined, { parent: shared });
+        const b = lab.shBundle('cat /proc/self/mountinfo | wc -l', undefined, { parent: shared });
         if (prop) {
           Object.assign(b.spec.linux, { rootfsPropagation: prop });
           b.writeConfig();
         }
-        const r = await runBundle(root, b);
+        const r = await lab.runBundle(b);
         expect({ prop, code: r.code, stderr: r.stderr }).toEqual({ prop, code: 0, stderr: '' });
         // the container's mounts stayed in the container, the shared mount is still there
         expect({ prop, mounts: hostMounts() }).toEqual({ prop, mounts: mountsBefore });
@@ -677,17 +674,16 @@ describe('filesystem', () => {
 
 describe('exit status of run', () => {
   it('propagates the exit code', async () => {
-    const b = shBundle('exit 7');
-    bundles.push(b);
-    expect((await runBundle(root, b)).code).toBe(7);
+    const b = lab.shBundle('exit 7');
+    expect((await lab.runBundle(b)).code).toBe(7);
   });
 
   it('is 128+signal when the process is killed by a signal', async () => {
     // without a pid namespace the shell can signal itself
-    const b = shBundle('kill -SEGV $$', (spec) => {
+    const b = lab.shBundle('kill -SEGV $$', (spec) => {
       spec.linux.namespaces = spec.linux.namespaces.filter((n) => n.type !== 'pid');
     });
     bundles.push(b);
-    expect((await runBundle(root, b)).code).toBe(128 + 11);
+    expect((await lab.runBundle(b)).code).toBe(128 + 11);
   });
 });

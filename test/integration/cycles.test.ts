@@ -19,6 +19,7 @@ import {
   type Bundle,
   type LeftoverSnapshot,
 } from '../helpers';
+import { sleep } from '../helpers';
 
 const CYCLES = 200;
 const CLI_CYCLES = 20;
@@ -41,13 +42,13 @@ afterAll(() => {
   testRoot.cleanup();
 });
 
-const ctx: RuntimeContext = { root, rootExplicit: true, rootless: false, systemdCgroup: false, debug: false };
+const ctx: RuntimeContext = { root, rootExplicit: true, systemdCgroup: false };
 
 async function until(fn: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await fn())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
+    await sleep(2);
   }
 }
 

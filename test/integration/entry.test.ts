@@ -17,6 +17,7 @@ let stateRoot: string;
 beforeAll(() => {
   tree = testTempDir('entry');
   fs.cpSync(path.join(PROJECT_ROOT, 'dist', 'src'), path.join(tree, 'dist', 'src'), { recursive: true });
+  fs.cpSync(path.join(PROJECT_ROOT, 'dist', 'oci-spec'), path.join(tree, 'dist', 'oci-spec'), { recursive: true });
   fs.mkdirSync(path.join(tree, 'dist', 'bundle'));
   fs.copyFileSync(path.join(PROJECT_ROOT, 'dist', 'bundle', 'tsrun.js'), path.join(tree, 'dist', 'bundle', 'tsrun.js'));
   fs.symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(tree, 'node_modules'));

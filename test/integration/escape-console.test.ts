@@ -6,12 +6,10 @@
 // /dev/console itself (never following a link there), or refuses.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ContainerLab } from './helpers/containers';
+import { expect, it } from 'vitest';
+import { containerLab } from '../helpers';
 
-const lab = new ContainerLab('escape-console');
-beforeAll(() => lab.snapshot());
-afterAll(() => lab.cleanup());
+const lab = containerLab('escape-console', { probe: true });
 
 const terminalSpec = (args: string[]) => (s: { process: { terminal: boolean; args: string[] } }) => {
   s.process.terminal = true;
@@ -45,7 +43,7 @@ for (const [what, target] of [
     expect(r.received).toBe(false);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('refusing to bind the console over /dev/console: it is not a regular file or a device (a symbolic link)');
-    expect(fs.existsSync(path.join(lab.root.root, id))).toBe(false);
+    expect(fs.existsSync(path.join(lab.root, id))).toBe(false);
     expect(fs.readlinkSync(path.join(b.rootfs, 'dev', 'console'))).toBe(target);
     expect(fs.readFileSync(path.join(b.rootfs, 'etc', 'passwd'), 'utf8')).toBe(passwd);
   });

@@ -6,10 +6,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ContainerLab } from './helpers/containers';
+import { ContainerLab } from '../helpers';
 import { testTempDir } from '../helpers/ids';
 
-const lab = new ContainerLab('escape-devlink');
+const lab = new ContainerLab('escape-devlink', { probe: true });
 let hostDir = '';
 beforeAll(() => {
   lab.snapshot();

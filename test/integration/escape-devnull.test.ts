@@ -9,10 +9,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ContainerLab } from './helpers/containers';
+import { ContainerLab } from '../helpers';
 import { testTempDir } from '../helpers/ids';
 
-const lab = new ContainerLab('escape-null');
+const lab = new ContainerLab('escape-null', { probe: true });
 let fakeDev = '';
 const CORE_PATTERN = '/proc/sys/kernel/core_pattern';
 let corePattern = '';
@@ -85,7 +85,7 @@ describe('a /dev from elsewhere (bind mount) whose null is not the null device: 
       const r = await lab.create(b, id);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('refusing to mask paths: /dev/null is not the null device');
-      expect(fs.existsSync(path.join(lab.root.root, id))).toBe(false);
+      expect(fs.existsSync(path.join(lab.root, id))).toBe(false);
       expect(fs.readdirSync(dir)).toEqual(['null']);
     });
   }
@@ -99,5 +99,5 @@ it('a config device at /dev/null that is not 1:3 is refused the same way', async
   const r = await lab.create(b, id);
   expect(r.code).toBe(1);
   expect(r.stderr).toContain('refusing to mask paths: /dev/null is not the null device');
-  expect(fs.existsSync(path.join(lab.root.root, id))).toBe(false);
+  expect(fs.existsSync(path.join(lab.root, id))).toBe(false);
 });

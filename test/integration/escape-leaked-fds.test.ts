@@ -9,11 +9,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ContainerLab } from './helpers/containers';
+import { ContainerLab } from '../helpers';
 import type { Bundle } from '../helpers';
 import { testTempDir } from '../helpers/ids';
 
-const lab = new ContainerLab('escape-fds');
+const lab = new ContainerLab('escape-fds', { probe: true });
 const leaked: number[] = [];
 let hostDir = '';
 
@@ -85,7 +85,7 @@ describe('the init (create/run)', () => {
     await lab.forceDelete(id);
     expect(fds.slice(0, 3)).toEqual([0, 1, 2]);
     // the go and reply FIFOs in its state dir (close-on-exec), nothing else
-    const fifos = [path.join(lab.root.root, id, 'start.fifo'), path.join(lab.root.root, id, 'start.reply')];
+    const fifos = [path.join(lab.root, id, 'start.fifo'), path.join(lab.root, id, 'start.reply')];
     expect(fds.filter((f) => f >= 3).map((fd) => targets[fd]).sort()).toEqual(fifos.sort());
   });
 
@@ -118,7 +118,7 @@ describe('the init (create/run)', () => {
         expect(r.stderr).toMatch(/chdir to cwd \/proc\/self\/fd\/\d+|cwd is outside the container|create cwd \/proc\/self\/fd\/\d+/);
         expect(r.stdout).toBe('');
       }
-      expect(fs.existsSync(path.join(lab.root.root, id))).toBe(false);
+      expect(fs.existsSync(path.join(lab.root, id))).toBe(false);
     });
   }
 
@@ -133,7 +133,7 @@ describe('the init (create/run)', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('cwd is outside the container: /proc/self/fd/3');
-    expect(fs.existsSync(path.join(lab.root.root, id))).toBe(false);
+    expect(fs.existsSync(path.join(lab.root, id))).toBe(false);
   });
 
   it('a cwd reached through a symlink out of the rootfs stays in the container', async () => {

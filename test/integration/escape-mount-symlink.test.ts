@@ -7,10 +7,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ContainerLab, PROBE_IN_CONTAINER, waitFor } from './helpers/containers';
+import { ContainerLab, PROBE_IN_CONTAINER, waitFor } from '../helpers';
 import { testTempDir } from '../helpers/ids';
 
-const lab = new ContainerLab('escape-mnt');
+const lab = new ContainerLab('escape-mnt', { probe: true });
 let hostDir = '';
 let source = '';
 
@@ -98,7 +98,7 @@ describe('a container swapping a directory and a symlink in a shared volume (the
     });
     const swapperId = lab.id('swapper');
     const swapping = lab.run(swapper, swapperId, { timeout: 60_000 });
-    await waitFor(() => fs.lstatSync(path.join(shared, 'x')).isSymbolicLink(), 10_000, 'the swapper');
+    await waitFor('the swapper', () => fs.lstatSync(path.join(shared, 'x')).isSymbolicLink(), 10_000);
 
     const where = { volume: 0, linkTargetInRoot: 0, refused: 0 };
     for (let i = 0; i < 12; i++) {

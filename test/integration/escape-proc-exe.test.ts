@@ -12,12 +12,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ContainerLab, devIno, nsPid, PROBE_IN_CONTAINER, sleep, waitFor } from './helpers/containers';
+import { containerLab, devIno, nsPid, PROBE_IN_CONTAINER, sleep, waitFor } from '../helpers';
 import type { Bundle, TsrunResult } from '../helpers';
 
-const lab = new ContainerLab('escape-exe');
-beforeAll(() => lab.snapshot());
-afterAll(() => lab.cleanup());
+const lab = containerLab('escape-exe', { probe: true });
 
 const NODE = fs.realpathSync(process.execPath);
 
@@ -48,12 +46,12 @@ async function launch(bundle: Bundle, id: string, others: Bundle[]): Promise<Pic
   bundle.writeConfig();
   const result = lab.run(bundle, id, { timeout: 60_000 });
   let initPid = 0;
-  await waitFor(() => {
-    const f = path.join(lab.root.root, id, 'state.json');
+  await waitFor('the watcher to run', () => {
+    const f = path.join(lab.root, id, 'state.json');
     if (!fs.existsSync(f)) return false;
     initPid = (JSON.parse(fs.readFileSync(f, 'utf8')) as { initPid: number }).initPid;
-    return initPid > 0 && fs.existsSync(`/proc/${initPid}`) && !fs.existsSync(path.join(lab.root.root, id, 'start.fifo'));
-  }, 20_000, 'the watcher to run');
+    return initPid > 0 && fs.existsSync(`/proc/${initPid}`) && !fs.existsSync(path.join(lab.root, id, 'start.fifo'));
+  }, 20_000);
   return { initPid, result };
 }
 

@@ -3,13 +3,11 @@
 // reads as empty or fails, and /proc/sys (and the other readonlyPaths) can
 // not be written, even by root in the container.
 import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defaultSpec } from '../../src/container/default-spec';
-import { ContainerLab } from './helpers/containers';
+import { containerLab } from '../helpers';
 
-const lab = new ContainerLab('escape-procpaths');
-beforeAll(() => lab.snapshot());
-afterAll(() => lab.cleanup());
+const lab = containerLab('escape-procpaths', { probe: true });
 
 const spec = defaultSpec();
 /** masked paths this host actually has (the others are skipped, as by runc) */

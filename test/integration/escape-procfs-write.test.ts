@@ -7,11 +7,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ContainerLab } from './helpers/containers';
+import { ContainerLab } from '../helpers';
 import type { Bundle } from '../helpers';
 import { testTempDir } from '../helpers/ids';
 
-const lab = new ContainerLab('escape-procw');
+const lab = new ContainerLab('escape-procw', { probe: true });
 let hostFile = '';
 beforeAll(() => {
   lab.snapshot();
@@ -41,7 +41,7 @@ async function expectRefused(b: Bundle, message: string): Promise<void> {
   const r = await lab.create(b, id);
   expect(r.code).toBe(1);
   expect(r.stderr).toContain(message);
-  expect(fs.existsSync(path.join(lab.root.root, id))).toBe(false);
+  expect(fs.existsSync(path.join(lab.root, id))).toBe(false);
 }
 
 describe('a /proc that is not procfs (no proc mount; the image brings its own files)', () => {

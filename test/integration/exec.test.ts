@@ -5,23 +5,19 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { native } from '../../src/native';
-import { SECCOMP_CACHE_DIR } from '../../src/state/types';
-import { assertNoLeftovers, CLI_MAIN, cliEnv, makeBundle, makeTestRoot, snapshotLeftovers, tsrun, uniqueId, type Bundle, type LeftoverSnapshot } from '../helpers';
-import { alive, forceDelete, freezerDir, ociState, runDetached, storedState, waitForStatus } from './helpers/detached';
+import { CLI_MAIN, cliEnv, containerLab, isAlive, makeBundle, tsrun, type Bundle } from '../helpers';
+import { sleep } from '../helpers';
 
-const testRoot = makeTestRoot('exec');
-const root = testRoot.root;
-const bundles: Bundle[] = [];
-const ids: string[] = [];
-let before: LeftoverSnapshot;
+const lab = containerLab('exec');
+const { root, bundles } = lab;
 let id: string;
 let initPid: number;
 
 function bundle(override?: Parameters<typeof makeBundle>[0]): Bundle {
-  const b = makeBundle(override);
-  bundles.push(b);
+  const b = makeBundle(override, { parent: lab.work });
+  lab.bundles.push(b);
   return b;
 }
 
@@ -30,11 +26,10 @@ async function startSleeper(override?: Parameters<typeof makeBundle>[0]): Promis
   const b = bundle(override);
   b.spec.process.args = ['sleep', '1000'];
   b.writeConfig();
-  const cid = uniqueId('exec');
-  ids.push(cid);
-  const r = await runDetached(['--root', root, 'run', '-d', '--bundle', b.dir, cid], b.dir);
+  const cid = lab.id('exec');
+  const r = await lab.runDetached(['run', '-d', '--bundle', b.dir, cid], b.dir);
   expect(r.code, r.stderr()).toBe(0);
-  const s = await ociState(root, cid);
+  const s = await lab.state(cid);
   expect(s.status).toBe('running');
   return { id: cid, pid: s.pid, bundle: b };
 }
@@ -44,21 +39,7 @@ function exec(args: string[], input?: string) {
 }
 
 beforeAll(async () => {
-  // only this process's ids: other test runs may share the machine's cgroup tree
-  before = snapshotLeftovers({ root, match: `-${process.pid.toString(36)}-` });
   ({ id, pid: initPid } = await startSleeper());
-});
-
-afterAll(async () => {
-  for (const cid of ids) await forceDelete(root, cid).catch(() => undefined);
-  for (const b of bundles) b.cleanup();
-  // compiled seccomp filters are cached in the root by design
-  fs.rmSync(path.join(root, SECCOMP_CACHE_DIR), { recursive: true, force: true });
-  try {
-    assertNoLeftovers(before);
-  } finally {
-    testRoot.cleanup();
-  }
 });
 
 describe('exec joins the container', () => {
@@ -77,7 +58,7 @@ describe('exec joins the container', () => {
     const dir = bundles[0]!.dir;
     const pidFile = path.join(dir, 'cg.pid');
     // the detached process keeps tsrun's stdio: give it files, not pipes to wait on
-    const r = await runDetached(['--root', root, 'exec', '--detach', '--pid-file', pidFile, id, 'sleep', '1000'], dir, 'cg');
+    const r = await lab.runDetached(['exec', '--detach', '--pid-file', pidFile, id, 'sleep', '1000'], dir, 'cg');
     expect(r.code, r.stderr()).toBe(0);
     const pid = Number(fs.readFileSync(pidFile, 'utf8'));
     try {
@@ -111,7 +92,7 @@ describe('exec joins the container', () => {
 
 describe('exec --cgroup', () => {
   it('moves the process into existing sub-cgroups of the named controllers', async () => {
-    const dirs = storedState(root, id).cgroup.hierarchies;
+    const dirs = lab.storedState(id).cgroup.hierarchies;
     const made = dirs.filter((h) => h.controllers.includes('pids') || h.controllers.includes('memory')).map((h) => path.join(h.dir, 'sub'));
     expect(made.length).toBeGreaterThan(0);
     for (const d of made) fs.mkdirSync(d);
@@ -289,11 +270,10 @@ describe("runc's refusals", () => {
     const b = bundle();
     b.spec.process.args = ['true'];
     b.writeConfig();
-    const cid = uniqueId('stopped');
-    ids.push(cid);
-    const r = await runDetached(['--root', root, 'run', '-d', '--bundle', b.dir, cid], b.dir);
+    const cid = lab.id('stopped');
+    const r = await lab.runDetached(['run', '-d', '--bundle', b.dir, cid], b.dir);
     expect(r.code, r.stderr()).toBe(0);
-    await waitForStatus(root, cid, 'stopped');
+    await lab.waitForStatus(cid, 'stopped');
     const e = await exec([cid, 'echo', 'hi']);
     expect(e.code).toBe(255);
     expect(e.stdout).toBe('');
@@ -307,7 +287,7 @@ describe("runc's refusals", () => {
   });
 
   it('a paused container needs --ignore-paused', async () => {
-    const freezer = freezerDir(root, id);
+    const freezer = lab.freezerDir(id);
     if (!freezer) throw new Error('this test needs the v1 freezer (hybrid host)');
     fs.writeFileSync(path.join(freezer, 'freezer.state'), 'FROZEN');
     try {
@@ -316,7 +296,7 @@ describe("runc's refusals", () => {
       expect(e.stderr).toContain('cannot exec in a paused container (use --ignore-paused to override)');
       // with --ignore-paused the process starts frozen and runs once thawed
       const pending = exec(['--ignore-paused', id, 'echo', 'ran after thaw']);
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
       fs.writeFileSync(path.join(freezer, 'freezer.state'), 'THAWED');
       const r = await pending;
       expect(r.code, r.stderr).toBe(0);
@@ -337,7 +317,7 @@ describe("runc's refusals", () => {
 
   it('leaves the container as it was after a failed exec', async () => {
     await exec([id, 'no-such-program']);
-    expect(await ociState(root, id)).toMatchObject({ status: 'running', pid: initPid });
-    expect(alive(storedState(root, id).initPid)).toBe(true);
+    expect(await lab.state(id)).toMatchObject({ status: 'running', pid: initPid });
+    expect(isAlive(lab.storedState(id).initPid)).toBe(true);
   });
 });

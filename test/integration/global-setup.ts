@@ -11,7 +11,7 @@ export default function setup(): void {
   if (!fs.existsSync(path.join(root, 'native', 'build', 'Release', 'tsrun.node'))) {
     execFileSync('npm', ['run', '--silent', 'build:native'], { cwd: root, stdio: 'inherit', env });
   }
-  execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], {
+  execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
     cwd: root,
     stdio: 'inherit',
     env,

@@ -8,18 +8,19 @@ import { describe, expect, it } from 'vitest';
 import {
   assertNoLeftovers,
   type Bundle,
-  containerSuite,
+  containerLab,
   isAlive,
   makeBundle,
   PROCESS_TAG,
   snapshotLeftovers,
-  stateOf,
   tsrun,
   uniqueId,
   waitFor,
 } from '../helpers';
+import { sleep } from '../helpers';
 
-const { root, work, bundles } = containerSuite('hooks');
+const lab = containerLab('hooks');
+const { root, work, bundles } = lab;
 
 const cli = (...args: string[]) => tsrun(['--root', root, ...args], { viaFiles: true });
 const KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
@@ -79,11 +80,11 @@ describe('hooks across the lifecycle', () => {
     const c = await cli('create', '--bundle', b.dir, id);
     expect([c.code, c.stderr]).toEqual([0, '']);
     expect(order(logDir)).toEqual(['prestart', 'createRuntime', 'createContainer']);
-    const { pid } = await stateOf(root, id);
+    const { pid } = await lab.state(id);
     expect((await cli('start', id)).code).toBe(0);
     expect(order(logDir)).toEqual(['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart']);
     expect((await cli('kill', id, 'KILL')).code).toBe(0);
-    await waitFor(() => !isAlive(pid), 'the init to die');
+    await waitFor('the init to die', () => !isAlive(pid));
     expect((await cli('delete', id)).code).toBe(0);
     expect(order(logDir)).toEqual([...KINDS]);
 
@@ -162,7 +163,7 @@ describe('failure semantics', () => {
     expect(s.code).toBe(1);
     expect(s.stderr).toContain('startContainer hook [0] failed (exit status 4)');
     expect(fs.existsSync(path.join(logDir, 'program'))).toBe(false);
-    expect((await stateOf(root, id)).status).toBe('stopped');
+    expect((await lab.state(id)).status).toBe('stopped');
     expect(order(logDir)).toEqual(['prestart', 'createRuntime', 'createContainer', 'startContainer']);
     expect((await cli('delete', id)).code).toBe(0);
     expect(order(logDir).at(-1)).toBe('poststop');
@@ -174,12 +175,12 @@ describe('failure semantics', () => {
     });
     const id = uniqueId('failpoststart');
     expect((await cli('create', '--bundle', b.dir, id)).code).toBe(0);
-    const { pid } = await stateOf(root, id);
+    const { pid } = await lab.state(id);
     const s = await cli('start', id);
     expect(s.code).toBe(1);
     expect(s.stderr).toContain('hook poststart[0] /bin/busybox failed: exit status 5');
-    await waitFor(() => !isAlive(pid), 'the container to be stopped');
-    expect((await stateOf(root, id)).status).toBe('stopped');
+    await waitFor('the container to be stopped', () => !isAlive(pid));
+    expect((await lab.state(id)).status).toBe('stopped');
     expect((await cli('delete', id)).code).toBe(0);
     expect(order(logDir)).toEqual([...KINDS]);
   });
@@ -192,7 +193,7 @@ describe('failure semantics', () => {
     expect((await cli('create', '--bundle', b.dir, id)).code).toBe(0);
     expect((await cli('start', id)).code).toBe(0);
     const deadline = Date.now() + 10_000;
-    while ((await stateOf(root, id)).status !== 'stopped' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while ((await lab.state(id)).status !== 'stopped' && Date.now() < deadline) await sleep(20);
     const d = await cli('delete', id);
     expect(d.code).toBe(0);
     expect(d.stderr).toContain('level=warning');

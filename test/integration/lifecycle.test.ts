@@ -9,15 +9,13 @@ import { describe, expect, it } from 'vitest';
 import {
   assertNoLeftovers,
   capMask,
-  containerSuite,
+  containerLab,
   isAlive,
   procComm,
   procStatus,
   PROCESS_TAG,
   PROJECT_ROOT,
-  shBundle,
   snapshotLeftovers,
-  stateOf,
   tsrun,
   tsrunSpawn,
   uniqueId,
@@ -26,20 +24,21 @@ import {
   type SpecOverride,
   type TsrunResult,
 } from '../helpers';
+import { sleep } from '../helpers';
 
 const ids: string[] = [];
-const { root, work, bundles } = containerSuite('lifecycle', {
+const lab = containerLab('lifecycle', {
   // whatever a failed test left running
   cleanup: async () => {
     for (const id of ids) await tsrun(['--root', root, 'delete', '--force', id]);
   },
 });
+const { root, work } = lab;
 
 const cli = (...args: string[]) => tsrun(['--root', root, ...args]);
 
 function bundle(script: string, override?: SpecOverride): Bundle {
-  const b = shBundle(script, override);
-  bundles.push(b);
+  const b = lab.shBundle(script, override);
   return b;
 }
 
@@ -133,10 +132,10 @@ function holdersOf(target: string): number[] {
 async function untilStatus(id: string, status: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const st = await stateOf(root, id);
+    const st = await lab.state(id);
     if (st.status === status) return;
     if (Date.now() > deadline) throw new Error(`${id} stayed ${st.status}, expected ${status}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
 }
 
@@ -153,7 +152,7 @@ describe('create → start → kill → delete', () => {
     const pid = Number(pidText);
     expect(fs.readdirSync(work).filter((f) => f.startsWith(`.${c.id}.pid`))).toEqual([]);
 
-    let st = await stateOf(root, c.id);
+    let st = await lab.state(c.id);
     expect(st).toMatchObject({ ociVersion: '1.3.0', id: c.id, pid, status: 'created', bundle: b.dir, rootfs: b.rootfs, owner: '' });
     // blocked before execve: the program has not run
     expect(fs.readFileSync(c.outPath, 'utf8')).toBe('');
@@ -161,15 +160,15 @@ describe('create → start → kill → delete', () => {
 
     const s = await cli('start', c.id);
     expect([s.code, s.stdout, s.stderr]).toEqual([0, '', '']);
-    st = await stateOf(root, c.id);
+    st = await lab.state(c.id);
     expect(st).toMatchObject({ status: 'running', pid });
-    await waitFor(() => fs.readFileSync(c.outPath, 'utf8') === 'started\n', 'the program to run');
-    await waitFor(() => procComm(pid) === 'sleep', 'the exec of sleep');
+    await waitFor('the program to run', () => fs.readFileSync(c.outPath, 'utf8') === 'started\n');
+    await waitFor('the exec of sleep', () => procComm(pid) === 'sleep');
 
     const k = await cli('kill', c.id, 'KILL');
     expect([k.code, k.stderr]).toEqual([0, '']);
     await untilStatus(c.id, 'stopped');
-    expect((await stateOf(root, c.id)).pid).toBe(0);
+    expect((await lab.state(c.id)).pid).toBe(0);
 
     const d = await cli('delete', c.id);
     expect([d.code, d.stdout, d.stderr]).toEqual([0, '', '']);
@@ -224,7 +223,7 @@ describe('create → start → kill → delete', () => {
     const p = tsrunSpawn(['--root', root, 'create', '--bundle', b.dir, id]);
     const ex = await p.exited;
     expect(ex.code).toBe(0);
-    const { pid } = await stateOf(root, id);
+    const { pid } = await lab.state(id);
     const st = procStatus(pid)!;
     const ppid = Number(st.PPid);
     expect(ppid).not.toBe(p.child.pid);
@@ -289,7 +288,7 @@ describe('create → start → kill → delete', () => {
     expect(asUser('ls', `/proc/${pid}/fd`).status).not.toBe(0);
     expect((await cli('start', c.id)).code).toBe(0);
     // execve of a normal binary made it dumpable again
-    await waitFor(() => procComm(pid) === 'sleep', 'the exec of sleep');
+    await waitFor('the exec of sleep', () => procComm(pid) === 'sleep');
     expect(fs.statSync(`/proc/${pid}/status`).uid).toBe(1000);
     expect((await cli('delete', '--force', c.id)).code).toBe(0);
   });
@@ -304,7 +303,7 @@ describe('refused transitions and unknown ids', () => {
     const again = await create(b, { id: c.id });
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('container with given ID already exists');
-    expect(await stateOf(root, c.id)).toMatchObject({ status: 'created' });
+    expect(await lab.state(c.id)).toMatchObject({ status: 'created' });
     assertNoLeftovers(snap);
     expect((await cli('delete', '--force', c.id)).code).toBe(0);
   });
@@ -324,11 +323,11 @@ describe('refused transitions and unknown ids', () => {
     const b = bundle('exec sleep 60');
     const c = await create(b);
     expect((await cli('start', c.id)).code).toBe(0);
-    const pid = (await stateOf(root, c.id)).pid;
+    const pid = (await lab.state(c.id)).pid;
     const d = await cli('delete', c.id);
     expect(d.code).toBe(1);
     expect(d.stderr).toContain(`cannot delete container ${c.id} that is not stopped: running`);
-    expect(await stateOf(root, c.id)).toMatchObject({ status: 'running', pid });
+    expect(await lab.state(c.id)).toMatchObject({ status: 'running', pid });
     expect(isAlive(pid)).toBe(true);
     const f = await cli('delete', '--force', c.id);
     expect(f.code).toBe(0);
@@ -412,12 +411,12 @@ describe('refused transitions and unknown ids', () => {
 
     const d = await create(bundle('trap "echo got-usr1" USR1; trap "echo got-term; exit 5" TERM; echo ready; while :; do sleep 0.05; done'));
     expect((await cli('start', d.id)).code).toBe(0);
-    await waitFor(() => fs.readFileSync(d.outPath, 'utf8').includes('ready'), 'the trap to be set');
+    await waitFor('the trap to be set', () => fs.readFileSync(d.outPath, 'utf8').includes('ready'));
     // pending standard signals coalesce: wait for each delivery before sending the next
     const deliveries = (): number => fs.readFileSync(d.outPath, 'utf8').split('got-usr1').length - 1;
     for (const [i, sig] of ['USR1', 'SIGUSR1', 'usr1', '10'].entries()) {
       expect((await cli('kill', d.id, sig)).code).toBe(0);
-      await waitFor(() => deliveries() === i + 1, `USR1 delivery ${i + 1} (sent as ${sig})`);
+      await waitFor(`USR1 delivery ${i + 1} (sent as ${sig})`, () => deliveries() === i + 1);
     }
     const bad = await cli('kill', d.id, 'FOO');
     expect(bad.code).toBe(1);
@@ -467,11 +466,11 @@ describe('run', () => {
       const p = tsrunSpawn(['--root', root, 'run', '--bundle', b.dir, id]);
       let out = '';
       p.child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-      await waitFor(() => out === 'up\n', 'the container to start');
-      await waitFor(() => {
+      await waitFor('the container to start', () => out === 'up\n');
+      await waitFor('the exec of sleep', () => {
         const pid = Number(fs.readFileSync(path.join(root, id, 'state.json'), 'utf8').match(/"initPid":\s*(\d+)/)?.[1]);
         return procComm(pid) === 'sleep';
-      }, 'the exec of sleep');
+      });
       expect((await cli('kill', id, sig)).code).toBe(0);
       const r = await p.done;
       expect({ sig, code: r.code }).toEqual({ sig, code });
@@ -487,7 +486,7 @@ describe('run', () => {
     const p = tsrunSpawn(['--root', root, 'run', '--bundle', b.dir, id]);
     let out = '';
     p.child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    await waitFor(() => out === 'ready\n', 'the trap');
+    await waitFor('the trap', () => out === 'ready\n');
     p.child.kill('SIGHUP');
     const r = await p.done;
     expect([r.code, out]).toEqual([42, 'ready\ngot-hup\n']);

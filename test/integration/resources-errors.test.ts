@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectCgroupHost } from '../../src/cgroups/detect';
 import { assertNoLeftovers, makeBundle, snapshotLeftovers, uniqueId } from '../helpers';
-import { completeText, createDetached, waitFor, type TestContainer, resourceSuite } from './helpers/cgroup-containers';
+import { completeText, waitFor, type TestContainer, containerLab } from '../helpers';
 
 const host = detectCgroupHost();
 const v1Memory = host.layout !== 'v2' && host.v1.some((h) => h.controllers.includes('memory'));
@@ -18,7 +18,7 @@ const offlineCpu = os.cpus().length + 5;
 const unquote = (log: string) => log.replace(/\\"/g, '"');
 
 describe.skipIf(process.getuid?.() !== 0)('bad resource values', () => {
-  const suite = resourceSuite('reserr');
+  const suite = containerLab('reserr', { removeAfterEach: true });
   let c: TestContainer | undefined;
 
   const createFails = async (resources: Record<string, unknown>) => {
@@ -30,7 +30,7 @@ describe.skipIf(process.getuid?.() !== 0)('bad resource values', () => {
     });
     const snap = snapshotLeftovers({ root: suite.root, match: id });
     try {
-      const r = await createDetached(suite.root, b, id);
+      const r = await suite.createLogged(b, id);
       expect(r.code).toBe(1);
       assertNoLeftovers(snap);
       expect(fs.existsSync(path.join(suite.root, id))).toBe(false);

@@ -10,7 +10,7 @@ import { detectCgroupHost } from '../../src/cgroups/detect';
 import { isFrozen } from '../../src/cgroups/freezer-probe';
 import { cgroupManagerFor, type CgroupManager } from '../../src/cgroups/manager';
 import { uniqueId } from '../helpers';
-import { lastCount, sleep, waitFor, type TestContainer, resourceSuite } from './helpers/cgroup-containers';
+import { lastCount, sleep, waitFor, type TestContainer, containerLab } from '../helpers';
 import { testTempDir } from '../helpers/ids';
 
 const host = detectCgroupHost();
@@ -19,7 +19,7 @@ const hasV1Freezer = host.v1.some((h) => h.controllers.includes('freezer'));
 const hybridUnified = host.layout === 'hybrid' && host.unified !== undefined;
 
 describe.skipIf(!root || !hasV1Freezer)('pause and resume real containers', () => {
-  const suite = resourceSuite('freezer');
+  const suite = containerLab('freezer', { removeAfterEach: true });
   let c: TestContainer | undefined;
 
   const counter = 'i=0; while :; do i=$((i+1)); echo $i >> /tmp/count; sleep 0.05; done';

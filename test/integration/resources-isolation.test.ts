@@ -5,14 +5,14 @@
 import { describe, expect, it } from 'vitest';
 import { detectCgroupHost } from '../../src/cgroups/detect';
 import { type SpecDoc } from '../helpers';
-import { completeText, readMaybe, waitFor, type TestContainer, resourceSuite } from './helpers/cgroup-containers';
+import { completeText, readMaybe, waitFor, type TestContainer, containerLab } from '../helpers';
 
 const host = detectCgroupHost();
 const v1 = host.layout !== 'v2' && ['memory', 'pids'].every((c) => host.v1.some((h) => h.controllers.includes(c)));
 const MiB = 1024 * 1024;
 
 describe.skipIf(process.getuid?.() !== 0)('cgroups and devices as the container sees them', () => {
-  const suite = resourceSuite('isolation');
+  const suite = containerLab('isolation', { removeAfterEach: true });
   let c: TestContainer | undefined;
 
   const probe = [

@@ -8,14 +8,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectCgroupHost } from '../../src/cgroups/detect';
-import { buildStaticHelpers, completeText, readMaybe, sleep, streamEvents, waitFor, type StaticHelpers, type TestContainer, resourceSuite } from './helpers/cgroup-containers';
+import { completeText, readMaybe, sleep, waitFor, type TestContainer, containerLab } from '../helpers';
+import { buildStaticHelpers, type StaticHelpers } from './helpers/cbuild';
 
 const host = detectCgroupHost();
 const v1 = host.layout !== 'v2' && ['memory', 'pids', 'cpu', 'cpuacct'].every((c) => host.v1.some((h) => h.controllers.includes(c)));
 const MiB = 1024 * 1024;
 
 describe.skipIf(process.getuid?.() !== 0 || !v1)('resource limits on real containers (cgroup v1)', () => {
-  const suite = resourceSuite('resources');
+  const suite = containerLab('resources', { removeAfterEach: true });
   let c: TestContainer | undefined;
 
   let helpers: StaticHelpers;
@@ -39,7 +40,7 @@ describe.skipIf(process.getuid?.() !== 0 || !v1)('resource limits on real contai
     const script = 'while [ ! -e /tmp/go ]; do sleep 0.05; done; tail /dev/zero; echo "tail:$?" > /tmp/result; exec sleep 600';
     await start(script, { memory: { limit: 32 * MiB, swap: 32 * MiB } });
     expect(cg('memory', 'memory.limit_in_bytes')).toBe(String(32 * MiB));
-    const events = streamEvents(suite.root, c!.id, '300ms');
+    const events = suite.streamEvents(c!.id, '300ms');
     try {
       await waitFor('the first stats event', () => events.lines.length > 0);
       fs.writeFileSync(c!.file('tmp/go'), '');

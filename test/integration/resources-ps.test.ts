@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { detectCgroupHost } from '../../src/cgroups/detect';
 import { tsrun } from '../helpers';
-import { completeText, waitFor, type TestContainer, resourceSuite } from './helpers/cgroup-containers';
+import { completeText, waitFor, type TestContainer, containerLab } from '../helpers';
 
 const host = detectCgroupHost();
 const MiB = 1024 * 1024;
@@ -28,7 +28,7 @@ function pidsInCgroup(cgroupsPath: string): number[] {
 }
 
 describe.skipIf(process.getuid?.() !== 0)('ps, kill --all and events --stats on real containers', () => {
-  const suite = resourceSuite('ps');
+  const suite = containerLab('ps', { removeAfterEach: true });
   let c: TestContainer | undefined;
 
   const threeProcesses = async (resources?: Record<string, unknown>) => {

@@ -8,13 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { native } from '../../src/native';
 import { SECCOMP_CACHE_DIR } from '../../src/state/types';
 import { defaultSeccompProfile } from '../../src/seccomp/default-profile';
-import type { LinuxSeccomp } from '../../src/seccomp/types';
+import type { Seccomp as LinuxSeccomp, SeccompFlag, SeccompOperator, SyscallRule as SeccompSyscall } from '../../oci-spec/runtime';
 import { buildCHelpers, type CHelpers } from './helpers/cbuild';
-import { ContainerLab, PROBE_IN_CONTAINER } from './helpers/containers';
+import { ContainerLab, PROBE_IN_CONTAINER } from '../helpers';
 import type { Bundle } from '../helpers';
 
 const x64 = process.arch === 'x64';
-const lab = new ContainerLab('seccomp-ct');
+const lab = new ContainerLab('seccomp-ct', { probe: true });
 let c: CHelpers;
 
 beforeAll(() => {
@@ -93,7 +93,7 @@ describe('actions', () => {
     expect(fs.existsSync(path.join(b.rootfs, 'tmp', 'k'))).toBe(false);
   });
 
-  for (const action of ['SCMP_ACT_KILL', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP']) {
+  for (const action of ['SCMP_ACT_KILL', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP'] as const) {
     it(`${action} ends the (single-threaded) process with SIGSYS`, async () => {
       const b = withSeccomp(allowAllBut({ names: ['mkdir', 'mkdirat'], action }), ['mkdir', '/tmp/k']);
       const r = await lab.run(b, lab.id('sigsys'));
@@ -122,7 +122,7 @@ describe('actions', () => {
 
 describe.runIf(x64)('argument filters (x86_64 syscall numbers)', () => {
   // syscalls nothing else in the probe makes, one per operator, each with its errno
-  const OPS: { op: string; nr: number; errno: number; name: string; value: bigint | number; valueTwo?: number | bigint }[] = [
+  const OPS: { op: SeccompOperator; nr: number; errno: number; name: string; value: bigint | number; valueTwo?: number | bigint }[] = [
     { op: 'SCMP_CMP_EQ', nr: 110 /* getppid */, errno: 42, name: 'ENOMSG', value: 5 },
     { op: 'SCMP_CMP_NE', nr: 111 /* getpgrp */, errno: 43, name: 'EIDRM', value: 5 },
     { op: 'SCMP_CMP_LT', nr: 24 /* sched_yield */, errno: 44, name: 'ECHRNG', value: 5 },
@@ -135,7 +135,7 @@ describe.runIf(x64)('argument filters (x86_64 syscall numbers)', () => {
   it('every comparison operator matches exactly the values it should (unsigned 64-bit)', async () => {
     const values = [4, 5, 6, '9223372036854775808' /* 2^63: negative if compared signed */];
     const b = withSeccomp(
-      allowAllBut(...OPS.map((o) => ({ names: [o.nr === 110 ? 'getppid' : o.nr === 111 ? 'getpgrp' : o.nr === 24 ? 'sched_yield' : o.nr === 162 ? 'sync' : o.nr === 152 ? 'munlockall' : 'inotify_init'], action: 'SCMP_ACT_ERRNO', errnoRet: o.errno, args: [{ index: 0, value: o.value, op: o.op }] }))),
+      allowAllBut(...OPS.map((o): SeccompSyscall => ({ names: [o.nr === 110 ? 'getppid' : o.nr === 111 ? 'getpgrp' : o.nr === 24 ? 'sched_yield' : o.nr === 162 ? 'sync' : o.nr === 152 ? 'munlockall' : 'inotify_init'], action: 'SCMP_ACT_ERRNO', errnoRet: o.errno, args: [{ index: 0, value: o.value, op: o.op }] }))),
       [PROBE_IN_CONTAINER, 'syscall', ...OPS.flatMap((o, i) => [...(i ? ['+'] : []), ...calls(o.nr, values)])],
     );
     const r = await lab.run(b, lab.id('ops'));
@@ -203,7 +203,7 @@ describe('flags', () => {
     ['SECCOMP_FILTER_FLAG_LOG'],
     ['SECCOMP_FILTER_FLAG_SPEC_ALLOW'],
     ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW'],
-  ]) {
+  ] as SeccompFlag[][]) {
     it(`flags ${JSON.stringify(flags)}: the filter is installed and enforced`, async () => {
       const b = withSeccomp({ ...allowAllBut({ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 }), flags }, [
         'sh',
@@ -221,7 +221,7 @@ describe('the compiled-filter cache in the state root', () => {
   it('is not taken for a container: list stays clean, and any valid id can still be used', async () => {
     const b = withSeccomp(allowAllBut({ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }), ['true']);
     expect((await lab.run(b, lab.id('cache'))).code).toBe(0);
-    expect(fs.readdirSync(lab.root.root)).toContain(SECCOMP_CACHE_DIR);
+    expect(fs.readdirSync(lab.root)).toContain(SECCOMP_CACHE_DIR);
     const list = await lab.cli(['list', '--format', 'json']);
     expect(list.stderr).toBe('');
     expect(list.code).toBe(0);
@@ -388,7 +388,7 @@ describe('user notification (listenerPath)', () => {
     return new Promise((resolve) => p.on('close', (code) => resolve({ out, code })));
   }
 
-  for (const flags of [undefined, ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV']]) {
+  for (const flags of [undefined, ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV']] as Array<SeccompFlag[] | undefined>) {
     it(`the agent receives the state and the notify fd, and answers mkdir (flags ${JSON.stringify(flags)})`, async () => {
       const n = native();
       const b0 = lab.bundle();
@@ -494,7 +494,7 @@ describe('user notification (listenerPath)', () => {
     const r = await lab.create(b, id);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`linux.seccomp.listenerPath: cannot reach the seccomp agent: connect ${sock}: no such file or directory`);
-    expect(fs.existsSync(path.join(lab.root.root, id))).toBe(false);
+    expect(fs.existsSync(path.join(lab.root, id))).toBe(false);
   });
 });
 
@@ -545,7 +545,7 @@ describe('a malformed linux.seccomp fails create naming the JSON path, and leave
       expect(last.level).toBe('error');
       expect(last.msg).toContain(t.path);
       expect(r.stderr).toContain(t.path);
-      expect(fs.existsSync(path.join(lab.root.root, id))).toBe(false);
+      expect(fs.existsSync(path.join(lab.root, id))).toBe(false);
       const st = await lab.cli(['state', id]);
       expect(st.code).toBe(1);
     });

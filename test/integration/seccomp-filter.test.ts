@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { native } from '../../src/native';
 import { defaultSeccompProfile } from '../../src/seccomp/default-profile';
 import { containerProcessStateJson } from '../../src/seccomp/listener';
-import { SECCOMP_FILTER_FLAG } from '../../src/seccomp/names';
+import { SECCOMP_FILTER_FLAG } from '../../src/native/linux-constants';
 import { buildSeccompPlan } from '../../src/seccomp/plan';
-import type { LinuxSeccomp, SeccompArg, SeccompSyscall } from '../../src/seccomp/types';
+import type { Int64, Seccomp as LinuxSeccomp, SeccompArg, SyscallRule as SeccompSyscall } from '../../oci-spec/runtime';
 import { buildCHelpers, type CHelpers } from './helpers/cbuild';
 import { testTempDir } from '../helpers/ids';
 
@@ -94,7 +94,7 @@ describe('actions', () => {
     expect(fs.existsSync(dir)).toBe(false);
   });
 
-  it.each(['SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP'])(
+  it.each(['SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP'] as const)(
     '%s ends the process with SIGSYS',
     (action) => {
       const dir = fresh('d');
@@ -195,7 +195,8 @@ describe('argument filters', () => {
   it('values above 2^53 are exact when given as bigint or as a decimal string', () => {
     const v = (1n << 60n) + 1n;
     for (const value of [v, v.toString()]) {
-      const res = blocked(blockTruncate({ index: 1, value, op: 'SCMP_CMP_EQ' }), [v, v - 1n]);
+      // a decimal string, as parsers that keep exact digits as text hand over
+      const res = blocked(blockTruncate({ index: 1, value: value as Int64, op: 'SCMP_CMP_EQ' }), [v, v - 1n]);
       expect(res.get(v.toString())).toBe(true);
       // one below differs only in bit 0: the kernel's own answer, not the rule's errno
       expect(res.get((v - 1n).toString())).toBe(false);
@@ -419,7 +420,7 @@ describe('user notification (SCMP_ACT_NOTIFY)', () => {
     expect(r.stderr).toContain('Read-only file system');
   });
 
-  const denySend = [{ names: ['sendmsg', 'sendto'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }];
+  const denySend: SeccompSyscall[] = [{ names: ['sendmsg', 'sendto'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }];
 
   it('the helper hand-off still delivers the fd when the profile denies sendmsg', async () => {
     const dir = fresh('d');

@@ -8,9 +8,9 @@ import { createContainer } from '../../src/container/create';
 import { readHost } from '../../src/container/host';
 import { ContainerProcessError } from '../../src/container/init-process';
 import { native } from '../../src/native';
-import { ContainerLab } from './helpers/containers';
+import { ContainerLab } from '../helpers';
 
-const lab = new ContainerLab('labels');
+const lab = new ContainerLab('labels', { probe: true });
 const host = readHost();
 const noAppArmor = host.checks.apparmorEnabled === false;
 const noSelinux = host.checks.selinuxEnabled === false;
@@ -48,7 +48,7 @@ describe.runIf(noAppArmor)('a host without AppArmor', () => {
       level: 'error',
       msg: expect.stringContaining('process.apparmorProfile: AppArmor is not enabled on this host, so profile "tsrun-test-profile" cannot be applied'),
     });
-    expect(fs.existsSync(path.join(lab.root.root, id))).toBe(false);
+    expect(fs.existsSync(path.join(lab.root, id))).toBe(false);
   });
 
   it('accepts the empty profile docker sends when AppArmor is off', async () => {
@@ -65,7 +65,7 @@ describe.runIf(noSelinux)('a host without SELinux', () => {
     expect(log.at(-1)?.msg).toContain(
       'process.selinuxLabel: SELinux is not enabled on this host, so label "system_u:system_r:container_t:s0:c1,c2" cannot be applied',
     );
-    expect(fs.existsSync(path.join(lab.root.root, id))).toBe(false);
+    expect(fs.existsSync(path.join(lab.root, id))).toBe(false);
   });
 
   it('creates and starts with linux.mountLabel, warning that it is ignored', async () => {
@@ -98,7 +98,7 @@ describe('the init applies the labels through procfs (host facts faked to claim 
       h.checks.selinuxEnabled = true;
       return h;
     };
-    const ctx = { root: lab.root.root, rootExplicit: true, rootless: false, systemdCgroup: false, debug: false };
+    const ctx = { root: lab.root, rootExplicit: true, systemdCgroup: false };
     try {
       await createContainer(
         ctx,
@@ -107,7 +107,7 @@ describe('the init applies the labels through procfs (host facts faked to claim 
       );
       return undefined;
     } catch (e) {
-      expect(fs.existsSync(path.join(lab.root.root, id))).toBe(false);
+      expect(fs.existsSync(path.join(lab.root, id))).toBe(false);
       return e;
     }
   }

@@ -243,7 +243,7 @@ describe('atomic state.json replacement', () => {
     const store = new StateStore(root);
     const id = uniqueId('atomic');
     const h = store.create(id);
-    const big = (n: number) => state(id, { initPid: n, config: { blob: 'x'.repeat(200_000 + n) } });
+    const big = (n: number) => state(id, { initPid: n, config: { blob: 'x'.repeat(200_000 + n) } as unknown as StoredState['config'] });
     h.write(big(1));
     h.release();
     const writer = child(
@@ -257,7 +257,7 @@ describe('atomic state.json replacement', () => {
     const end = Date.now() + 1000;
     while (Date.now() < end) {
       const s = store.read(id); // throws on a torn file
-      expect((s.config as { blob: string }).blob.length).toBe(200_000 + s.initPid);
+      expect((s.config as unknown as { blob: string }).blob.length).toBe(200_000 + s.initPid);
       reads++;
       await new Promise((r) => setImmediate(r));
     }

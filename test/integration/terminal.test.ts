@@ -5,34 +5,22 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertNoLeftovers, CLI_MAIN, cliEnv, makeBundle, makeTestRoot, snapshotLeftovers, uniqueId, type Bundle, type LeftoverSnapshot } from '../helpers';
-import { forceDelete, ociState, runDetached, waitForStatus } from './helpers/detached';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CLI_MAIN, cliEnv, containerLab, makeBundle, uniqueId, waitFor, type Bundle } from '../helpers';
+import { sleep } from '../helpers';
 
-const testRoot = makeTestRoot('tty');
-const root = testRoot.root;
-const work = path.dirname(root);
-const bundles: Bundle[] = [];
-const ids: string[] = [];
 const children: ChildProcess[] = [];
+const lab = containerLab('tty', {
+  cleanup: () => {
+    for (const c of children) c.kill('SIGKILL');
+  },
+});
+const { root, work } = lab;
 let receiverBin: string;
-let before: LeftoverSnapshot;
 
 beforeAll(() => {
-  before = snapshotLeftovers({ root, match: `-${process.pid.toString(36)}-` });
   receiverBin = path.join(work, 'console-receiver');
   execFileSync('gcc', ['-std=gnu11', '-D_GNU_SOURCE', '-O1', '-Wall', '-Werror', path.join(__dirname, 'helpers', 'console-receiver.c'), '-o', receiverBin]);
-});
-
-afterAll(async () => {
-  for (const c of children) c.kill('SIGKILL');
-  for (const id of ids) await forceDelete(root, id).catch(() => undefined);
-  for (const b of bundles) b.cleanup();
-  try {
-    assertNoLeftovers(before);
-  } finally {
-    testRoot.cleanup();
-  }
 });
 
 function bundle(args: string[], terminal: boolean, extra: Record<string, unknown> = {}): Bundle {
@@ -40,15 +28,13 @@ function bundle(args: string[], terminal: boolean, extra: Record<string, unknown
     spec.process.args = args;
     spec.process.terminal = terminal;
     Object.assign(spec.process, extra);
-  });
-  bundles.push(b);
+  }, { parent: work });
+  lab.bundles.push(b);
   return b;
 }
 
 function newId(label: string): string {
-  const id = uniqueId(label);
-  ids.push(id);
-  return id;
+  return lab.id(label);
 }
 
 /** The built CLI as a shell word list for script -c. */
@@ -127,7 +113,7 @@ describe('exec -t without a console socket', () => {
   it('relays a new pty of the container devpts and exits with the process status', async () => {
     const b = bundle(['sleep', '1000'], false);
     const id = newId('exec-tty');
-    const d = await runDetached(['--root', root, 'run', '-d', '--bundle', b.dir, id], b.dir);
+    const d = await lab.runDetached(['run', '-d', '--bundle', b.dir, id], b.dir);
     expect(d.code, d.stderr()).toBe(0);
     const r = await underPty(`stty rows 22 cols 77; ${cli(['exec', '-t', id, 'sh', '-c', 'tty; stty size; read l; echo "got:$l"; exit 7'])}`, 'typed\r');
     expect(r.code, r.out).toBe(7);
@@ -135,7 +121,7 @@ describe('exec -t without a console socket', () => {
     expect(lines.some((l) => /^\/dev\/pts\/\d+$/.test(l))).toBe(true);
     expect(lines).toContain('22 77');
     expect(lines).toContain('got:typed');
-    await forceDelete(root, id);
+    expect((await lab.forceDelete(id)).code).toBe(0);
   });
 });
 
@@ -162,15 +148,7 @@ function startReceiver(sock: string): Promise<{ proc: ChildProcess; report: Reco
 }
 
 async function waitListening(sock: string): Promise<void> {
-  for (let i = 0; i < 200 && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 10));
-}
-
-async function waitFor(what: () => boolean, label: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!what()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  for (let i = 0; i < 200 && !fs.existsSync(sock); i++) await sleep(10);
 }
 
 function expectGoRuncShape(report: Record<string, number | string>): void {
@@ -187,27 +165,27 @@ describe('--console-socket', () => {
     const id = newId('console');
     const receiver = startReceiver(sock);
     await waitListening(sock);
-    const c = await runDetached(['--root', root, 'create', '--console-socket', sock, '--bundle', b.dir, id], b.dir, 'create');
+    const c = await lab.runDetached(['create', '--console-socket', sock, '--bundle', b.dir, id], b.dir, 'create');
     expect(c.code, c.stderr()).toBe(0);
     expect(c.stdout() + c.stderr()).toBe(''); // a successful create prints nothing
     const { proc, report, output } = await receiver;
     fs.rmSync(sock, { force: true });
     expect(report.name).toMatch(/^\/dev\/pts\/\d+$/);
     expectGoRuncShape(report);
-    const s = await runDetached(['--root', root, 'start', id], b.dir, 'start');
+    const s = await lab.runDetached(['start', id], b.dir, 'start');
     expect(s.code, s.stderr()).toBe(0);
     proc.stdin!.write('hello\r');
-    await waitFor(() => output().includes('got:hello'), 'the container to answer');
+    await waitFor('the container to answer', () => output().includes('got:hello'));
     const out = output().split(/\r?\n/);
     expect(out).toContain('/dev/pts/0');
     expect(out).toContain('25 81');
-    await waitForStatus(root, id, 'stopped');
+    await lab.waitForStatus(id, 'stopped');
   });
 
   it('exec --detach --console-socket with a terminal process file (the shim\'s shape)', async () => {
     const b = bundle(['sleep', '1000'], false);
     const id = newId('exec-cs');
-    const d = await runDetached(['--root', root, 'run', '-d', '--bundle', b.dir, id], b.dir);
+    const d = await lab.runDetached(['run', '-d', '--bundle', b.dir, id], b.dir);
     expect(d.code, d.stderr()).toBe(0);
     const sock = path.join(os.tmpdir(), `${uniqueId('cs')}.sock`);
     const processFile = path.join(b.dir, 'exec-process.json');
@@ -218,16 +196,16 @@ describe('--console-socket', () => {
     const pidFile = path.join(b.dir, 'exec.pid');
     const receiver = startReceiver(sock);
     await waitListening(sock);
-    const e = await runDetached(['--root', root, 'exec', '--process', processFile, '--console-socket', sock, '--detach', '--pid-file', pidFile, id], b.dir, 'exec');
+    const e = await lab.runDetached(['exec', '--process', processFile, '--console-socket', sock, '--detach', '--pid-file', pidFile, id], b.dir, 'exec');
     expect(e.code, e.stderr()).toBe(0);
     const { proc, report, output } = await receiver;
     fs.rmSync(sock, { force: true });
     expectGoRuncShape(report);
     expect(fs.readFileSync(pidFile, 'utf8')).toMatch(/^\d+$/);
     proc.stdin!.write('x\r');
-    await waitFor(() => output().includes('exec-got:x'), 'the exec to answer');
+    await waitFor('the exec to answer', () => output().includes('exec-got:x'));
     expect(output().split(/\r?\n/).some((l) => /^\/dev\/pts\/\d+$/.test(l))).toBe(true);
-    expect((await ociState(root, id)).status).toBe('running');
-    await forceDelete(root, id);
+    expect((await lab.state(id)).status).toBe('running');
+    expect((await lab.forceDelete(id)).code).toBe(0);
   });
 });

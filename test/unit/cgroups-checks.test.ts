@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runChecks } from '../../src/container/checks';
+import { parseResources } from '../../oci-spec/validate';
+import { runChecks } from '../../src/validate/checks';
 import { checkResources, resourceChecks, type CgroupHostFacts } from '../../src/cgroups/checks';
 import type { LinuxResources } from '../../src/cgroups/resources';
 
@@ -88,7 +89,10 @@ describe('resource checks', () => {
   });
 
   it('devices', () => {
-    expect(errors({ devices: [{ allow: true, type: 'x', access: 'r' }] })).toEqual(['linux.resources.devices[0].type: "x" is not "a", "c" or "b"']);
+    // the type is the schema's to check (oci-spec), before these checks
+    expect(() => parseResources({ devices: [{ allow: true, type: 'x', access: 'r' }] }, 'linux.resources')).toThrow(
+      'linux.resources: devices[0].type: expected one of a, c, b, got "x"',
+    );
     expect(errors({ devices: [{ allow: true, access: '' }] })[0]).toMatch(/^linux\.resources\.devices\[0\]\.access: must not be empty/);
     expect(errors({ devices: [{ allow: true, access: 'rq' }] })[0]).toMatch(/devices\[0\]\.access: unknown device access "q"/);
     expect(errors({ devices: [{ allow: true, major: -3, access: 'r' }] })).toEqual(['linux.resources.devices[0].major: -3 is not a device number']);

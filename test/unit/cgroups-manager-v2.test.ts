@@ -124,6 +124,16 @@ describe('v2 manager on a fake cgroupfs', () => {
     m.destroy(); // idempotent
   });
 
+  it('destroy leaves a parent it made alone while another container lives in it', () => {
+    fake.populate('/a');
+    const first = manager('/a/b/c1');
+    first.create();
+    fake.populate('/a/b/c2'); // a second container under the same parent
+    first.destroy();
+    expect(fs.existsSync(path.join(fake.root, 'a/b/c1'))).toBe(false);
+    expect(fs.existsSync(path.join(fake.root, 'a/b/c2/cgroup.procs'))).toBe(true);
+  });
+
   it('update merges (zero = unchanged), writes the merged set and returns it', () => {
     fake.populate('/c1');
     const m = manager();

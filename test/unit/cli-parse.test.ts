@@ -87,7 +87,7 @@ describe('global flags', () => {
   });
 });
 
-describe('contract argv shapes (runtime-contract §3)', () => {
+describe('contract argv shapes (what engines send)', () => {
   it('shim create', () => {
     const { parsed } = full(['--root', '/r', '--log', '/b/log.json', '--log-format', 'json', 'create', '--bundle', '/b', '--pid-file', '/b/init.pid', '--console-socket', '/tmp/pty1/pty.sock', 'c1']);
     expect(parsed.flags).toEqual({ bundle: '/b', 'pid-file': '/b/init.pid', 'console-socket': '/tmp/pty1/pty.sock' });

@@ -119,7 +119,7 @@ describe("runc's refusals and checks", () => {
     expect(() => assertExecutable('c1', 'stopped', true)).toThrow(InvalidStateError);
     expect(() => assertExecutable('c1', 'stopped', true)).toThrow('cannot exec in a stopped container');
     expect(() => assertExecutable('c1', 'paused', false)).toThrow('cannot exec in a paused container (use --ignore-paused to override)');
-    for (const s of ['created', 'running']) expect(() => assertExecutable('c1', s, false)).not.toThrow();
+    for (const s of ['created', 'running'] as const) expect(() => assertExecutable('c1', s, false)).not.toThrow();
     expect(() => assertExecutable('c1', 'paused', true)).not.toThrow();
   });
 

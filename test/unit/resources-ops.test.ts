@@ -16,6 +16,7 @@ import { processStartTime } from '../../src/state/proc';
 import { STATE_FORMAT_VERSION, type StoredState } from '../../src/state/types';
 import { mergeResources } from '../../src/cgroups/merge';
 import { fakeCgroupfs, recorder, type FakeCgroupfs } from './helpers/fake-cgroupfs';
+import { sleep } from '../helpers/wait';
 
 const facts = (layout: CgroupHostFacts['layout'] = 'v1'): CgroupHostFacts => ({
   layout,
@@ -204,7 +205,7 @@ describe('events', () => {
     fs.writeFileSync(path.join(root, 'c1', 'state.json'), JSON.stringify(state));
     return pid;
   };
-  const ctx = () => ({ root, rootExplicit: true, rootless: false, systemdCgroup: false, debug: false });
+  const ctx = () => ({ root, rootExplicit: true, systemdCgroup: false });
 
   it('streams stats every interval and one oom record per OOM kill, and ends when the container stops', async () => {
     await storeContainer();
@@ -218,7 +219,7 @@ describe('events', () => {
         polls++;
         if (polls === 10) fs.writeFileSync(fake.file('', '/c1', 'memory.events'), 'oom 2\noom_kill 2\n');
         if (polls === 30) child!.kill('SIGKILL');
-        await new Promise((r) => setTimeout(r, ms));
+        await sleep(ms);
       },
     });
     await done;

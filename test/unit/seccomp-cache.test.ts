@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Seccomp } from '../../oci-spec/runtime';
 import type { CompiledSeccomp, NativeSeccompProfile, SeccompInfo } from '../../src/native';
 import { buildSeccompPlan } from '../../src/seccomp/plan';
 
@@ -32,7 +33,7 @@ function counting(infoOverride: Partial<SeccompInfo> = {}) {
   return n;
 }
 
-const profile = {
+const profile: Seccomp = {
   defaultAction: 'SCMP_ACT_ERRNO',
   syscalls: [{ names: ['read', 'new_call'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 2n ** 60n, op: 'SCMP_CMP_EQ' }] }],
 };

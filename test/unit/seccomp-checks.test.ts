@@ -1,12 +1,29 @@
 import { describe, expect, it } from 'vitest';
-import { runChecks, type Finding } from '../../src/container/checks';
+import { parseConfig, type Seccomp, type SpecIssue, type SyscallRule } from '../../oci-spec';
+import { SpecValidationError } from '../../oci-spec/errors';
 import { seccompChecks } from '../../src/seccomp/checks';
 import { defaultSeccompProfile } from '../../src/seccomp/default-profile';
-import type { LinuxSeccomp } from '../../src/seccomp/types';
+import { toUint64 } from '../../src/seccomp/values';
+import { runChecks, type Finding } from '../../src/validate/checks';
 
-function check(seccomp: LinuxSeccomp | null | undefined) {
+function check(seccomp: Seccomp | undefined) {
   return runChecks(seccompChecks, { linux: { seccomp } }, {});
 }
+
+/**
+ * What the schema (oci-spec, which runs before the checks) says about a
+ * linux.seccomp: names, required fields and ranges are its to check.
+ */
+function schemaIssues(seccomp: unknown): SpecIssue[] {
+  try {
+    parseConfig({ ociVersion: '1.3.0', linux: { seccomp } });
+    return [];
+  } catch (e) {
+    if (e instanceof SpecValidationError) return [...e.issues];
+    throw e;
+  }
+}
+const issue = (jsonPath: string, expected: string): SpecIssue => ({ jsonPath, expected });
 
 const e = (path: string, message: string): Finding => ({ severity: 'error', path, message });
 const w = (path: string, message: string): Finding => ({ severity: 'warning', path, message });
@@ -18,24 +35,20 @@ const ACTIONS =
 describe('seccompChecks', () => {
   it('accepts no seccomp object and the default profile', () => {
     expect(check(undefined)).toEqual({ errors: [], warnings: [] });
-    expect(check(null)).toEqual({ errors: [], warnings: [] });
+    expect(check(null as unknown as undefined)).toEqual({ errors: [], warnings: [] }); // null reads as absent
     expect(runChecks(seccompChecks, {}, {})).toEqual({ errors: [], warnings: [] });
     for (const arch of ['x64', 'arm64', 's390x']) expect(check(defaultSeccompProfile(arch))).toEqual({ errors: [], warnings: [] });
   });
 
-  it('warns that an empty seccomp object disables seccomp, like runc', () => {
-    expect(check({})).toEqual({
-      errors: [],
-      warnings: [w('linux.seccomp', 'has neither defaultAction nor syscalls, so no filter is installed (as in runc)')],
-    });
+  it('leaves a missing default action to the schema (an empty seccomp object included)', () => {
+    const missing = issue('linux.seccomp.defaultAction', `required field is missing (expected one of ${ACTIONS})`);
+    expect(schemaIssues({})).toEqual([missing]);
+    expect(schemaIssues({ syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] })).toEqual([missing]);
   });
 
   it('checks the default action and its errno', () => {
-    expect(check({ syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] }).errors).toEqual([
-      e('linux.seccomp.defaultAction', 'missing; it is required when syscalls are listed'),
-    ]);
-    expect(check({ defaultAction: 'SCMP_ACT_DENY' }).errors).toEqual([
-      e('linux.seccomp.defaultAction', `unknown action "SCMP_ACT_DENY" (expected one of ${ACTIONS})`),
+    expect(schemaIssues({ defaultAction: 'SCMP_ACT_DENY' })).toEqual([
+      issue('linux.seccomp.defaultAction', `expected one of ${ACTIONS}, got "SCMP_ACT_DENY"`),
     ]);
     expect(check({ defaultAction: 'SCMP_ACT_NOTIFY' }).errors).toEqual([
       e('linux.seccomp.defaultAction', 'SCMP_ACT_NOTIFY cannot be the default action'),
@@ -54,24 +67,31 @@ describe('seccompChecks', () => {
   });
 
   it('checks architectures and flags', () => {
-    const r = check({
-      defaultAction: 'SCMP_ACT_ALLOW',
-      architectures: ['SCMP_ARCH_X86_64', 'x86_64'],
-      flags: ['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_NEW_LISTENER', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'],
-    });
-    expect(r.errors).toEqual([
-      e('linux.seccomp.architectures[1]', expect.stringMatching(/^unknown architecture "x86_64" \(expected one of SCMP_ARCH_X86, /)),
-      e(
+    expect(
+      schemaIssues({
+        defaultAction: 'SCMP_ACT_ALLOW',
+        architectures: ['SCMP_ARCH_X86_64', 'x86_64'],
+        flags: ['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_NEW_LISTENER', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'],
+      }),
+    ).toEqual([
+      issue('linux.seccomp.architectures[1]', expect.stringMatching(/^expected one of SCMP_ARCH_X86, .*, got "x86_64"$/)),
+      issue(
         'linux.seccomp.flags[1]',
-        'unknown flag "SECCOMP_FILTER_FLAG_NEW_LISTENER" (expected one of SECCOMP_FILTER_FLAG_TSYNC, ' +
-          'SECCOMP_FILTER_FLAG_LOG, SECCOMP_FILTER_FLAG_SPEC_ALLOW, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)',
+        'expected one of SECCOMP_FILTER_FLAG_TSYNC, SECCOMP_FILTER_FLAG_LOG, SECCOMP_FILTER_FLAG_SPEC_ALLOW, ' +
+          'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, got "SECCOMP_FILTER_FLAG_NEW_LISTENER"',
       ),
     ]);
-    expect(r.warnings).toEqual([w('linux.seccomp.flags[2]', 'ignored: no rule uses SCMP_ACT_NOTIFY')]);
+    const r = check({
+      defaultAction: 'SCMP_ACT_ALLOW',
+      architectures: ['SCMP_ARCH_X86_64'],
+      flags: ['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'],
+    });
+    expect(r.errors).toEqual([]);
+    expect(r.warnings).toEqual([w('linux.seccomp.flags[1]', 'ignored: no rule uses SCMP_ACT_NOTIFY')]);
   });
 
   describe('listener', () => {
-    const notify = { names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' };
+    const notify: SyscallRule = { names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' };
     it('requires an absolute listenerPath when a rule notifies', () => {
       expect(check({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_LOG' }, notify] }).errors).toEqual([
         e('linux.seccomp.listenerPath', 'required because syscalls[1] uses SCMP_ACT_NOTIFY'),
@@ -114,58 +134,68 @@ describe('seccompChecks', () => {
       syscalls: [
         { names: [], action: 'SCMP_ACT_ALLOW' },
         { names: ['read', '', 'read'], action: 'SCMP_ACT_ALLOW' },
-        { names: ['open'], action: 'SCMP_ACT_PERMIT' },
         { names: ['close'], action: 'SCMP_ACT_LOG', errnoRet: 1 },
-        { names: ['dup'], action: 'SCMP_ACT_ERRNO', errnoRet: -1 },
+        { names: ['dup'], action: 'SCMP_ACT_ERRNO', errnoRet: 65536 },
       ],
     });
     expect(r.errors).toEqual([
       e('linux.seccomp.syscalls[0].names', 'must list at least one syscall'),
       e('linux.seccomp.syscalls[1].names[1]', 'empty syscall name'),
-      e('linux.seccomp.syscalls[2].action', `unknown action "SCMP_ACT_PERMIT" (expected one of ${ACTIONS})`),
-      e('linux.seccomp.syscalls[3].errnoRet', 'only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not SCMP_ACT_LOG'),
-      e('linux.seccomp.syscalls[4].errnoRet', "-1 is not an errno number 0..65535 (it must fit the filter's 16 data bits)"),
+      e('linux.seccomp.syscalls[2].errnoRet', 'only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not SCMP_ACT_LOG'),
+      e('linux.seccomp.syscalls[3].errnoRet', "65536 is not an errno number 0..65535 (it must fit the filter's 16 data bits)"),
     ]);
     expect(r.warnings).toEqual([w('linux.seccomp.syscalls[1].names[2]', '"read" repeats names[0]')]);
+    expect(
+      schemaIssues({
+        defaultAction: 'SCMP_ACT_ERRNO',
+        syscalls: [
+          { names: ['open'], action: 'SCMP_ACT_PERMIT' },
+          { names: ['dup'], action: 'SCMP_ACT_ERRNO', errnoRet: -1 },
+        ],
+      }),
+    ).toEqual([
+      issue('linux.seccomp.syscalls[0].action', `expected one of ${ACTIONS}, got "SCMP_ACT_PERMIT"`),
+      issue('linux.seccomp.syscalls[1].errnoRet', 'expected an integer from 0 to 4294967295 (uint32), got -1'),
+    ]);
   });
 
   it('checks arguments: index, operator, 64-bit values, valueTwo', () => {
     const rule = (args: unknown[]) => ({
-      defaultAction: 'SCMP_ACT_ALLOW',
-      syscalls: [{ names: ['kill'], action: 'SCMP_ACT_ERRNO', args: args as never }],
+      defaultAction: 'SCMP_ACT_ALLOW' as const,
+      syscalls: [{ names: ['kill'], action: 'SCMP_ACT_ERRNO' as const, args: args as never }],
     });
     const p = 'linux.seccomp.syscalls[0].args';
     expect(check(rule([{ index: 6, value: 1, op: 'SCMP_CMP_EQ' }])).errors).toEqual([
       e(`${p}[0].index`, '6 is out of range 0..5 (syscalls take at most 6 arguments)'),
     ]);
-    expect(check(rule([{ index: 0, value: 1, op: 'SCMP_CMP_EQUAL' }])).errors).toEqual([
-      e(
+    expect(schemaIssues(rule([{ index: 0, value: 1, op: 'SCMP_CMP_EQUAL' }]))).toEqual([
+      issue(
         `${p}[0].op`,
-        'unknown operator "SCMP_CMP_EQUAL" (expected one of SCMP_CMP_NE, SCMP_CMP_LT, SCMP_CMP_LE, SCMP_CMP_EQ, ' +
-          'SCMP_CMP_GE, SCMP_CMP_GT, SCMP_CMP_MASKED_EQ)',
+        'expected one of SCMP_CMP_NE, SCMP_CMP_LT, SCMP_CMP_LE, SCMP_CMP_EQ, SCMP_CMP_GE, SCMP_CMP_GT, ' +
+          'SCMP_CMP_MASKED_EQ, got "SCMP_CMP_EQUAL"',
       ),
     ]);
-    expect(check(rule([{ index: 0, value: 2 ** 63, op: 'SCMP_CMP_EQ' }])).errors).toEqual([
-      e(
-        `${p}[0].value`,
-        '9223372036854776000 is above 2^53 and was rounded when config.json was parsed; the exact value is lost',
-      ),
-    ]);
-    expect(check(rule([{ index: 0, value: -1, op: 'SCMP_CMP_EQ' }])).errors).toEqual([
-      e(`${p}[0].value`, '-1 is not an unsigned integer'),
-    ]);
-    expect(check(rule([{ index: 0, value: 1n << 64n, op: 'SCMP_CMP_EQ' }])).errors).toEqual([
-      e(`${p}[0].value`, '18446744073709551616 is outside 0..2^64-1'),
-    ]);
-    expect(check(rule([{ index: 0, value: '0x10', op: 'SCMP_CMP_EQ' }])).errors).toEqual([
-      e(`${p}[0].value`, '"0x10" is not an unsigned 64-bit integer'),
-    ]);
-    expect(check(rule([{ index: 0, op: 'SCMP_CMP_EQ' }])).errors).toEqual([e(`${p}[0].value`, 'missing')]);
-    // exact forms are fine
-    expect(check(rule([{ index: 0, value: (1n << 64n) - 1n, op: 'SCMP_CMP_EQ' }, { index: 1, value: '18446744073709551615', op: 'SCMP_CMP_LE' }]))).toEqual({
-      errors: [],
-      warnings: [],
+    // a number past 2^53 was rounded before tsrun saw it (config.json itself is read exactly, as bigint)
+    expect(toUint64(2 ** 63)).toEqual({
+      ok: false,
+      reason: '9223372036854776000 is above 2^53 and was rounded when config.json was parsed; the exact value is lost',
     });
+    expect(schemaIssues(rule([{ index: 0, value: -1, op: 'SCMP_CMP_EQ' }]))).toEqual([
+      issue(`${p}[0].value`, 'expected an integer from 0 to 18446744073709551615 (uint64), got -1'),
+    ]);
+    expect(schemaIssues(rule([{ index: 0, value: 1n << 64n, op: 'SCMP_CMP_EQ' }]))).toEqual([
+      issue(`${p}[0].value`, 'expected an integer from 0 to 18446744073709551615 (uint64), got 18446744073709551616'),
+    ]);
+    expect(schemaIssues(rule([{ index: 0, value: '0x10', op: 'SCMP_CMP_EQ' }]))).toEqual([
+      issue(`${p}[0].value`, 'expected a number, got string'),
+    ]);
+    expect(schemaIssues(rule([{ index: 0, op: 'SCMP_CMP_EQ' }]))).toEqual([
+      issue(`${p}[0].value`, 'required field is missing (expected a number)'),
+    ]);
+    // exact forms are fine
+    const exact = rule([{ index: 0, value: (1n << 64n) - 1n, op: 'SCMP_CMP_EQ' }, { index: 1, value: 18446744073709551615n, op: 'SCMP_CMP_LE' }]);
+    expect(schemaIssues(exact)).toEqual([]);
+    expect(check(exact)).toEqual({ errors: [], warnings: [] });
   });
 
   it('warns where the compiled filter would not do what the profile reads like', () => {

@@ -2,7 +2,8 @@
 // hierarchy, plus the unified (cgroup2) directory on hybrid hosts, which every
 // process joins too and where hugetlb limits and `unified` keys go.
 import * as path from 'node:path';
-import { BaseManager, pollUntil, SIGKILL, type CgroupDescriptor, type CgroupEnv } from '../base';
+import { BaseManager, pollUntil } from '../base';
+import { SIGKILL } from '../../native/linux-constants';
 import { normalizeDeviceRules, withDefaultAllows } from '../devices';
 import { exists, parseUint, readOptional, sleepMs, type CgroupWrite } from '../fsio';
 import { hugePageSizes } from '../hostinfo';
@@ -271,8 +272,4 @@ export class V1Manager extends BaseManager {
   oomKillCount(): number {
     return oomKillCountV1(this.dirOf('memory'));
   }
-}
-
-export function loadV1Manager(desc: CgroupDescriptor, env: CgroupEnv): V1Manager {
-  return new V1Manager(desc, env);
 }

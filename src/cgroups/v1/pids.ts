@@ -1,2 +1,2 @@
 // pids.limit → pids.max: the v1 file has the v2 name and format.
-export { pidsMax, pidsWrites as pidsV1Writes } from '../v2/pids';
+export { pidsWrites as pidsV1Writes } from '../v2/pids';

@@ -1,2 +1,2 @@
 // rdma → rdma.max: same file and format as v2.
-export { rdmaMaxLine, rdmaWrites as rdmaV1Writes } from '../v2/rdma';
+export { rdmaWrites as rdmaV1Writes } from '../v2/rdma';

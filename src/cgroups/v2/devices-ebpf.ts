@@ -20,20 +20,20 @@ export const BPF_DEVCG_ACC_READ = 2;
 export const BPF_DEVCG_ACC_WRITE = 4;
 
 // opcode pieces (linux/bpf_common.h, linux/bpf.h)
-export const BPF_LDX = 0x01;
-export const BPF_ALU = 0x04;
-export const BPF_JMP = 0x05;
-export const BPF_JMP32 = 0x06;
-export const BPF_W = 0x00;
-export const BPF_MEM = 0x60;
-export const BPF_K = 0x00;
-export const BPF_X = 0x08;
-export const BPF_AND = 0x50;
-export const BPF_RSH = 0x70;
-export const BPF_MOV = 0xb0;
-export const BPF_JEQ = 0x10;
-export const BPF_JNE = 0x50;
-export const BPF_EXIT = 0x90;
+const BPF_LDX = 0x01;
+const BPF_ALU = 0x04;
+const BPF_JMP = 0x05;
+const BPF_JMP32 = 0x06;
+const BPF_W = 0x00;
+const BPF_MEM = 0x60;
+const BPF_K = 0x00;
+const BPF_X = 0x08;
+const BPF_AND = 0x50;
+const BPF_RSH = 0x70;
+const BPF_MOV = 0xb0;
+const BPF_JEQ = 0x10;
+const BPF_JNE = 0x50;
+const BPF_EXIT = 0x90;
 
 export const BPF_INSN_SIZE = 8;
 
@@ -55,7 +55,7 @@ const jmp32Reg = (op: number, dst: number, src: number, off: number): BpfInsn =>
 const exit = (): BpfInsn => ({ code: BPF_JMP | BPF_EXIT, dst: 0, src: 0, off: 0, imm: 0 });
 
 /** "rwm" → BPF_DEVCG_ACC_* bits */
-export function accessBits(access: string): number {
+function accessBits(access: string): number {
   let bits = 0;
   if (access.includes('r')) bits |= BPF_DEVCG_ACC_READ;
   if (access.includes('w')) bits |= BPF_DEVCG_ACC_WRITE;

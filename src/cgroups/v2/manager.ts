@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fromNodeError } from '../../errors';
 import { native } from '../../native/index';
-import { BaseManager, SIGKILL, type CgroupDescriptor, type CgroupEnv } from '../base';
+import { BaseManager } from '../base';
+import { SIGKILL } from '../../native/linux-constants';
 import { hugePageSizes } from '../hostinfo';
 import { normalizeDeviceRules, withDefaultAllows } from '../devices';
 import { exists, readOptional, writeRaw, type CgroupWrite } from '../fsio';
@@ -153,8 +154,4 @@ export class V2Manager extends BaseManager {
   oomKillCount(): number {
     return oomKillCountV2(this.dir);
   }
-}
-
-export function loadV2Manager(desc: CgroupDescriptor, env: CgroupEnv): V2Manager {
-  return new V2Manager(desc, env);
 }

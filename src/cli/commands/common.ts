@@ -2,7 +2,6 @@
 // the runtime context handed to the operations.
 import path from 'node:path';
 import { UsageError } from '../../errors';
-import { writeAllSync } from '../../write-all';
 import type { RuntimeContext } from '../../container/operations';
 import type { ParsedCommand } from '../fast-parse';
 import type { GlobalOptions } from '../globals';
@@ -17,16 +16,11 @@ export interface CommandEnv {
 /** A subcommand: parsed argv in, exit status out; errors are thrown. */
 export type CommandHandler = (p: ParsedCommand, globals: GlobalOptions, env: CommandEnv) => Promise<number>;
 
-export const processEnv: CommandEnv = {
-  cwd: process.cwd(),
-  out: (text) => writeAllSync(1, text),
-};
-
 export function runtimeContext(g: GlobalOptions): RuntimeContext {
-  return { root: g.root, rootExplicit: g.rootExplicit, rootless: g.rootless, systemdCgroup: g.systemdCgroup, debug: g.debug };
+  return { root: g.root, rootExplicit: g.rootExplicit, systemdCgroup: g.systemdCgroup };
 }
 
-export function str(p: ParsedCommand, name: string): string | undefined {
+function str(p: ParsedCommand, name: string): string | undefined {
   const v = p.flags[name];
   return typeof v === 'string' ? v : undefined;
 }

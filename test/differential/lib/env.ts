@@ -12,7 +12,7 @@ export const RUNC = process.env.TSRUN_DIFF_RUNC || '/usr/sbin/runc';
 export const PROBE_SOURCE = path.join(__dirname, '..', 'probe.c');
 
 /** PATH of the runtimes' caller (and so of hooks without an `env`) */
-export const CALLER_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const CALLER_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** The caller's environment: small and fixed, as a shim's is. */
 export function callerEnv(): NodeJS.ProcessEnv {

@@ -14,7 +14,7 @@ import { INNER_HOOKS_LOG, TOKENS } from './bundle';
 import { probeArgs, type DiffCase, type Spec } from './case';
 import { callerEnv, PROJECT_ROOT, RUNC, tsrunCommand } from './env';
 
-export const FIXTURE_DIR = path.join(PROJECT_ROOT, 'test', 'fixtures', 'oci');
+const FIXTURE_DIR = path.join(PROJECT_ROOT, 'test', 'fixtures', 'oci');
 
 const HOOK_KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
 
@@ -38,7 +38,7 @@ function looksLikeFile(dest: string): boolean {
 }
 
 /** Make a config from elsewhere runnable here without changing what it asks of the runtime. */
-export function adaptConfig(input: Spec): Spec {
+function adaptConfig(input: Spec): Spec {
   const c = structuredClone(input) as Spec & Record<string, any>;
   c.root = { ...(c.root as object), path: 'rootfs' };
   const proc = (c.process ??= {}) as Record<string, any>;
@@ -62,7 +62,7 @@ export function adaptConfig(input: Spec): Spec {
   return c;
 }
 
-export function fixtureCases(): DiffCase[] {
+function fixtureCases(): DiffCase[] {
   return fs
     .readdirSync(FIXTURE_DIR)
     .filter((f) => f.endsWith('.json'))
@@ -71,7 +71,7 @@ export function fixtureCases(): DiffCase[] {
 }
 
 /** `<runtime> spec [--rootless]`, written into a scratch dir. */
-export function specOutput(runtime: 'runc' | 'tsrun', rootless: boolean): Spec {
+function specOutput(runtime: 'runc' | 'tsrun', rootless: boolean): Spec {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-test-diffspec-'));
   try {
     const flags = ['spec', ...(rootless ? ['--rootless'] : [])];
@@ -86,7 +86,7 @@ export function specOutput(runtime: 'runc' | 'tsrun', rootless: boolean): Spec {
   }
 }
 
-export function specCases(): DiffCase[] {
+function specCases(): DiffCase[] {
   const out: DiffCase[] = [];
   for (const runtime of ['runc', 'tsrun'] as const) {
     for (const rootless of [false, true]) {

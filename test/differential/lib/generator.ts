@@ -413,7 +413,7 @@ const caseArb = (flavour: Flavour) =>
 
 type Knobs = ReturnType<typeof caseArb> extends fc.Arbitrary<infer T> ? T : never;
 
-export function buildConfig(k: Knobs, flavour: Flavour): Spec {
+function buildConfig(k: Knobs, flavour: Flavour): Spec {
   const p = k.process;
   const env = [...(p.pathEnv === 'none' ? [] : [p.pathEnv]), ...p.extraEnv];
   const user: Record<string, Json> = { uid: p.uid, gid: p.gid };

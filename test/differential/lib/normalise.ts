@@ -26,7 +26,7 @@ export interface NormaliseContext {
  * The run dir as mountinfo shows it in a bind's root: relative to the root of
  * the filesystem holding it (a tmpfs /tmp shows /tsrun-test-...).
  */
-export function pathInItsFilesystem(p: string): string {
+function pathInItsFilesystem(p: string): string {
   let best = { point: '/', root: '/' };
   for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     const f = line.split(' ');

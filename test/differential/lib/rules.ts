@@ -51,8 +51,9 @@ function missingAfterFilter(config: Spec): string[] {
 const NATIVE_ARCH = ({ x64: 'SCMP_ARCH_X86_64', arm64: 'SCMP_ARCH_AARCH64' } as Record<string, string>)[process.arch] ?? 'SCMP_ARCH_NATIVE';
 const HOOK_KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
 
-function clone(c: Spec): Spec & AnyObj {
-  return structuredClone(c) as Spec & AnyObj;
+/** A copy to edit freely (rules reach into nested fields the Spec type leaves open). */
+function clone(c: Spec): AnyObj {
+  return structuredClone(c) as AnyObj;
 }
 
 /** The comparable part of a view. */

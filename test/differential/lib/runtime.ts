@@ -9,7 +9,6 @@ import path from 'node:path';
 import { callerEnv, RUNC, tsrunCommand } from './env';
 
 export type RuntimeName = 'runc' | 'tsrun';
-export const RUNTIMES: readonly RuntimeName[] = ['runc', 'tsrun'];
 
 export interface RunRequest {
   runtime: RuntimeName;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { materialize, prepareRunDir, probeSet, shiftRootfsOwners, type IdMapping, type ProbeSet, type RunDir } from './bundle';
 import type { DiffCase, Spec } from './case';
 import { describeDifference, diffFields, normaliseProbe, replaceContextStrings, type HostView } from './normalise';
-import { forceDelete, runOnce, RUNTIMES, stateLeft, type RunResult, type RuntimeName } from './runtime';
+import { forceDelete, runOnce, stateLeft, type RunResult, type RuntimeName } from './runtime';
 import { applyRules, RULES, type Rule, type View } from './rules';
 
 export interface SuiteOptions {
@@ -28,9 +28,9 @@ export interface SuiteOptions {
   onResult?: (r: CaseResult, done: number, total: number) => void;
 }
 
-export type Outcome = 'ran' | 'refused' | 'timeout';
+type Outcome = 'ran' | 'refused' | 'timeout';
 
-export interface RuntimeOutcome {
+interface RuntimeOutcome {
   outcome: Outcome;
   exit: string;
   probe?: Record<string, unknown>;
@@ -40,9 +40,9 @@ export interface RuntimeOutcome {
   ms: number;
 }
 
-export type Verdict = 'identical' | 'explained' | 'diverged';
+type Verdict = 'identical' | 'explained' | 'diverged';
 
-export interface CaseResult {
+interface CaseResult {
   name: string;
   summary?: string;
   verdict: Verdict;
@@ -197,7 +197,7 @@ function normaliseHooks(h: unknown[]): Record<string, unknown>[] {
   });
 }
 
-export async function runCase(c: DiffCase, idx: number, opts: SuiteOptions): Promise<CaseResult> {
+async function runCase(c: DiffCase, idx: number, opts: SuiteOptions): Promise<CaseResult> {
   const rules = opts.rules ?? RULES;
   const prepared = applyRules(rules, c, { boundingSet: opts.host.boundingSet });
   const [runc, tsrun] = [
@@ -286,7 +286,7 @@ export async function runSuite(cases: readonly DiffCase[], opts: SuiteOptions): 
   return summarize(results);
 }
 
-export function summarize(results: CaseResult[]): Summary {
+function summarize(results: CaseResult[]): Summary {
   const s: Summary = { tried: results.length, identical: 0, explained: 0, diverged: 0, bothRan: 0, bothRefused: 0, byField: {}, byRule: {}, results };
   for (const r of results) {
     s[r.verdict] += 1;
@@ -305,7 +305,7 @@ const byCount = (o: Record<string, number>): string =>
     .join(', ');
 
 /** One line: tried, identical, explained, diverged (with the fields). */
-export function summaryLine(s: Summary, label: string): string {
+function summaryLine(s: Summary, label: string): string {
   const fields = byCount(s.byField);
   return (
     `differential ${label}: ${s.tried} tried, ${s.identical} identical, ${s.explained} explained by rules, ` +

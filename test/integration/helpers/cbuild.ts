@@ -1,6 +1,6 @@
 // Builds the small C programs the integration tests drive. The seccomp
 // harness links tsrun's own loader sources (native/src/seccomp_load.c,
-// fdpass.c), so the code the container init runs is what the kernel sees.
+// fdpass.c, unix_addr.c), so the code the container init runs is what the kernel sees.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -38,6 +38,7 @@ export function buildCHelpers(): CHelpers {
       h('seccomp-harness.c'),
       path.join(NATIVE_SRC, 'seccomp_load.c'),
       path.join(NATIVE_SRC, 'fdpass.c'),
+      path.join(NATIVE_SRC, 'unix_addr.c'),
     ]);
     gcc(out('responder'), [h('notify-responder.c')]);
     gcc(out('nsprobe'), [h('nsprobe.c')]);
@@ -70,4 +71,23 @@ export function buildStaticProbe(dir: string): string {
     throw new Error(`building the static escape probe failed (gcc and libc6-dev needed):\n${stderr}`, { cause: e });
   }
   return out;
+}
+
+export interface StaticHelpers {
+  path(name: string): string;
+  cleanup(): void;
+}
+
+/** Build test/integration/helpers/<name>.c as static binaries (they run inside busybox rootfses). */
+export function buildStaticHelpers(names: string[]): StaticHelpers {
+  const dir = testTempDir('static');
+  try {
+    for (const n of names) {
+      execFileSync('gcc', ['-static', '-O1', '-Wall', '-Werror', '-o', path.join(dir, n), path.join(HELPERS, `${n}.c`)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    }
+  } catch (e) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw new Error(`building static test helpers failed (gcc with static libc needed): ${(e as { stderr?: Buffer }).stderr?.toString() ?? e}`, { cause: e });
+  }
+  return { path: (n) => path.join(dir, n), cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }

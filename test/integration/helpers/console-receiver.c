@@ -60,10 +60,12 @@ int main(int argc, char **argv) {
   unsigned ptn = 0;
   int is_master = master >= 0 && ioctl(master, TIOCGPTN, &ptn) == 0;
   /* names here are short file names without quotes or backslashes */
-  printf("{\"bytes\":%zd,\"name\":\"%s\",\"controllen\":%zu,\"oneFdControllen\":%zu,\"cmsgs\":%d,\"rightsFds\":%d,\"otherCmsgs\":%d,"
-         "\"truncated\":%d,\"eofAfter\":%d,\"isPtyMaster\":%d}\n",
-         n, name, (size_t)m.msg_controllen, (size_t)CMSG_SPACE(sizeof(int)), cmsgs, rights, other, (m.msg_flags & MSG_CTRUNC) ? 1 : 0, more == 0,
-         is_master);
+  printf(
+      "{\"bytes\":%zd,\"name\":\"%s\",\"controllen\":%zu,\"oneFdControllen\":%zu,\"cmsgs\":%d,\"rightsFds\":%d,"
+      "\"otherCmsgs\":%d,"
+      "\"truncated\":%d,\"eofAfter\":%d,\"isPtyMaster\":%d}\n",
+      n, name, (size_t)m.msg_controllen, (size_t)CMSG_SPACE(sizeof(int)), cmsgs, rights, other,
+      (m.msg_flags & MSG_CTRUNC) ? 1 : 0, more == 0, is_master);
   fflush(stdout);
   close(s);
   if (!is_master) return 1;

@@ -8,7 +8,7 @@ import type { CgroupHost, CgroupLayout } from '../../../src/cgroups/detect';
 
 export const V2_CONTROLLERS = 'cpuset cpu io memory hugetlb pids rdma misc';
 
-export const V2_FILES = [
+const V2_FILES = [
   'cgroup.procs', 'cgroup.freeze', 'cgroup.events', 'cgroup.kill', 'cgroup.subtree_control', 'cgroup.type',
   'cpu.weight', 'cpu.max', 'cpu.max.burst', 'cpu.idle', 'cpu.stat', 'cpuset.cpus', 'cpuset.mems',
   'io.weight', 'io.max', 'io.stat', 'memory.max', 'memory.low', 'memory.high', 'memory.swap.max', 'memory.oom.group',
@@ -16,7 +16,7 @@ export const V2_FILES = [
   'hugetlb.2MB.max', 'hugetlb.2MB.rsvd.max', 'hugetlb.1GB.max', 'hugetlb.1GB.rsvd.max',
 ];
 
-export const V1_FILES: Record<string, string[]> = {
+const V1_FILES: Record<string, string[]> = {
   'cpu,cpuacct': ['cpu.shares', 'cpu.cfs_period_us', 'cpu.cfs_quota_us', 'cpu.cfs_burst_us', 'cpu.idle', 'cpu.rt_period_us', 'cpu.rt_runtime_us', 'cpu.stat', 'cpuacct.usage', 'cpuacct.stat'],
   cpuset: ['cpuset.cpus', 'cpuset.mems'],
   memory: ['memory.limit_in_bytes', 'memory.memsw.limit_in_bytes', 'memory.soft_limit_in_bytes', 'memory.kmem.tcp.limit_in_bytes', 'memory.swappiness', 'memory.oom_control', 'memory.usage_in_bytes'],

@@ -60,7 +60,8 @@ void sb_add_int(struct sbuf *b, long long v) {
   char tmp[24];
   int i = 0;
   unsigned long long u = v < 0 ? -(unsigned long long)v : (unsigned long long)v;
-  do tmp[i++] = (char)('0' + u % 10); while ((u /= 10) && i < 22);
+  do tmp[i++] = (char)('0' + u % 10);
+  while ((u /= 10) && i < 22);
   if (v < 0) tmp[i++] = '-';
   while (i--) sb_add_n(b, &tmp[i], 1);
 }
@@ -78,7 +79,8 @@ int sync_send(int fd, uint32_t type, int32_t value, int32_t err, const char *tex
   c_memcpy(pkt, &h, sizeof h);
   if (len) c_memcpy(pkt + sizeof h, text, len);
   ssize_t r;
-  do r = write(fd, pkt, sizeof h + len); while (r < 0 && errno == EINTR);
+  do r = write(fd, pkt, sizeof h + len);
+  while (r < 0 && errno == EINTR);
   return r < 0 ? -1 : 0;
 }
 
@@ -89,7 +91,8 @@ int sync_recv(int fd, int32_t *value, char *buf, size_t cap, size_t *len) {
   m.msg_iov = iov;
   m.msg_iovlen = 2;
   ssize_t r;
-  do r = recvmsg(fd, &m, MSG_CMSG_CLOEXEC); while (r < 0 && errno == EINTR);
+  do r = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+  while (r < 0 && errno == EINTR);
   if (r == 0) return 0;
   if (r < (ssize_t)sizeof h) return -1;
   size_t n = (size_t)r - sizeof h;
@@ -170,6 +173,15 @@ void child_setup_fds(struct child_ctx *c, int *keep, int n_keep, int preserve) {
     int fl = fcntl(fd, F_GETFD);
     if (fl >= 0) fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
   }
+}
+
+/* process.stdio: the fds the caller chose (already moved above the preserved
+ * range by child_setup_fds) become 0, 1 and 2; the moved copies are closed. */
+void child_install_stdio(struct child_ctx *c, const int *moved) {
+  for (int i = 0; i < 3; i++)
+    if (moved[i] >= 0 && dup2(moved[i], i) < 0) child_fail(c, errno, "dup2 stdio", NULL);
+  for (int i = 0; i < 3; i++)
+    if (moved[i] >= 0) close(moved[i]);
 }
 
 void child_stay_undumpable(void) { prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); }

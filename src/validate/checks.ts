@@ -2,7 +2,7 @@
 // Checks run before any side effect; each returns findings, errors apart from
 // warnings, and every finding names the JSON path it is about.
 
-export type Severity = 'error' | 'warning';
+type Severity = 'error' | 'warning';
 
 export interface Finding {
   severity: Severity;
