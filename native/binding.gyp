@@ -13,6 +13,8 @@
         "src/fsutil.c",
         "src/init.c",
         "src/keyring.c",
+        "src/layer_fs.c",
+        "src/layer_fs_napi.c",
         "src/lsm.c",
         "src/napi_util.c",
         "src/plan.c",
