@@ -23,6 +23,8 @@ const count = Number(process.env.TSRUN_DIFF_COUNT ?? 500);
 const withCorpus = process.env.TSRUN_DIFF_CORPUS !== '0';
 /** only these generated cases (indices), to look at one again */
 const only = process.env.TSRUN_DIFF_ONLY?.split(',').map(Number);
+/** the config's 30 min fit npm test's 500; a long run gets 3 s a config more */
+const generatedTimeoutMs = Math.max(1_800_000, 600_000 + count * 3_000);
 
 let opts: SuiteOptions;
 
@@ -59,5 +61,5 @@ describe('runc and tsrun agree', () => {
     expect(s.diverged, 'unexplained divergences (listed above)').toBe(0);
     // most generated configs start: the comparison covers what the probe sees
     expect(s.bothRan / s.tried).toBeGreaterThan(0.3);
-  });
+  }, generatedTimeoutMs);
 });
