@@ -9,7 +9,7 @@ import { ConfigError } from '../errors';
 import { seccompChecks } from '../seccomp/checks';
 import { error, formatFinding, runChecks, type Finding } from '../validate/checks';
 import { configChecks } from './config-checks';
-import type { Host } from './host';
+import { namespacesSameAsRuntime, type Host } from './host';
 import { rootfsPath } from './plan';
 
 export interface PreflightInput {
@@ -26,7 +26,8 @@ export interface PreflightInput {
 export function preflight(input: PreflightInput): string[] {
   const { config } = input;
   const findings: Finding[] = [];
-  const cfg = runChecks(configChecks, config, input.host.checks);
+  const facts = { ...input.host.checks, namespacesSameAsRuntime: namespacesSameAsRuntime(config.linux?.namespaces ?? []) };
+  const cfg = runChecks(configChecks, config, facts);
   findings.push(...cfg.errors, ...cfg.warnings);
   const resources = { linux: { resources: fromSpecResources(config.linux?.resources) } };
   const res = runChecks(resourceChecks, resources, { cgroupHost: cgroupHostFacts() });

@@ -134,6 +134,26 @@ describe('the bundle and config.json', () => {
     }
   });
 
+  it("a net.* sysctl with the caller's own network namespace joined by path is refused, and the host's value stays", async () => {
+    const key = 'net.core.somaxconn';
+    const hostValue = fs.readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim();
+    const other = String(Number(hostValue) + 7);
+    for (const nsPath of ['/proc/self/ns/net', `/proc/${process.pid}/ns/net`]) {
+      const b = bundle((s) => {
+        const i = s.linux.namespaces.findIndex((n) => n.type === 'network');
+        const net = { type: 'network', path: nsPath };
+        if (i === -1) s.linux.namespaces.push(net);
+        else s.linux.namespaces[i] = net;
+        Object.assign(s.linux, { sysctl: { [key]: other } });
+      });
+      const index = JSON.parse(fs.readFileSync(path.join(b.dir, 'config.json'), 'utf8')).linux.namespaces.findIndex((n: { type: string }) => n.type === 'network');
+      expect(await createFails(b.dir)).toBe(
+        `config.json: linux.sysctl["${key}"]: linux.namespaces[${index}].path is the host's network namespace, which this would change`,
+      );
+      expect(fs.readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim()).toBe(hostValue);
+    }
+  });
+
   it('an invalid container id', async () => {
     const b = bundle();
     const r = await tsrun(['--root', root, 'create', '--bundle', b.dir, 'bad/id']);
