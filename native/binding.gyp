@@ -12,6 +12,7 @@
         "src/fdpass_napi.c",
         "src/fsutil.c",
         "src/init.c",
+        "src/lifeline.c",
         "src/lsm.c",
         "src/napi_util.c",
         "src/plan.c",

@@ -1,10 +1,13 @@
 /* The container init, in two forked stages.
  * Stage 1 (a child of node): closes inherited fds, joins/creates namespaces
- * (user first, so the others belong to it) and forks stage 2; then it exits, so
- * the init is never node's child.
+ * (user first, so the others belong to it) and forks stage 2 as its sibling
+ * (CLONE_PARENT); then it exits.
  * Stage 2 (the init, PID 1 in a new pid namespace): builds the rootfs, lets
- * the parent run the create hooks, pivots, applies the process settings and
- * blocks on the start socket until `tsrun start`; then execve. */
+ * the parent run the create hooks, pivots, applies the process settings,
+ * reports READY and waits until create has stored the state (SYNC_COMMIT);
+ * then it blocks on the start socket until `tsrun start`, and execs.
+ * Until that commit both stages die with tsrun (lifeline.h); once create
+ * exits, the init reparents to the engine's subreaper. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -19,6 +22,7 @@
 #include "child.h"
 #include "console.h"
 #include "init.h"
+#include "lifeline.h"
 #include "process.h"
 #include "rootfs.h"
 #include "unix_addr.h"
@@ -171,8 +175,17 @@ static void exit_on_termination_signals(void) {
   for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
 }
 
+/* After READY: create stores the state, then says SYNC_COMMIT. EOF first
+ * means it died before that, and nobody knows this init: exit. */
+static void wait_for_commit(struct child_ctx *c) {
+  int t = sync_recv(c->sync_fd, NULL, c->buf, 64, NULL);
+  if (t != SYNC_COMMIT) _exit(2);
+}
+
 __attribute__((noreturn)) static void stage2(struct child_ctx *c) {
   struct tsrun_plan *p = c->plan;
+  /* a sibling of stage 1: tsrun is our parent, and we die with it */
+  lifeline_arm(p->creator_pid, c->sync_fd);
   /* the parent sends the state JSON first (and, with a seccomp listener, the
      agent's container process state); keep them in the tail of scratch */
   size_t half = c->buf_len / 4;
@@ -204,10 +217,15 @@ __attribute__((noreturn)) static void stage2(struct child_ctx *c) {
   rootfs_finish(c);
   if (p->process.terminal) console_setup(c, p->console_socket_fd, true);
   else if (p->console_socket_fd >= 0) close(p->console_socket_fd);
+  /* the container's credentials and seccomp filter come next: prctl may be
+     denied under the filter, and a new euid clears the signal anyway. From
+     here on, EOF on the sync channel is what ends us if tsrun dies. */
+  lifeline_disarm();
   process_finalize(c, true);
   const char *path = process_lookup_exec(c);
   exit_on_termination_signals();
   sync_send(c->sync_fd, SYNC_READY, 0, 0, NULL, 0);
+  wait_for_commit(c);
   close(c->sync_fd);
   wait_for_start(c, listen_fd);
   run_hooks(c, "startContainer", p->start_hooks, p->n_start_hooks);
@@ -220,6 +238,7 @@ __attribute__((noreturn)) void tsrun_init_stage1(struct tsrun_plan *p, int sync_
       .plan = p, .process = &p->process, .sync_fd = sync_fd, .buf = p->scratch, .buf_len = p->scratch_len};
   /* first: nothing may open /proc/<pid>/exe (the host's node) or our memory */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  lifeline_arm(p->creator_pid, sync_fd);
   child_reset_signals();
   int keep[3] = {sync_fd, p->console_socket_fd, p->process.seccomp_listener_fd};
   child_setup_fds(&c, keep, 3, p->preserve_fds);
@@ -231,8 +250,10 @@ __attribute__((noreturn)) void tsrun_init_stage1(struct tsrun_plan *p, int sync_
   /* the parent puts us into the container's cgroups, then says go */
   sync_wait_go(&c);
   enter_namespaces(&c, p->ns, p->n_ns, true);
+  /* root of a new user namespace is a new euid: the kernel cleared the signal */
+  lifeline_arm(p->creator_pid, c.sync_fd);
   write_time_offsets(&c);
-  pid_t child = _Fork();
+  pid_t child = lifeline_fork_sibling();
   if (child < 0) child_fail(&c, errno, "fork", "init");
   if (child == 0) stage2(&c);
   sync_send(c.sync_fd, SYNC_INIT_PID, (int32_t)child, 0, NULL, 0);

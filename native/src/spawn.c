@@ -49,7 +49,10 @@ static napi_value js_spawn_init(napi_env env, napi_callback_info info) {
   if (!tsrun_get_args(env, info, 1, argv)) return NULL;
   struct tsrun_plan plan;
   napi_value out = NULL;
-  if (tsrun_plan_from_js(env, argv[0], &plan)) out = tsrun_fork_with_sync(env, init_child, &plan);
+  if (tsrun_plan_from_js(env, argv[0], &plan)) {
+    plan.creator_pid = getpid();
+    out = tsrun_fork_with_sync(env, init_child, &plan);
+  }
   tsrun_plan_free(&plan);
   return out;
 }

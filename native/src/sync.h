@@ -16,6 +16,7 @@ enum tsrun_sync_type {
   SYNC_ERROR = 7,        /* child -> parent: `err` is an errno (0: none), text the failing step */
   SYNC_WARNING = 8,      /* child -> parent: text */
   SYNC_STATE = 9,        /* parent -> child: text is the state JSON for startContainer hooks */
+  SYNC_COMMIT = 10,      /* parent -> init, after READY: the state is stored; outlive tsrun from now on */
 };
 
 struct tsrun_sync_hdr {

@@ -10,4 +10,5 @@ export const SYNC = {
   ERROR: 7,
   WARNING: 8,
   STATE: 9,
+  COMMIT: 10,
 } as const;
