@@ -8,7 +8,7 @@ import { ContainerExistsError, ContainerNotFoundError } from '../../src/errors';
 import { writePidFile } from '../../src/state/pidfile';
 import { StateStore } from '../../src/state/store';
 import { STATE_FORMAT_VERSION, type StoredState } from '../../src/state/types';
-import { assertNoLeftovers, cliEnv, makeTestRoot, PROJECT_ROOT, snapshotLeftovers, uniqueId, type LeftoverSnapshot } from '../helpers';
+import { assertNoLeftovers, cliEnv, makeTestRoot, PROJECT_ROOT, snapshotLeftovers, storedState, uniqueId, type LeftoverSnapshot } from '../helpers';
 
 const DIST_STORE = path.join(PROJECT_ROOT, 'dist', 'src', 'state', 'store.js');
 const testRoot = makeTestRoot('store');
@@ -23,22 +23,7 @@ afterAll(() => {
   assertNoLeftovers(before);
 });
 
-function state(id: string, extra: Partial<StoredState> = {}): StoredState {
-  return {
-    formatVersion: STATE_FORMAT_VERSION,
-    id,
-    initPid: 1,
-    initStartTime: 1,
-    bundle: '/b',
-    rootfs: '/b/rootfs',
-    created: '2026-11-22T09:12:31.781515712Z',
-    owner: '',
-    annotations: {},
-    config: {} as StoredState['config'],
-    cgroup: {} as StoredState['cgroup'],
-    ...extra,
-  };
-}
+const state = storedState;
 
 interface Child {
   /** lines the child printed so far */
@@ -112,14 +97,17 @@ describe('layout and permissions', () => {
     store.open(id).destroy();
   });
 
-  it('treats a directory without state.json as not existing, and removeLeftover clears it', () => {
+  it('treats a directory without state.json as not existing; inspect finds it and its removal clears it', () => {
     const store = new StateStore(root);
     const id = uniqueId('half');
     store.create(id).release(); // a create that died before writing state.json
     expect(() => store.open(id)).toThrow(ContainerNotFoundError);
     expect(() => store.create(id)).toThrow(ContainerExistsError);
-    expect(store.removeLeftover(id)).toBe(true);
-    expect(store.removeLeftover(id)).toBe(false);
+    const found = store.inspect(id)!;
+    expect(found).toMatchObject({ stateMissing: true, damage: [], state: undefined, journal: undefined });
+    expect(found.handle.locked).toBe(true);
+    found.handle.destroy();
+    expect(store.inspect(id)).toBeUndefined();
     expect(fs.existsSync(path.join(root, id))).toBe(false);
   });
 
@@ -139,7 +127,7 @@ describe('layout and permissions', () => {
     const id = uniqueId('bad');
     const h = store.create(id);
     fs.writeFileSync(h.statePath, '{not json');
-    expect(() => store.read(id)).toThrow(`state of container ${id} is corrupt`);
+    expect(() => store.read(id)).toThrow('container state is damaged: state.json is not valid JSON (invalid JSON at line 1 column 2');
     fs.writeFileSync(h.statePath, JSON.stringify(state(id, { formatVersion: STATE_FORMAT_VERSION + 1 })));
     expect(() => store.read(id)).toThrow('this tsrun reads up to');
     h.destroy();
@@ -225,9 +213,9 @@ describe('locking between processes', () => {
   it('of several concurrent creates of one id exactly one wins', async () => {
     const id = uniqueId('race');
     const script = `
-      try { const h = store.create(args[0]); h.write({ formatVersion: 1, id: args[0], initPid: process.pid, initStartTime: 0, bundle: '/b', rootfs: '/r', created: '', owner: '', annotations: {}, config: {}, cgroup: {} }); h.release(); console.log('won'); }
+      try { const h = store.create(args[0]); h.write({ ...JSON.parse(args[1]), initPid: process.pid }); h.release(); console.log('won'); }
       catch (e) { console.log('lost: ' + e.message); }`;
-    const racers = Array.from({ length: 6 }, () => child(script, id));
+    const racers = Array.from({ length: 6 }, () => child(script, id, JSON.stringify(state(id))));
     const results = await Promise.all(racers.map((r) => r.done));
     const outs = results.map((r) => r.stdout.trim());
     expect(outs.filter((o) => o === 'won')).toHaveLength(1);
