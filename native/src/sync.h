@@ -27,5 +27,8 @@ struct tsrun_sync_hdr {
 };
 
 #define TSRUN_SYNC_MAX (256 * 1024)
+/* text of one message: the receiver keeps room for a terminating NUL
+ * (src/native/sync.ts SYNC_TEXT_MAX; create refuses larger states up front) */
+#define TSRUN_SYNC_TEXT_MAX (TSRUN_SYNC_MAX - 1)
 
 #endif

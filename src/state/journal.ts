@@ -15,7 +15,7 @@ import { journalProblem } from './shape';
 
 export const JOURNAL_FILE = 'journal.json';
 
-export interface JournalProcess {
+interface JournalProcess {
   /** stage 1 (a fork of tsrun, briefly outside the cgroups) or the init */
   role: 'stage1' | 'init';
   pid: number;

@@ -170,6 +170,27 @@ export class StateStore {
     };
   }
 
+  /** Someone holds <root>/<id>'s lock now (a create, delete or other change in progress). */
+  busy(id: string): boolean {
+    let fd: number;
+    try {
+      fd = fs.openSync(path.join(this.dirOf(id), LOCK_FILE), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    } catch {
+      return false;
+    }
+    try {
+      return !(this.flockFn ?? native().flock)(fd, false, true);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** journal.json of `id` when it is sound (list shows damaged containers from it). */
+  readJournal(id: string): CreateJournal | undefined {
+    const j = readJournalFile(id, path.join(this.dirOf(id), JOURNAL_FILE));
+    return j && 'journal' in j ? j.journal : undefined;
+  }
+
   /**
    * Remove the directories of creates that were killed before they could
    * rename theirs into place: their creator (pid and start time in the name)
