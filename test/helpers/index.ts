@@ -6,3 +6,4 @@ export * from './lab';
 export * from './proc';
 export * from './wait';
 export * from './stored-state';
+export * from './faults';
