@@ -107,7 +107,7 @@ export function removeOrphanCgroups(ctx: RuntimeContext, id: string): void {
   const pids = cgroup.pids();
   warnOf(
     `container ${id} has no state directory, but its default cgroup ${cgroup.dirs()[0]!.dir} exists` +
-      `${pids.length ? ` with ${pids.length} process(es)` : ''}: killing them and removing the cgroup`,
+      `${pids.length ? ` with ${pids.length} process(es): killing them and removing the cgroup` : ': removing it'}`,
   );
   cgroup.destroy({ includeUnrecordedLeaf: true });
 }

@@ -214,30 +214,40 @@ class Lane {
   }
 
   /** Everything of this lane's container that is still there, in words. */
-  async leftovers(): Promise<string[]> {
-    const problems: string[] = [];
-    // a process sent SIGKILL by the kernel (parent-death signal) may still be on its way out: give it time
-    let procs = containerProcesses(this.id);
-    for (let waited = 0; procs.length > 0 && waited < 10_000; waited += 50) {
-      await sleep(50);
-      procs = containerProcesses(this.id);
-    }
-    for (const p of procs) problems.push(`process left: ${p}`);
-    for (const d of findCgroupDirs(this.id, this.cgroupMount)) problems.push(`cgroup dir left: ${d}`);
-    for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-      if (line.includes(this.sleeper.dir) || line.includes(this.quick.dir) || line.includes(this.id)) problems.push(`mount left: ${line}`);
-    }
-    let entries: string[] = [];
-    try {
-      entries = fs.readdirSync(this.root);
-    } catch {
-      // no root yet
-    }
-    for (const e of entries) {
-      if (e === this.id || e.startsWith(':creating:')) problems.push(`state root entry left: ${path.join(this.root, e)}`);
-    }
-    return problems;
+  leftovers(): Promise<string[]> {
+    return containerLeftovers(this.id, this.root, [this.sleeper.dir, this.quick.dir], this.cgroupMount);
   }
+}
+
+/**
+ * What is left of container `id` after `delete --force`, in words: live
+ * processes (in a cgroup named after it, or a tsrun fork with the id in its
+ * argv), cgroup dirs named after it, mounts of its bundles, its entry (or an
+ * abandoned `:creating:` one) in the state root.
+ */
+export async function containerLeftovers(id: string, root: string, bundleDirs: readonly string[], cgroupMount?: string): Promise<string[]> {
+  const problems: string[] = [];
+  // a process sent SIGKILL by the kernel (parent-death signal) may still be on its way out: give it time
+  let procs = containerProcesses(id);
+  for (let waited = 0; procs.length > 0 && waited < 10_000; waited += 50) {
+    await sleep(50);
+    procs = containerProcesses(id);
+  }
+  for (const p of procs) problems.push(`process left: ${p}`);
+  for (const d of findCgroupDirs(id, cgroupMount)) problems.push(`cgroup dir left: ${d}`);
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    if (bundleDirs.some((b) => line.includes(b)) || line.includes(id)) problems.push(`mount left: ${line}`);
+  }
+  let entries: string[] = [];
+  try {
+    entries = fs.readdirSync(root);
+  } catch {
+    // no root yet
+  }
+  for (const e of entries) {
+    if (e === id || e.startsWith(':creating:')) problems.push(`state root entry left: ${path.join(root, e)}`);
+  }
+  return problems;
 }
 
 /** Live processes of container `id`: in a cgroup named after it, or a tsrun fork still carrying it in argv. */
