@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContainerExistsError, ContainerNotFoundError } from '../../src/errors';
 import { writePidFile } from '../../src/state/pidfile';
+import { processStartTime } from '../../src/state/proc';
 import { StateStore } from '../../src/state/store';
 import { STATE_FORMAT_VERSION, type StoredState } from '../../src/state/types';
 import { assertNoLeftovers, cliEnv, makeTestRoot, PROJECT_ROOT, snapshotLeftovers, storedState, uniqueId, type LeftoverSnapshot } from '../helpers';
@@ -109,6 +110,39 @@ describe('layout and permissions', () => {
     found.handle.destroy();
     expect(store.inspect(id)).toBeUndefined();
     expect(fs.existsSync(path.join(root, id))).toBe(false);
+  });
+
+  it('sweeps directories of creates whose creator is gone, never a live one\'s', () => {
+    const store = new StateStore(root);
+    store.ensureRoot();
+    const self = `:creating:${process.pid}:${processStartTime(process.pid)}:x`;
+    const dead = `:creating:${process.pid}:${(processStartTime(process.pid) ?? 0) + 1}:y`; // same pid, other start: a previous process
+    const foreign = ':creating:not-ours';
+    for (const n of [self, dead, foreign]) fs.mkdirSync(path.join(root, n));
+    store.sweepAbandoned();
+    expect(fs.existsSync(path.join(root, self))).toBe(true);
+    expect(fs.existsSync(path.join(root, dead))).toBe(false);
+    expect(fs.existsSync(path.join(root, foreign))).toBe(true);
+    for (const n of [self, foreign]) fs.rmSync(path.join(root, n), { recursive: true });
+  });
+
+  it('inspect reads whatever a damaged directory holds; removal takes state, journal and lock last', () => {
+    const store = new StateStore(root);
+    const id = uniqueId('inspect');
+    const h = store.create(id);
+    h.writeJournal({ formatVersion: 1, id, bundle: '/b', cgroup: state(id).cgroup, processes: [{ role: 'init', pid: 5, startTime: 9 }] });
+    fs.writeFileSync(h.statePath, '{"id": ');
+    h.release();
+    const found = store.inspect(id)!;
+    expect(found.state).toBeUndefined();
+    expect(found.stateMissing).toBe(false);
+    expect(found.damage).toEqual(['state.json is not valid JSON (invalid JSON at line 1 column 8: expected a value after the colon, but the input ended)']);
+    expect(found.journal?.processes).toEqual([{ role: 'init', pid: 5, startTime: 9 }]);
+    expect(store.readJournal(id)?.bundle).toBe('/b');
+    expect(store.busy(id)).toBe(true); // inspect holds the lock
+    found.handle.destroy();
+    expect(fs.existsSync(path.join(root, id))).toBe(false);
+    expect(store.inspect(id)).toBeUndefined();
   });
 
   it('lists only valid container directories', () => {

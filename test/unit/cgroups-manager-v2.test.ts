@@ -123,6 +123,33 @@ describe('v2 manager on a fake cgroupfs', () => {
     m.destroy(); // idempotent
   });
 
+  it('plans the dirs create will make before making them (the create journal records them first)', () => {
+    fake.populate('/a');
+    const m = manager('/a/b/c1');
+    const planned = m.plannedDescriptor();
+    expect(planned.created).toEqual([path.join(fake.root, 'a/b'), path.join(fake.root, 'a/b/c1')]);
+    expect(fs.existsSync(path.join(fake.root, 'a/b'))).toBe(false); // planning touches nothing
+    m.create();
+    expect(m.descriptor().created).toEqual(planned.created);
+  });
+
+  it('leaves a parent it made when another container uses it by now, and never descends into that one', () => {
+    fake.populate('/a');
+    const m = manager('/a/b/c1');
+    m.create();
+    fs.mkdirSync(path.join(fake.root, 'a/b/c2')); // a sibling created later under the same parent
+    m.destroy();
+    expect(fs.existsSync(path.join(fake.root, 'a/b/c1'))).toBe(false);
+    expect(fs.existsSync(path.join(fake.root, 'a/b/c2'))).toBe(true);
+    fs.rmdirSync(path.join(fake.root, 'a/b/c2'));
+    // repair without a record: the container's own dir only, never a parent
+    const bare = cgroupManagerFor({ containerId: 'c1', cgroupsPath: '/a/b/c1', host: fake.host });
+    fs.mkdirSync(path.join(fake.root, 'a/b/c1'));
+    bare.destroy({ includeUnrecordedLeaf: true });
+    expect(fs.existsSync(path.join(fake.root, 'a/b/c1'))).toBe(false);
+    expect(fs.existsSync(path.join(fake.root, 'a/b'))).toBe(true);
+  });
+
   it('update merges (zero = unchanged), writes the merged set and returns it', () => {
     fake.populate('/c1');
     const m = manager();
