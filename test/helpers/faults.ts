@@ -23,8 +23,8 @@ import { findCgroupDirs } from './leftovers';
 import { CLI_ENTRY, cliEnv, PROJECT_ROOT } from './tsrun';
 import { sleep } from './wait';
 
-export type FaultCommand = 'create' | 'start' | 'run' | 'delete';
-export const FAULT_COMMANDS: readonly FaultCommand[] = ['create', 'start', 'run', 'delete'];
+type FaultCommand = 'create' | 'start' | 'run' | 'delete';
+const FAULT_COMMANDS: readonly FaultCommand[] = ['create', 'start', 'run', 'delete'];
 
 export interface FaultOptions {
   /** kill points per command, over all lanes */
@@ -39,7 +39,7 @@ export interface FaultOptions {
   log?: (line: string) => void;
 }
 
-export interface FaultFailure {
+interface FaultFailure {
   command: FaultCommand;
   lane: number;
   /** ms after spawn */
@@ -68,7 +68,7 @@ interface CliResult {
 }
 
 /** mulberry32: a small seeded PRNG, so a failing run can be replayed with its seed. */
-export function seededRandom(seed: number): () => number {
+function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
