@@ -1,12 +1,14 @@
 // The layers of docs/architecture.md, enforced (`npm run lint`):
-//   cli -> container -> {cgroups, rootfs, seccomp, hooks, state, validate,
-//                        image, network, systemd, rootless, shim} -> native, oci-spec
-// src/errors.ts, src/log.ts and src/write-all.ts are shared utilities below
-// every layer. image, network and shim are loaded lazily (import()).
+//   cli  -> container -> {cgroups, rootfs, seccomp, hooks, state, validate,
+//   shim ->              image, network, systemd, rootless} -> native, oci-spec
+// cli and shim (containerd-shim-tsrun-v2) are the two tops, each reached only
+// through its own entry; src/boot is what those entries share (no project
+// imports). src/errors.ts, src/log.ts, src/version.ts and src/write-all.ts are
+// shared utilities below every layer. image and network are loaded lazily (import()).
 'use strict';
 
-const MIDDLE = '(cgroups|rootfs|seccomp|hooks|state|validate|image|network|systemd|rootless|shim)';
-const LAZY = '(image|network|shim)';
+const MIDDLE = '(cgroups|rootfs|seccomp|hooks|state|validate|image|network|systemd|rootless)';
+const LAZY = '(image|network)';
 
 module.exports = {
   forbidden: [
@@ -25,18 +27,38 @@ module.exports = {
       to: { path: '^src/cli/' },
     },
     {
-      name: 'container-only-from-cli',
-      comment: 'The lifecycle is used by the CLI; the tiers below it never reach up into it.',
+      name: 'nothing-imports-shim',
+      comment: 'src/shim is a top of its own (containerd-shim-tsrun-v2): only it imports itself; tsrun never loads it.',
       severity: 'error',
-      from: { path: '^src/', pathNot: '^src/(cli|container)/' },
+      from: { pathNot: '^src/shim/' },
+      to: { path: '^src/shim/' },
+    },
+    {
+      name: 'container-only-from-the-tops',
+      comment: 'The lifecycle is used by the CLI and the shim; the tiers below it never reach up into it.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(cli|shim|container)/' },
       to: { path: '^src/container/' },
+    },
+    {
+      name: 'boot-only-from-the-entries',
+      comment: 'src/boot loads the bundles: the two entries use it, and it imports nothing of ours (it is not bundled).',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(boot/|cli/entry\\.ts$|shim/entry\\.ts$)' },
+      to: { path: '^src/boot/' },
+    },
+    {
+      name: 'boot-imports-nothing-of-ours',
+      severity: 'error',
+      from: { path: '^src/boot/' },
+      to: { path: '^(src/(?!boot/)|oci-spec/)' },
     },
     {
       name: 'middle-tier-stays-below-container',
       comment: `src/${MIDDLE} imports each other, src/native, oci-spec and the shared utilities only.`,
       severity: 'error',
       from: { path: `^src/${MIDDLE}/` },
-      to: { path: '^src/(cli|container)/' },
+      to: { path: '^src/(cli|shim|container)/' },
     },
     {
       name: 'native-imports-only-oci-spec',
@@ -47,7 +69,7 @@ module.exports = {
     },
     {
       name: 'shared-utilities-at-the-bottom',
-      comment: 'src/errors.ts, src/log.ts, src/write-all.ts import no layer.',
+      comment: 'src/errors.ts, src/log.ts, src/version.ts, src/write-all.ts import no layer.',
       severity: 'error',
       from: { path: '^src/[^/]+\\.ts$' },
       to: { path: '^src/[^/]+/' },
@@ -60,9 +82,9 @@ module.exports = {
       to: { pathNot: '^(oci-spec/|node_modules/zod/)' },
     },
     {
-      name: 'image-network-shim-load-lazily',
+      name: 'image-network-load-lazily',
       comment:
-        'tsrun state must not pay for images, networks or the shim: outside those folders they are reached ' +
+        'tsrun state must not pay for images or networks: outside those folders they are reached ' +
         'only through import() (or import type, which loads nothing).',
       severity: 'error',
       from: { pathNot: `^src/${LAZY}/` },

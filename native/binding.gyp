@@ -27,6 +27,7 @@
         "src/seccomp_napi.c",
         "src/seccomp_plan.c",
         "src/seccomp_profile.c",
+        "src/shim.c",
         "src/spawn.c",
         "src/sysctl.c",
         "src/tty.c",
@@ -35,6 +36,13 @@
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2", "-fno-strict-aliasing"],
       "defines": ["_GNU_SOURCE", "NAPI_VERSION=8"],
       "libraries": ["-lseccomp"]
+    },
+    {
+      "target_name": "containerd-shim-tsrun-v2",
+      "type": "executable",
+      "sources": ["launcher/main.c", "launcher/sha256.c", "launcher/annotations.c"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
+      "defines": ["_GNU_SOURCE"]
     }
   ]
 }

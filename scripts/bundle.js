@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Bundles the CLI into one file, dist/bundle/tsrun.js, which
-// dist/src/cli/entry.js loads through a V8 code cache. One file instead of
-// ~170 modules saves Node's per-module resolution, stat and read work; the
-// cache saves compiling it (see entry.ts). Runs after tsc and
-// write-build-info.js (entry.js and build-info.json come from there).
+// dist/src/cli/entry.js loads through a V8 code cache, and the containerd
+// shim into dist/bundle/shim.js, loaded the same way by dist/src/shim/entry.js.
+// One file instead of ~170 modules saves Node's per-module resolution, stat
+// and read work; the cache saves compiling it (see src/boot/bundle-cache.ts).
+// Runs after tsc and write-build-info.js (the entries and build-info.json
+// come from there).
 //
 // The input is the TypeScript sources (src/cli/main.ts), not tsc's CommonJS
 // output: as ES modules, rolldown can hoist them into one scope, so a module
@@ -19,9 +21,9 @@
 // decoding UTF-8 into a two-byte one. The two cases where the escape would
 // change a value (String.raw, a backslash before the character) stop the build.
 //
-// The first line names the build: "// tsrun bundle <sha256 prefix>"; entry.ts
-// keys its code caches on it, so a rebuilt bundle never meets a stale cache.
-// The build also writes the baseline code cache (entry.ts explains both kinds).
+// The first line names the build: "// tsrun bundle <sha256 prefix>"; the code
+// caches are keyed on it, so a rebuilt bundle never meets a stale cache. The
+// build also writes each bundle's baseline code cache.
 // yargs stays outside (only --help and unusual syntax load it; it finds its
 // locale files relative to itself). The old caches are removed here.
 'use strict';
@@ -31,15 +33,15 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const input = path.join(root, 'src', 'cli', 'main.ts');
-// written by write-build-info.js; version.ts requires it relative to dist/src/cli
+// written by write-build-info.js; src/version.ts requires it next to itself (dist/src)
 const buildInfo = path.join(root, 'dist', 'src', 'build-info.json');
 const outDir = path.join(root, 'dist', 'bundle');
 const outFile = path.join(outDir, 'tsrun.js');
 
-async function bundle() {
+async function bundle(entry = input) {
   const { rolldown } = require('rolldown');
   const build = await rolldown({
-    input,
+    input: entry,
     platform: 'node',
     external: [/^yargs(\/|$)/],
     tsconfig: path.join(root, 'tsconfig.build.json'),
@@ -47,7 +49,7 @@ async function bundle() {
     plugins: [
       {
         name: 'tsrun-build-info',
-        resolveId: (id) => (id === '../build-info.json' ? buildInfo : undefined),
+        resolveId: (id) => (id === './build-info.json' ? buildInfo : undefined),
       },
     ],
   });
@@ -71,32 +73,39 @@ function toAscii(code) {
 
 async function main() {
   if (!fs.existsSync(buildInfo)) throw new Error(`${buildInfo} is missing: run tsc and scripts/write-build-info.js first`);
-  const code = toAscii(await bundle());
-  const id = crypto.createHash('sha256').update(code).digest('hex').slice(0, 16);
   fs.mkdirSync(outDir, { recursive: true });
-  const tmp = `${outFile}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, `// tsrun bundle ${id}\n${code}`);
-  fs.renameSync(tmp, outFile);
   // caches of earlier builds can never be used again
   fs.rmSync(path.join(outDir, 'code-cache'), { recursive: true, force: true });
-  writeBaselineCache();
+  await writeBundle(input, outFile);
+  // containerd-shim-tsrun-v2's Node side, run by its C launcher through
+  // dist/src/shim/entry.js
+  await writeBundle(path.join(root, 'src', 'shim', 'main.ts'), path.join(outDir, 'shim.js'));
+}
+
+async function writeBundle(entry, file) {
+  const code = toAscii(await bundle(entry));
+  const id = crypto.createHash('sha256').update(code).digest('hex').slice(0, 16);
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, `// tsrun bundle ${id}\n${code}`);
+  fs.renameSync(tmp, file);
+  writeBaselineCache(file);
 }
 
 /**
- * The cache every command starts from until it has its own (see entry.ts):
- * the bundle compiled and its top level run (main.js and what it imports at
- * start; the modules' bodies are compiled eagerly, being parenthesised).
+ * The cache every use starts from until it has its own (see
+ * src/boot/bundle-cache.ts): the bundle compiled and its top level run (the
+ * entry module and what it imports at start; the modules' bodies are
+ * compiled eagerly, being parenthesised).
  */
-function writeBaselineCache() {
-  const entry = require(path.join(root, 'dist', 'src', 'cli', 'entry.js'));
-  const b = entry.readBundle();
-  if (!b) throw new Error(`cannot read back ${outFile}`);
-  const script = entry.compileBundle(b.source);
+function writeBaselineCache(file) {
+  const boot = require(path.join(root, 'dist', 'src', 'boot', 'bundle-cache.js'));
+  const b = boot.readBundle(file);
+  if (!b) throw new Error(`cannot read back ${file}`);
+  const script = boot.compileBundle(b.source, file);
   const mod = { exports: {} };
-  const dir = path.dirname(entry.BUNDLE);
-  script.runInThisContext().call(mod.exports, mod.exports, require('node:module').createRequire(entry.BUNDLE), mod, entry.BUNDLE, dir);
-  if (!entry.writeCache(entry.baselineCacheFile(b), script.createCachedData(), b)) {
-    process.stderr.write('bundle: could not write the baseline code cache (tsrun works, but starts slower)\n');
+  script.runInThisContext().call(mod.exports, mod.exports, require('node:module').createRequire(file), mod, file, path.dirname(file));
+  if (!boot.writeCache(boot.baselineCacheFile(b), script.createCachedData(), b)) {
+    process.stderr.write(`bundle: could not write the baseline code cache of ${file} (it works, but starts slower)\n`);
   }
 }
 

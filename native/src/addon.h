@@ -7,6 +7,7 @@
 #include "fdpass_napi.h"
 #include "fsutil.h"
 #include "seccomp_napi.h"
+#include "shim.h"
 #include "spawn.h"
 #include "tty.h"
 #endif

@@ -172,4 +172,13 @@ void child_setup_fds(struct child_ctx *c, int *keep, int n_keep, int preserve) {
   }
 }
 
+/* process.stdio: the fds the caller chose (already moved above the preserved
+ * range by child_setup_fds) become 0, 1 and 2; the moved copies are closed. */
+void child_install_stdio(struct child_ctx *c, const int *moved) {
+  for (int i = 0; i < 3; i++)
+    if (moved[i] >= 0 && dup2(moved[i], i) < 0) child_fail(c, errno, "dup2 stdio", NULL);
+  for (int i = 0; i < 3; i++)
+    if (moved[i] >= 0) close(moved[i]);
+}
+
 void child_stay_undumpable(void) { prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); }

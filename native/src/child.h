@@ -66,5 +66,7 @@ void child_stay_undumpable(void);
 /* --- steps --- */
 /* Move the fds the child needs above the preserved range and close every other fd >= 3. */
 void child_setup_fds(struct child_ctx *c, int *keep, int n_keep, int preserve);
+/* Make the moved process.stdio fds (-1: leave alone) the process's 0, 1, 2. */
+void child_install_stdio(struct child_ctx *c, const int *moved);
 
 #endif

@@ -47,10 +47,16 @@ __attribute__((noreturn)) static void exec_stage1(struct exec_plan *p, int sync_
       .plan = NULL, .process = &p->process, .sync_fd = sync_fd, .buf = p->scratch, .buf_len = p->scratch_len};
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   child_reset_signals();
-  int keep[3] = {sync_fd, p->console_socket_fd, p->process.seccomp_listener_fd};
-  child_setup_fds(&c, keep, 3, p->preserve_fds);
+  int keep[6] = {sync_fd,
+                 p->console_socket_fd,
+                 p->process.seccomp_listener_fd,
+                 p->process.stdio[0],
+                 p->process.stdio[1],
+                 p->process.stdio[2]};
+  child_setup_fds(&c, keep, 6, p->preserve_fds);
   p->console_socket_fd = keep[1];
   p->process.seccomp_listener_fd = keep[2];
+  child_install_stdio(&c, &keep[3]);
   sync_wait_go(&c);
   if (p->process.seccomp_listener_fd >= 0) {
     /* the agent's container process state comes with the go */

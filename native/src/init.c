@@ -240,10 +240,16 @@ __attribute__((noreturn)) void tsrun_init_stage1(struct tsrun_plan *p, int sync_
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   lifeline_arm(p->creator_pid, sync_fd);
   child_reset_signals();
-  int keep[3] = {sync_fd, p->console_socket_fd, p->process.seccomp_listener_fd};
-  child_setup_fds(&c, keep, 3, p->preserve_fds);
+  int keep[6] = {sync_fd,
+                 p->console_socket_fd,
+                 p->process.seccomp_listener_fd,
+                 p->process.stdio[0],
+                 p->process.stdio[1],
+                 p->process.stdio[2]};
+  child_setup_fds(&c, keep, 6, p->preserve_fds);
   p->console_socket_fd = keep[1];
   p->process.seccomp_listener_fd = keep[2];
+  child_install_stdio(&c, &keep[3]);
   /* bound here, as the caller's user: in a new user namespace the init may
      not even search the state dir (0700) */
   c.start_listen_fd = listen_start_socket(&c);

@@ -309,6 +309,19 @@ bool tsrun_process_from_js(napi_env env, napi_value obj, struct tsrun_process *p
   pr->console_height = (unsigned)i64;
   if (!tsrun_read_i64_prop(env, obj, "consoleWidth", &i64, 0)) return false;
   pr->console_width = (unsigned)i64;
+  for (int i = 0; i < 3; i++) pr->stdio[i] = -1;
+  if (!get_prop(env, obj, "stdio", &v, &present)) return false;
+  if (present) {
+    uint32_t len;
+    if (!array_length(env, v, "process.stdio", &len)) return false;
+    if (len != 3) return fail(env, "must have 3 entries", "process.stdio");
+    for (uint32_t i = 0; i < 3; i++) {
+      napi_value e;
+      napi_get_element(env, v, i, &e);
+      if (!tsrun_get_i64(env, e, &i64)) return false;
+      pr->stdio[i] = (int)i64;
+    }
+  }
   if (!tsrun_read_string_prop(env, obj, "apparmorProfile", &pr->apparmor_profile, false) ||
       !tsrun_read_string_prop(env, obj, "selinuxLabel", &pr->selinux_label, false))
     return false;

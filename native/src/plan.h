@@ -74,6 +74,7 @@ struct tsrun_process {
   struct tsrun_seccomp_plan *seccomp;     /* NULL: none */
   int seccomp_listener_fd;                /* connected to listenerPath by the parent (-1: none) */
   char *apparmor_profile, *selinux_label; /* "" = none */
+  int stdio[3];                           /* fds the process gets as 0, 1, 2 (-1: the caller's own, unchanged) */
 };
 
 struct tsrun_plan {

@@ -207,13 +207,7 @@ export abstract class BaseManager {
       }
     } catch (err) {
       // just made, so empty unless another container's create uses them now
-      for (const d of [...made].reverse()) {
-        try {
-          fs.rmdirSync(d);
-        } catch {
-          // in use, or gone: not ours to force
-        }
-      }
+      for (const d of [...made].reverse()) removeIfEmpty(d);
       throw err;
     }
     this.created.push(...made.filter((d) => !this.created.includes(d)));
@@ -319,7 +313,7 @@ export abstract class BaseManager {
       // the container's own dir goes with the sub-cgroups made inside it; a
       // parent create made may hold other containers by now: only if empty
       if (leaves.has(dir)) this.rmdirTree(dir);
-      else this.rmdirIfUnused(dir);
+      else removeIfEmpty(dir);
     }
     if (opts.includeUnrecordedLeaf) for (const dir of leaves) this.rmdirTree(dir);
     this.created = [];
@@ -341,16 +335,14 @@ export abstract class BaseManager {
     const left = this.pids();
     throw this.fail(`cannot destroy cgroup ${this.hierarchies[0]!.dir}: ${left.length} process(es) survive SIGKILL (${left.slice(0, 5).join(' ')})`);
   }
+}
 
-  /** rmdir a parent directory unless it still has children or tasks. */
-  private rmdirIfUnused(dir: string): void {
-    try {
-      fs.rmdirSync(dir);
-    } catch (err) {
-      const code = errnoOf(err);
-      if (code === 'ENOENT' || code === 'EBUSY' || code === 'ENOTEMPTY') return;
-      throw cgroupOpError('cannot remove cgroup', dir, err, this.containerId);
-    }
+/** rmdir one directory if nothing is in it (a parent that others may share); never waits, never throws. */
+function removeIfEmpty(dir: string): void {
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    // in use by other cgroups (EBUSY, ENOTEMPTY), or gone
   }
 }
 

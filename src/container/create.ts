@@ -41,15 +41,12 @@ export interface CreateDeps {
 }
 
 export interface CreateRequest extends CreateOptions {
-  /**
-   * @deprecated ignored: the init is always this process's child until
-   * create returns (CLONE_PARENT), and is reaped on failure
-   */
-  reap?: boolean;
   /** `run` with a terminal and no --console-socket: the end tsrun itself receives on */
   consoleSocketFd?: number;
   /** the bundle's config.json, when the caller has loaded it already */
   config?: Config;
+  /** fds the init gets as 0, 1, 2 (the shim's FIFOs); absent: the caller's own (pass-through) */
+  stdio?: [number, number, number];
 }
 
 export interface CreatedContainer {
@@ -144,6 +141,7 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest, d
       },
     });
     if (listenerFd >= 0) plan.process.seccompListenerFd = listenerFd;
+    if (req.stdio) plan.process.stdio = req.stdio;
     for (const w of planWarnings) log.warn(w);
 
     const base = { id, bundle, annotations: config.annotations ?? {} };

@@ -28,6 +28,27 @@ const defaultDeps = (): EventsDeps => ({
   pollMs: 100,
 });
 
+/** A container's cgroup statistics and OOM kill count, for an in-process caller (the shim). */
+export interface ContainerStats {
+  layout: CgroupManager['layout'];
+  stats: ReturnType<CgroupManager['stats']>;
+  oomKills: number;
+}
+
+function managerOf(ctx: RuntimeContext, id: string): CgroupManager {
+  return loadCgroupManager(new StateStore(ctx.root).read(id).cgroup, { warn: (msg) => log.warn(msg) });
+}
+
+export function containerStats(ctx: RuntimeContext, id: string): ContainerStats {
+  const m = managerOf(ctx, id);
+  return { layout: m.layout, stats: m.stats(), oomKills: m.oomKillCount() };
+}
+
+/** OOM kills in the container's cgroup so far. */
+export function containerOomKills(ctx: RuntimeContext, id: string): number {
+  return managerOf(ctx, id).oomKillCount();
+}
+
 export function statsEvent(id: string, m: CgroupManager): string {
   return `${statsToJson({ type: 'stats', id, data: m.stats() })}\n`;
 }

@@ -18,11 +18,16 @@ function readProcessFile(file: string, containerId: string): Process {
   } catch (err) {
     throw fromNodeError('read the process file', err, { containerId, path: file });
   }
+  return parseProcessDocument(text, file, containerId);
+}
+
+/** Parse a process document (JSON text); errors name `label` and the JSON path. */
+export function parseProcessDocument(text: string, label: string, containerId: string): Process {
   try {
-    return parseProcess(parseJsonText(text, file), file);
+    return parseProcess(parseJsonText(text, label), label);
   } catch (err) {
     if (err instanceof SpecValidationError) {
-      throw new ConfigError(err.message, { containerId, path: file, jsonPath: err.jsonPath, cause: err });
+      throw new ConfigError(err.message, { containerId, path: label, jsonPath: err.jsonPath, cause: err });
     }
     throw err;
   }
@@ -99,10 +104,15 @@ export function resolveExecProcess(opts: ExecOptions, base: Process | undefined,
     process = processFromFlags(base, opts);
     label = 'exec process';
   }
+  return checkExecProcess(process, label, opts.id, facts);
+}
+
+/** Check a process document like config.json's process: every error at once, warnings returned. */
+export function checkExecProcess(process: Process, label: string, containerId: string, facts: HostFacts): ResolvedExecProcess {
   const result = checkProcess(process, facts);
   if (result.errors.length) {
     const lines = result.errors.map((f) => formatFinding(label, f));
-    throw new ConfigError(lines.join('; '), { containerId: opts.id, jsonPath: result.errors[0]!.path });
+    throw new ConfigError(lines.join('; '), { containerId, jsonPath: result.errors[0]!.path });
   }
   return { process, label, warnings: result.warnings.map((f) => formatFinding(label, f)) };
 }

@@ -24,7 +24,7 @@ import type { ContainerStatus } from '../state/status';
 import { assertCan } from '../state/transitions';
 import { SECCOMP_CACHE_DIR } from '../state/types';
 import { Container } from './container';
-import { resolveExecProcess } from './exec-process';
+import { checkExecProcess, resolveExecProcess } from './exec-process';
 import { readHost, NS_FILE, type Host } from './host';
 import { ContainerProcessError, errnoName } from './init-process';
 import type { ExecOptions, RuntimeContext } from './options';
@@ -60,6 +60,43 @@ export function execNamespaces(initPid: number, config: { linux?: { namespaces?:
 interface Launched {
   pid: number;
   relay?: TerminalRelay;
+}
+
+/** What launch() needs besides the process: ExecOptions, or an ExecRequest's fds. */
+interface LaunchOptions extends Pick<ExecOptions, 'consoleSocket' | 'preserveFds' | 'subCgroupPaths'> {
+  /** a connected socket the pty master is sent over (instead of consoleSocket) */
+  consoleSocketFd?: number;
+  stdio?: [number, number, number];
+}
+
+/** An exec for an in-process caller (the shim): the process document and the fds it gets. */
+export interface ExecRequest {
+  id: string;
+  process: Process;
+  /** how errors name the process document */
+  label: string;
+  /** fds the process gets as 0, 1, 2 */
+  stdio?: [number, number, number];
+  /** with process.terminal: the socket the pty master is sent over */
+  consoleSocketFd?: number;
+}
+
+/**
+ * A detached exec (runc exec --detach) for a caller that reaps the process
+ * itself: returns the process's host pid once it has exec'd.
+ */
+export function execDetached(ctx: RuntimeContext, req: ExecRequest, deps: ExecDeps = defaultDeps()): number {
+  const c = Container.open(ctx, req.id);
+  try {
+    assertExecutable(c.id, c.status().status, false);
+    const host = deps.host();
+    const resolved = checkExecProcess(req.process, req.label, req.id, host.checks);
+    for (const w of resolved.warnings) log.warn(w);
+    const opts: LaunchOptions = { preserveFds: 0, consoleSocketFd: req.consoleSocketFd, stdio: req.stdio };
+    return launch(ctx, c, opts, resolved.process, host, deps.native, false).pid;
+  } finally {
+    c.release();
+  }
 }
 
 const defaultDeps = (): ExecDeps => ({ native: native(), host: readHost });
@@ -101,7 +138,7 @@ export async function execContainer(ctx: RuntimeContext, opts: ExecOptions, deps
 function launch(
   ctx: RuntimeContext,
   c: Container,
-  opts: ExecOptions,
+  opts: LaunchOptions,
   spec: Process,
   host: Host,
   n: Native,
@@ -134,8 +171,10 @@ function launch(
   let stage1Reaped = false;
   try {
     let consoleSocketFd = -1;
+    if (opts.stdio) proc.stdio = opts.stdio;
     if (proc.terminal) {
-      if (opts.consoleSocket) consoleSocketFd = track(fds, n.connectUnix(opts.consoleSocket));
+      if (opts.consoleSocketFd !== undefined) consoleSocketFd = opts.consoleSocketFd;
+      else if (opts.consoleSocket) consoleSocketFd = track(fds, n.connectUnix(opts.consoleSocket));
       else {
         pair = openConsolePair(n);
         consoleSocketFd = pair.containerEnd;

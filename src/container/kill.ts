@@ -27,3 +27,18 @@ export function killContainer(ctx: RuntimeContext, opts: KillOptions): void {
     c.release();
   }
 }
+
+/**
+ * Signal every process in the container's cgroups whatever its status: what
+ * an engine does when the init of a container sharing its pid namespace has
+ * exited and the rest must go too.
+ */
+export function killAllProcesses(ctx: RuntimeContext, id: string, signal: number): void {
+  const c = Container.open(ctx, id);
+  try {
+    assertCan('kill', c.status().status, c.id, ['all']);
+    c.cgroup().killAll(signal);
+  } finally {
+    c.release();
+  }
+}

@@ -41,10 +41,15 @@ export function filterPsOutput(output: string, pids: readonly number[]): string 
   return [header, ...rows].map((l) => `${l}\n`).join('');
 }
 
+/** Host pids of every process in the container's cgroups (a reader: no lock, like state). */
+export function containerPids(ctx: RuntimeContext, id: string): number[] {
+  const stored = new StateStore(ctx.root).read(id);
+  return loadCgroupManager(stored.cgroup, { warn: (m) => log.warn(m) }).pids();
+}
+
 export function psContainer(ctx: RuntimeContext, opts: PsOptions, deps: PsDeps = defaultDeps()): void {
   // a reader: no lock, like state (an `events` stream or a hook may be running)
-  const stored = new StateStore(ctx.root).read(opts.id);
-  const pids = loadCgroupManager(stored.cgroup, { warn: (m) => log.warn(m) }).pids();
+  const pids = containerPids(ctx, opts.id);
   if (opts.format === 'json') {
     deps.out(`${JSON.stringify(pids)}\n`);
     return;

@@ -163,3 +163,8 @@ export function updateContainer(ctx: RuntimeContext, opts: UpdateOptions, deps: 
     c.release();
   }
 }
+
+/** `update` with a LinuxResources JSON document in hand (the shim's Update). */
+export function updateContainerResources(ctx: RuntimeContext, id: string, resourcesJson: string): void {
+  updateContainer(ctx, { id, resources: '-', values: {} }, { ...defaultDeps(), readStdin: () => resourcesJson });
+}

@@ -76,6 +76,19 @@ export interface Native {
   compileSeccomp(profile: NativeSeccompProfile): CompiledSeccomp;
   /** libseccomp version and what this kernel supports. */
   seccompInfo(): SeccompInfo;
+
+  // --- the containerd shim (native/src/shim.c) ---
+  /**
+   * mount(2); with a non-empty `chdir`, made by a short-lived child standing
+   * in that directory (relative paths in `data`). Errors carry .code/.syscall.
+   */
+  mount(source: string, target: string, fstype: string, flags: number, data: string, chdir: string): void;
+  /** umount2(2); false when nothing is mounted at `target` (EINVAL/ENOENT) */
+  unmount(target: string, flags: number): boolean;
+  /** waitid(P_ALL, WNOWAIT): the pid of some exited child, left unreaped; 0 when none */
+  exitedChild(): number;
+  /** pipe2(O_CLOEXEC): [read end, write end] */
+  pipe(): [number, number];
 }
 
 export interface SyncMessage {

@@ -115,6 +115,8 @@ export interface ProcessPlan {
   apparmorProfile: string;
   /** SELinux label for the process, or "" */
   selinuxLabel: string;
+  /** fds the process gets as 0, 1, 2 (-1: the caller's own); absent: the caller's 0-2 (the CLI's pass-through) */
+  stdio?: [number, number, number];
 }
 
 export interface InitPlan {

@@ -3,13 +3,24 @@
 // through containerd-shim-runc-v2 with `ctr --runc-binary bin/tsrun`. The
 // shim drives tsrun exactly as it drives runc (go-runc argv, --log JSON,
 // console socket, pid files, fd 3 = its ttrpc socket).
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findCgroupDirs, PROJECT_ROOT, tsrun } from '../helpers';
-import { buildBusyboxImage, ensureContainerd, IMAGE_REF, mountsUnder, startContainerd, type PrivateContainerd } from './helpers/containerd';
-import { sleep } from '../helpers';
+import {
+  buildBusyboxImage,
+  containerProcesses,
+  ensureContainerd,
+  IMAGE_REF,
+  mountsUnder,
+  shq,
+  SIZE_LOOP,
+  startContainerd,
+  taskStatus,
+  underPty,
+  waitTask,
+  type PrivateContainerd,
+} from './helpers/containerd';
 
 const TSRUN = path.join(PROJECT_ROOT, 'bin', 'tsrun');
 const available = ensureContainerd();
@@ -33,60 +44,6 @@ let canPs = false;
 /** ctr arguments that select tsrun for a new container. */
 const runtimeFlags = () => ['--runc-binary', TSRUN, '--runc-root', runtimeRoot];
 
-function taskStatus(list: string, id: string): { pid: number; status: string } | undefined {
-  const row = list
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/))
-    .find((f) => f[0] === id);
-  return row ? { pid: Number(row[1]), status: row[2]! } : undefined;
-}
-
-async function waitTask(id: string, status: string, timeoutMs = 20_000): Promise<{ pid: number; status: string }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const t = taskStatus((await cd.ctr(['task', 'ls'])).stdout, id);
-    if (t?.status === status) return t;
-    if (Date.now() > deadline) throw new Error(`task ${id}: ${t?.status ?? 'missing'}, expected ${status}`);
-    await sleep(100);
-  }
-}
-
-/** A command line on a fresh pty: script -qec. */
-function underPty(command: string, timeoutMs = 60_000): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
-}
-
-const shq = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
-
-/** Waits (inside the container) until the pty has a size, since ctr resizes it only after start. */
-const SIZE_LOOP = 'i=0; while [ $i -lt 50 ]; do s=$(stty size 2>/dev/null); [ -n "$s" ] && [ "$s" != "0 0" ] && break; i=$((i+1)); sleep 0.1; done; echo "size=$s"';
-
-/** Host pids whose cgroup is under this test's namespace. */
-function containerProcesses(): number[] {
-  return fs
-    .readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        return fs.readFileSync(`/proc/${p}/cgroup`, 'utf8').includes(`/${namespace}/`);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
 describe.skipIf(!available.ok)('containerd-shim-runc-v2 with --runc-binary tsrun', () => {
   beforeAll(async () => {
     cd = await startContainerd(namespace);
@@ -109,7 +66,7 @@ describe.skipIf(!available.ok)('containerd-shim-runc-v2 with --runc-binary tsrun
     }
     for (const c of (await cd.ctr(['containers', 'ls', '-q'])).stdout.split('\n').filter(Boolean)) await cd.ctr(['containers', 'rm', c]);
     const leftShims = cd.shimPids();
-    const leftProcs = containerProcesses();
+    const leftProcs = containerProcesses(namespace);
     await cd.stop();
     // a container's own cgroups must be gone; the namespace's parent dirs stay
     // (only their creator removes them, and only when empty: runc does the same)
@@ -166,7 +123,7 @@ describe.skipIf(!available.ok)('containerd-shim-runc-v2 with --runc-binary tsrun
     it('runs detached, its init in the right cgroups, and the runtime log is JSON lines', async () => {
       const r = await cd.ctr(['run', '-d', ...runtimeFlags(), IMAGE_REF, 'd1', 'sleep', '1000']);
       expect(r.code, r.stderr).toBe(0);
-      ({ pid } = await waitTask('d1', 'RUNNING'));
+      ({ pid } = await waitTask(cd, 'd1', 'RUNNING'));
       expect(pid).toBeGreaterThan(0);
       const state = await tsrun(['--root', path.join(runtimeRoot, namespace), 'state', 'd1']);
       expect(JSON.parse(state.stdout)).toMatchObject({ id: 'd1', pid, status: 'running' });
@@ -218,10 +175,10 @@ describe.skipIf(!available.ok)('containerd-shim-runc-v2 with --runc-binary tsrun
       if (!canPause) ctx.skip();
       let r = await cd.ctr(['task', 'pause', 'd1']);
       expect(r.code, r.stderr).toBe(0);
-      await waitTask('d1', 'PAUSED');
+      await waitTask(cd, 'd1', 'PAUSED');
       r = await cd.ctr(['task', 'resume', 'd1']);
       expect(r.code, r.stderr).toBe(0);
-      await waitTask('d1', 'RUNNING');
+      await waitTask(cd, 'd1', 'RUNNING');
     });
 
     it('ctr task metrics reads the cgroups the shim found through /proc/<pid>/cgroup', async () => {
@@ -241,7 +198,7 @@ describe.skipIf(!available.ok)('containerd-shim-runc-v2 with --runc-binary tsrun
     it('kill and delete', async () => {
       let r = await cd.ctr(['task', 'kill', '-s', 'SIGKILL', 'd1']);
       expect(r.code, r.stderr).toBe(0);
-      await waitTask('d1', 'STOPPED');
+      await waitTask(cd, 'd1', 'STOPPED');
       r = await cd.ctr(['task', 'rm', 'd1']);
       expect(r.code, r.stderr).toBe(0);
       r = await cd.ctr(['containers', 'rm', 'd1']);
@@ -254,14 +211,14 @@ describe.skipIf(!available.ok)('containerd-shim-runc-v2 with --runc-binary tsrun
   it('an init that ignores SIGTERM survives kill and is stopped by kill -a SIGKILL', async () => {
     let r = await cd.ctr(['run', '-d', ...runtimeFlags(), IMAGE_REF, 'term1', 'sh', '-c', 'trap "" TERM; while :; do sleep 1; done']);
     expect(r.code, r.stderr).toBe(0);
-    const { pid } = await waitTask('term1', 'RUNNING');
+    const { pid } = await waitTask(cd, 'term1', 'RUNNING');
     r = await cd.ctr(['task', 'kill', 'term1']); // SIGTERM
     expect(r.code, r.stderr).toBe(0);
     await new Promise((res) => setTimeout(res, 1000));
     expect(taskStatus((await cd.ctr(['task', 'ls'])).stdout, 'term1')?.status).toBe('RUNNING');
     r = await cd.ctr(['task', 'kill', '-a', '-s', 'SIGKILL', 'term1']);
     expect(r.code, r.stderr).toBe(0);
-    await waitTask('term1', 'STOPPED');
+    await waitTask(cd, 'term1', 'STOPPED');
     r = await cd.ctr(['task', 'rm', 'term1']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/exit code 137|^$/);

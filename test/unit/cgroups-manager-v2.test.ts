@@ -133,21 +133,23 @@ describe('v2 manager on a fake cgroupfs', () => {
     expect(m.descriptor().created).toEqual(planned.created);
   });
 
-  it('leaves a parent it made when another container uses it by now, and never descends into that one', () => {
+  it('without a record (delete --force repairing), removes the container\'s own dir, never a parent', () => {
     fake.populate('/a');
-    const m = manager('/a/b/c1');
-    m.create();
-    fs.mkdirSync(path.join(fake.root, 'a/b/c2')); // a sibling created later under the same parent
-    m.destroy();
-    expect(fs.existsSync(path.join(fake.root, 'a/b/c1'))).toBe(false);
-    expect(fs.existsSync(path.join(fake.root, 'a/b/c2'))).toBe(true);
-    fs.rmdirSync(path.join(fake.root, 'a/b/c2'));
-    // repair without a record: the container's own dir only, never a parent
+    fs.mkdirSync(path.join(fake.root, 'a/b/c1'), { recursive: true });
     const bare = cgroupManagerFor({ containerId: 'c1', cgroupsPath: '/a/b/c1', host: fake.host });
-    fs.mkdirSync(path.join(fake.root, 'a/b/c1'));
     bare.destroy({ includeUnrecordedLeaf: true });
     expect(fs.existsSync(path.join(fake.root, 'a/b/c1'))).toBe(false);
     expect(fs.existsSync(path.join(fake.root, 'a/b'))).toBe(true);
+  });
+
+  it('destroy leaves a parent it made alone while another container lives in it', () => {
+    fake.populate('/a');
+    const first = manager('/a/b/c1');
+    first.create();
+    fake.populate('/a/b/c2'); // a second container under the same parent
+    first.destroy();
+    expect(fs.existsSync(path.join(fake.root, 'a/b/c1'))).toBe(false);
+    expect(fs.existsSync(path.join(fake.root, 'a/b/c2/cgroup.procs'))).toBe(true);
   });
 
   it('update merges (zero = unchanged), writes the merged set and returns it', () => {

@@ -1,5 +1,5 @@
 import { features } from '../../container/operations';
-import { buildCommit, TSRUN_VERSION } from '../version';
+import { buildCommit, TSRUN_VERSION } from '../../version';
 import { runtimeContext, type CommandHandler } from './common';
 
 /** Prints the runtime-spec features document (4-space indent, as runc). */

@@ -5,9 +5,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { makeRootfs } from '../../helpers';
+import { makeRootfs, sleep } from '../../helpers';
 import { testTempDir } from '../../helpers/ids';
-import { sleep } from '../../helpers';
 
 export const IMAGE_REF = 'docker.io/library/tsrun-test-busybox:latest';
 
@@ -55,11 +54,13 @@ export interface PrivateContainerd {
   ctr(args: readonly string[], opts?: { timeoutMs?: number; input?: string }): Promise<CtrResult>;
   /** shim processes serving this containerd */
   shimPids(): number[];
+  /** containerd's pid */
+  pid: number;
   log(): string;
   stop(): Promise<void>;
 }
 
-export async function startContainerd(namespace: string): Promise<PrivateContainerd> {
+export async function startContainerd(namespace: string, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<PrivateContainerd> {
   // short: the shim and ttrpc sockets live here and sun_path is 108 bytes
   const dir = testTempDir('ctrd');
   const socket = path.join(dir, 'c.sock');
@@ -88,7 +89,7 @@ export async function startContainerd(namespace: string): Promise<PrivateContain
   );
   const logPath = path.join(dir, 'containerd.log');
   const logFd = fs.openSync(logPath, 'a');
-  const daemon: ChildProcess = spawn('containerd', ['--config', cfg], { stdio: ['ignore', logFd, logFd] });
+  const daemon: ChildProcess = spawn('containerd', ['--config', cfg], { stdio: ['ignore', logFd, logFd], env: opts.env ?? process.env });
   fs.closeSync(logFd);
   let exited = false;
   daemon.on('exit', () => (exited = true));
@@ -116,7 +117,8 @@ export async function startContainerd(namespace: string): Promise<PrivateContain
       .filter((p) => {
         try {
           const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-          return argv[0]?.endsWith('containerd-shim-runc-v2') === true && argv.includes(socket);
+          const shim = argv[0]?.endsWith('containerd-shim-runc-v2') === true || argv.some((a) => a.endsWith('/dist/src/shim/entry.js'));
+          return shim && argv.includes(socket);
         } catch {
           return false;
         }
@@ -157,7 +159,7 @@ export async function startContainerd(namespace: string): Promise<PrivateContain
     await stop();
     throw e;
   }
-  return { dir, socket, state, namespace, ctr, shimPids, log: () => fs.readFileSync(logPath, 'utf8'), stop };
+  return { dir, socket, state, namespace, ctr, shimPids, pid: daemon.pid!, log: () => fs.readFileSync(logPath, 'utf8'), stop };
 }
 
 /** Mount points at or below `dir`, in mountinfo order. */
@@ -240,4 +242,61 @@ export function buildBusyboxImage(workDir: string): string {
   fs.rmSync(layout, { recursive: true, force: true });
   fs.rmSync(rootfs, { recursive: true, force: true });
   return archive;
+}
+
+/** A task's row of `ctr task ls`. */
+export function taskStatus(list: string, id: string): { pid: number; status: string } | undefined {
+  const row = list
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .find((f) => f[0] === id);
+  return row ? { pid: Number(row[1]), status: row[2]! } : undefined;
+}
+
+/** Poll `ctr task ls` until task `id` has `status`. */
+export async function waitTask(cd: PrivateContainerd, id: string, status: string, timeoutMs = 20_000): Promise<{ pid: number; status: string }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const t = taskStatus((await cd.ctr(['task', 'ls'])).stdout, id);
+    if (t?.status === status) return t;
+    if (Date.now() > deadline) throw new Error(`task ${id}: ${t?.status ?? 'missing'}, expected ${status}`);
+    await sleep(100);
+  }
+}
+
+/** A command line on a fresh pty: script -qec. */
+export function underPty(command: string, timeoutMs = 60_000): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}
+
+/** Single-quote an argument for sh. */
+export const shq = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
+
+/** Waits (inside the container) until the pty has a size, since ctr resizes it only after start. */
+export const SIZE_LOOP = 'i=0; while [ $i -lt 50 ]; do s=$(stty size 2>/dev/null); [ -n "$s" ] && [ "$s" != "0 0" ] && break; i=$((i+1)); sleep 0.1; done; echo "size=$s"';
+
+/** Host pids whose cgroup is under the containerd namespace `namespace`. */
+export function containerProcesses(namespace: string): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return fs.readFileSync(`/proc/${p}/cgroup`, 'utf8').includes(`/${namespace}/`);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
