@@ -3,7 +3,7 @@
 // this call made: processes, cgroups, state dir.
 //
 // Crash safety (docs/reliability.md): journal.json records each side effect
-// before it happens (the cgroup dirs, then stage 1's and the init's pid), and
+// before it happens (the cgroup dirs, then the init's pid), and
 // until state.json is written (the commit) the init and stage 1 die with this
 // process. So a create killed at any instant leaves either nothing, or a
 // state dir that says what exists, which `delete --force` undoes.
@@ -94,19 +94,13 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest, d
     else log.warn(text);
   }
 
-  const handle = store.create(id);
+  // the journal is in the state dir from the instant the dir is visible, before any cgroup exists
   const journal: CreateJournal = { formatVersion: 1, id, bundle, cgroup: cgroup.plannedDescriptor(), processes: [] };
-  const record = (role: 'stage1' | 'init', pid: number): number => {
-    const startTime = processStartTime(pid) ?? 0;
-    journal.processes.push({ role, pid, startTime });
-    handle.writeJournal(journal);
-    return startTime;
-  };
+  const handle = store.create(id, journal);
   let initStartTime = 0;
   const fds: number[] = [];
   let cgroupMade = false;
   try {
-    handle.writeJournal(journal);
     cgroup.create();
     cgroupMade = true;
     cgroup.setResources(fromSpecResources(config.linux?.resources));
@@ -163,11 +157,12 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest, d
       deps.native,
       plan,
       {
-        stage1Spawned: (pid) => void record('stage1', pid),
         joinCgroups: (pid) => cgroup.apply(pid),
         writeIdMaps: (pid) => writeIdMaps(pid, config.linux?.uidMappings ?? [], config.linux?.gidMappings ?? [], id),
         initStarted: (pid) => {
-          initStartTime = record('init', pid);
+          initStartTime = processStartTime(pid) ?? 0;
+          journal.processes.push({ role: 'init', pid, startTime: initStartTime });
+          handle.writeJournal(journal);
           return hookState(base, 'creating', pid);
         },
         agentState: (pid) =>

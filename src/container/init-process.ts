@@ -9,8 +9,6 @@ import type { InitPlan } from '../native/plan';
 import { SYNC } from '../native/sync';
 
 export interface InitCallbacks {
-  /** stage 1 exists (not yet in any cgroup): record it before anything else */
-  stage1Spawned(stage1Pid: number): void;
   /** stage 1 exists and waits: put it into the container's cgroups */
   joinCgroups(stage1Pid: number): void;
   /** stage 1 made a user namespace: write its uid_map/gid_map */
@@ -65,7 +63,6 @@ export async function launchInit(n: Native, plan: InitPlan, cb: InitCallbacks): 
     return n.waitPid(stage1, false);
   };
   try {
-    cb.stage1Spawned(stage1);
     cb.joinCgroups(stage1);
     n.syncSend(syncFd, SYNC.GO, 0, '');
     for (;;) {

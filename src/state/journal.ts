@@ -1,13 +1,15 @@
 // The create journal, <root>/<id>/journal.json: before each side effect of
-// `create`, what is about to exist — the cgroup directories (written before
-// the first mkdir), then stage 1's and the init's pid and start time (as soon
-// as each is known) — replaced atomically at each step. Every instant of
-// create therefore has a record that says what to undo, and `delete --force`
-// falls back to it when state.json is missing or damaged. It stays for the
-// container's life: a small copy of what state.json also holds.
+// `create`, what is about to exist — the cgroup directories (in the state dir
+// from the instant it is visible, before the first mkdir), then the init's pid
+// and start time (as soon as it is known) — replaced atomically. Every instant
+// of create therefore has a record that says what to undo, and `delete
+// --force` falls back to it when state.json is missing or damaged. Stage 1 is
+// not recorded: it dies with tsrun (its parent-death signal is armed and
+// checked) and is inside the cgroups before it forks the init. The journal
+// stays for the container's life: a small copy of what state.json also holds.
 //
-// No fsync: the journal guards against tsrun dying, not the machine; the
-// state root lives on a tmpfs (/run) that a reboot empties anyway.
+// No fsync: the journal guards against tsrun dying, not the machine (the
+// state root is normally a tmpfs, /run, that a reboot empties anyway).
 import type { CgroupDescriptor } from '../cgroups/manager';
 import { stringifyJson } from '../../oci-spec/json';
 import { writeFileAtomic } from './files';
@@ -16,8 +18,7 @@ import { journalProblem } from './shape';
 export const JOURNAL_FILE = 'journal.json';
 
 interface JournalProcess {
-  /** stage 1 (a fork of tsrun, briefly outside the cgroups) or the init */
-  role: 'stage1' | 'init';
+  role: 'init';
   pid: number;
   /** /proc/<pid>/stat field 22: the PID-reuse guard */
   startTime: number;

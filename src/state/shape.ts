@@ -82,7 +82,7 @@ export function journalProblem(v: unknown, id: string): string | undefined {
   const bad = field(v, 'bundle', (x) => typeof x === 'string', 'a path') ?? field(v, 'processes', Array.isArray, 'a list');
   if (bad) return bad;
   for (const p of v.processes as unknown[]) {
-    if (!isObject(p) || (p.role !== 'stage1' && p.role !== 'init') || !isPid(p.pid) || !isTicks(p.startTime)) {
+    if (!isObject(p) || p.role !== 'init' || !isPid(p.pid) || !isTicks(p.startTime)) {
       return 'a process entry is not {role, pid, startTime}';
     }
   }

@@ -85,10 +85,12 @@ export class StateStore {
 
   /**
    * Make <root>/<id> (0700) and return it locked exclusively, without a
-   * state.json yet. Throws "container with given ID already exists".
-   * On a later failure the caller must destroy() the handle.
+   * state.json yet, holding `journal` as journal.json from the instant it is
+   * visible (written before the rename: no temp file needed). Throws
+   * "container with given ID already exists". On a later failure the caller
+   * must destroy() the handle.
    */
-  create(id: string): ContainerHandle {
+  create(id: string, journal?: CreateJournal): ContainerHandle {
     const finalDir = this.dirOf(id);
     if (fs.existsSync(finalDir)) throw new ContainerExistsError(id);
     this.ensureRoot();
@@ -100,6 +102,7 @@ export class StateStore {
       fs.chmodSync(tmpDir, 0o700);
       fd = fs.openSync(path.join(tmpDir, LOCK_FILE), fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
       this.flock(fd, true);
+      if (journal) fs.writeFileSync(path.join(tmpDir, JOURNAL_FILE), stringifyJson(journal), { mode: 0o600, flag: 'wx' });
       fs.renameSync(tmpDir, finalDir);
     } catch (e) {
       if (fd !== undefined) fs.closeSync(fd);

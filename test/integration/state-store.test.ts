@@ -112,6 +112,21 @@ describe('layout and permissions', () => {
     expect(fs.existsSync(path.join(root, id))).toBe(false);
   });
 
+  it('a directory made with a journal holds it from the instant it has its name (written before the rename)', () => {
+    const store = new StateStore(root);
+    const id = uniqueId('journaled');
+    const journal = { formatVersion: 1 as const, id, bundle: '/b', cgroup: state(id).cgroup, processes: [] };
+    const h = store.create(id, journal);
+    expect(fs.readdirSync(root).some((n) => n.startsWith(':creating:'))).toBe(false);
+    expect(fs.statSync(h.journalPath).mode & 0o777).toBe(0o600);
+    expect(store.readJournal(id)).toEqual(journal);
+    h.release();
+    const found = store.inspect(id)!;
+    expect(found).toMatchObject({ stateMissing: true, damage: [], journal });
+    found.handle.destroy();
+    expect(fs.existsSync(path.join(root, id))).toBe(false);
+  });
+
   it('sweeps directories of creates whose creator is gone, never a live one\'s', () => {
     const store = new StateStore(root);
     store.ensureRoot();

@@ -26,7 +26,6 @@ function callbacks(): InitCallbacks & { calls: string[] } {
   const calls: string[] = [];
   return {
     calls,
-    stage1Spawned: (pid) => void calls.push(`stage1 ${pid}`),
     joinCgroups: (pid) => void calls.push(`cgroups ${pid}`),
     writeIdMaps: (pid) => void calls.push(`idmaps ${pid}`),
     initStarted: (pid) => (calls.push(`started ${pid}`), `{"status":"creating","pid":${pid}}`),
@@ -37,7 +36,7 @@ function callbacks(): InitCallbacks & { calls: string[] } {
 }
 
 describe('launchInit', () => {
-  it('walks stage 1, cgroups, id maps, init pid, create hooks, ready, commit — in that order', async () => {
+  it('walks cgroups, id maps, init pid, create hooks, ready, commit — in that order', async () => {
     const { n, sent, waited, closed } = fakeNative([
       msg(SYNC.USERNS_MAP, 100),
       msg(SYNC.INIT_PID, 101),
@@ -47,7 +46,7 @@ describe('launchInit', () => {
     ]);
     const cb = callbacks();
     await expect(launchInit(n, plan, cb)).resolves.toBe(101);
-    expect(cb.calls).toEqual(['stage1 100', 'cgroups 100', 'idmaps 100', 'started 101', 'warning careful', 'hooks 101', 'commit 101']);
+    expect(cb.calls).toEqual(['cgroups 100', 'idmaps 100', 'started 101', 'warning careful', 'hooks 101', 'commit 101']);
     expect(sent).toEqual([
       [SYNC.GO, 0, ''],
       [SYNC.GO, 0, ''],
