@@ -12,6 +12,8 @@
         "src/fdpass_napi.c",
         "src/fsutil.c",
         "src/init.c",
+        "src/layer_fs.c",
+        "src/layer_fs_napi.c",
         "src/lifeline.c",
         "src/lsm.c",
         "src/napi_util.c",

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Bundles the CLI into one file, dist/bundle/tsrun.js, which
-// dist/src/cli/entry.js loads through a V8 code cache, and the containerd
-// shim into dist/bundle/shim.js, loaded the same way by dist/src/shim/entry.js.
+// dist/src/cli/entry.js loads through a V8 code cache (its image commands'
+// code into dist/bundle/image.js, loaded only by them: see below), and the
+// containerd shim into dist/bundle/shim.js, loaded the same way by
+// dist/src/shim/entry.js.
 // One file instead of ~170 modules saves Node's per-module resolution, stat
 // and read work; the cache saves compiling it (see src/boot/bundle-cache.ts).
 // Runs after tsc and write-build-info.js (the entries and build-info.json
@@ -38,28 +40,104 @@ const buildInfo = path.join(root, 'dist', 'src', 'build-info.json');
 const outDir = path.join(root, 'dist', 'bundle');
 const outFile = path.join(outDir, 'tsrun.js');
 
-async function bundle(entry = input) {
+// The image code (src/image, reached from the CLI only through a dynamic
+// import of src/image/index.ts) goes into its own file, dist/bundle/image.js,
+// loaded only when an image command runs, so the CLI bundle (what every
+// `tsrun state` reads and compiles) does not grow with it. Modules both
+// files need must exist once: the image chunk takes them from the CLI bundle,
+// which exports them as lazy getters (a require() of an ES module inside the
+// bundle keeps it lazily initialised); src/boot/bundle-cache.ts registers the
+// loaded bundle in require.cache, so image.js's require('./tsrun.js') finds
+// that same instance. Only src/ modules are shared (they hold state and
+// classes whose identity matters: errors, logging, the addon); libraries and
+// oci-spec schemas, stateless, are copied into the chunk, so the CLI bundle
+// keeps its tree-shaking.
+const imageEntry = path.join(root, 'src', 'image', 'index.ts');
+const imageDir = path.join(root, 'src', 'image') + path.sep;
+const imageFile = path.join(outDir, 'image.js');
+const srcDir = path.join(root, 'src') + path.sep;
+const SHARED_EXPORT = '__tsrunShared';
+const SHARED_PREFIX = '\0tsrun-shared:';
+const MAIN_ENTRY = '\0tsrun-main-entry';
+/** image.js requires this; replaced by './tsrun.js' after the build (a relative external would be rewritten) */
+const MAIN_BUNDLE_ID = 'tsrun-main-bundle';
+const EXTERNAL = [/^yargs(\/|$)/];
+const IMAGE_EXTERNAL = [...EXTERNAL, /^zstd-napi(\/|$)/, /^@aws-sdk\//, new RegExp(`^${MAIN_BUNDLE_ID}$`)];
+
+const buildInfoPlugin = {
+  name: 'tsrun-build-info',
+  resolveId: (id) => (id === './build-info.json' ? buildInfo : undefined),
+};
+
+/** The CLI bundle reaches src/image only through its entry, as an external './image.js'. */
+const imageExternalPlugin = {
+  name: 'tsrun-image-external',
+  async resolveId(source, importer) {
+    if (!importer || importer.startsWith(imageDir) || importer.startsWith('\0')) return undefined;
+    const r = await this.resolve(source, importer, { skipSelf: true });
+    if (!r || !r.id.startsWith(imageDir)) return undefined;
+    if (r.id !== imageEntry) {
+      throw new Error(`${path.relative(root, importer)} imports ${path.relative(root, r.id)}: outside src/image, import only src/image/index.ts (dynamically)`);
+    }
+    return { id: './image.js', external: true };
+  },
+};
+
+/** One rolldown build to one CommonJS chunk (dynamic imports inlined, or require()d when external). */
+async function generate(inputOptions) {
   const { rolldown } = require('rolldown');
-  const build = await rolldown({
-    input: entry,
-    platform: 'node',
-    external: [/^yargs(\/|$)/],
-    tsconfig: path.join(root, 'tsconfig.build.json'),
-    logLevel: 'warn',
-    plugins: [
-      {
-        name: 'tsrun-build-info',
-        resolveId: (id) => (id === './build-info.json' ? buildInfo : undefined),
-      },
-    ],
-  });
+  const build = await rolldown({ platform: 'node', tsconfig: path.join(root, 'tsconfig.build.json'), logLevel: 'warn', ...inputOptions });
   try {
-    const { output } = await build.generate({ format: 'cjs', codeSplitting: false, strict: true, keepNames: true });
+    const { output } = await build.generate({ format: 'cjs', codeSplitting: false, dynamicImportInCjs: false, strict: true, keepNames: true });
     if (output.length !== 1) throw new Error(`expected one output chunk, got ${output.length}`);
-    return output[0].code;
+    return output[0];
   } finally {
     await build.close();
   }
+}
+
+/** The CLI bundle and its image chunk: { main, image } code. */
+async function bundleCli() {
+  // 1. which modules the CLI bundle holds
+  const first = await generate({ input, external: EXTERNAL, plugins: [buildInfoPlugin, imageExternalPlugin] });
+  const inMain = new Set(first.moduleIds.filter((id) => !id.startsWith('\0')));
+  // 2. the image chunk, taking those of src/ from the CLI bundle
+  const shared = new Map();
+  const sharedPlugin = {
+    name: 'tsrun-shared-modules',
+    async resolveId(source, importer) {
+      if (!importer || importer.startsWith('\0')) return undefined;
+      const r = await this.resolve(source, importer, { skipSelf: true });
+      if (!r || r.external || !inMain.has(r.id) || !r.id.startsWith(srcDir) || r.id.startsWith(imageDir)) return undefined;
+      const key = path.relative(root, r.id);
+      shared.set(key, r.id);
+      return SHARED_PREFIX + key;
+    },
+    load(id) {
+      if (!id.startsWith(SHARED_PREFIX)) return undefined;
+      return `module.exports = require(${JSON.stringify(MAIN_BUNDLE_ID)}).${SHARED_EXPORT}[${JSON.stringify(id.slice(SHARED_PREFIX.length))}];`;
+    },
+  };
+  const image = await generate({ input: imageEntry, external: IMAGE_EXTERNAL, plugins: [buildInfoPlugin, sharedPlugin] });
+  // 3. the CLI bundle, exporting what the image chunk takes from it
+  const getters = [...shared]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, id]) => `  get ${JSON.stringify(key)}() { return require(${JSON.stringify(id)}); },`)
+    .join('\n');
+  const entryPlugin = {
+    name: 'tsrun-main-entry',
+    resolveId: (id) => (id === MAIN_ENTRY ? MAIN_ENTRY : undefined),
+    load: (id) => (id === MAIN_ENTRY ? `export * from ${JSON.stringify(input)};\nexport const ${SHARED_EXPORT} = {\n${getters}\n};\n` : undefined),
+  };
+  const main = await generate({ input: MAIN_ENTRY, external: EXTERNAL, plugins: [entryPlugin, buildInfoPlugin, imageExternalPlugin] });
+  const requireMain = `require(${JSON.stringify(MAIN_BUNDLE_ID)})`;
+  if (!image.code.includes(requireMain) && shared.size > 0) throw new Error(`the image chunk does not ${requireMain}`);
+  return { main: main.code, image: image.code.split(requireMain).join('require("./tsrun.js")') };
+}
+
+/** A bundle of one entry, all in one file (the shim). */
+async function bundle(entry) {
+  return (await generate({ input: entry, external: EXTERNAL, plugins: [buildInfoPlugin] })).code;
 }
 
 function toAscii(code) {
@@ -76,14 +154,19 @@ async function main() {
   fs.mkdirSync(outDir, { recursive: true });
   // caches of earlier builds can never be used again
   fs.rmSync(path.join(outDir, 'code-cache'), { recursive: true, force: true });
-  await writeBundle(input, outFile);
+  const cli = await bundleCli();
+  // the image chunk first: a CLI bundle never refers to an image.js older than itself
+  const imageTmp = `${imageFile}.${process.pid}.tmp`;
+  fs.writeFileSync(imageTmp, toAscii(cli.image));
+  fs.renameSync(imageTmp, imageFile);
+  writeBundle(cli.main, outFile);
   // containerd-shim-tsrun-v2's Node side, run by its C launcher through
   // dist/src/shim/entry.js
-  await writeBundle(path.join(root, 'src', 'shim', 'main.ts'), path.join(outDir, 'shim.js'));
+  writeBundle(await bundle(path.join(root, 'src', 'shim', 'main.ts')), path.join(outDir, 'shim.js'));
 }
 
-async function writeBundle(entry, file) {
-  const code = toAscii(await bundle(entry));
+function writeBundle(source, file) {
+  const code = toAscii(source);
   const id = crypto.createHash('sha256').update(code).digest('hex').slice(0, 16);
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, `// tsrun bundle ${id}\n${code}`);

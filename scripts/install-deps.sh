@@ -13,6 +13,8 @@ PACKAGES=(
   containerd                         # containerd-shim-runc-v2 integration tests
   qemu-system-x86                    # cgroup v2 tests in a VM (../shared/vm)
   clang-format                       # npm run lint: the C style (.clang-format)
+  docker-registry skopeo umoci       # image tests: a loopback registry, pushes, reference unpacks
+  apache2-utils openssl attr libcap2-bin zstd  # htpasswd, test CAs, getfattr, setcap, tar --zstd
   util-linux bsdutils procps iproute2 jq strace hyperfine
 )
 missing=()

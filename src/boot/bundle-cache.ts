@@ -144,6 +144,9 @@ export function loadBundle<T>(b: BundleSource, use: string, parent: NodeJS.Modul
   const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
   const mod = new Module(b.file, parent);
   mod.filename = b.file;
+  // a chunk of this bundle (dist/bundle/image.js) takes its shared modules from
+  // require('./tsrun.js'): it must find this instance, not load a second one
+  require.cache[b.file] = mod;
   wrapper.call(mod.exports, mod.exports, Module.createRequire(b.file), mod, b.file, path.dirname(b.file));
   mod.loaded = true;
   const fresh = !own || script.cachedDataRejected === true;

@@ -38,6 +38,8 @@ export interface CommandDef {
   stopAtFirstPositional?: boolean;
   /** creates or reconfigures cgroups, so --systemd-cgroup matters */
   needsCgroupDriver?: boolean;
+  /** a command group (`tsrun image ls`): the first argument names one of these */
+  subcommands?: CommandDef[];
 }
 
 const bundleFlag: FlagDef = {
@@ -76,6 +78,72 @@ const preserveFdsFlag: FlagDef = {
 const formatFlag: FlagDef = { name: 'format', short: 'f', kind: 'string', describe: 'select one of: table or json', defaultText: 'table' };
 
 const ID_USAGE = '<container-id>';
+
+// Image commands (Docker's names and flags). Their code is in src/image and
+// loads only when one of them runs.
+const imagePull: CommandDef = {
+  name: 'pull',
+  summary: 'download an image from a registry into the image store',
+  usage: 'NAME[:TAG|@DIGEST]',
+  description:
+    'NAME follows Docker: busybox means docker.io/library/busybox:latest. Layers are verified and unpacked under --image-root; ' +
+    'registries are configured in --registries-config, credentials come from Docker\'s config.json (tsrun login).',
+  flags: [
+    { name: 'platform', kind: 'string', describe: 'os/arch[/variant] to pull from a multi-platform image (default: this machine)' },
+    { name: 'quiet', short: 'q', kind: 'boolean', describe: 'print only the digest' },
+    { name: 'progress', kind: 'string', describe: 'auto (bars on a terminal, plain lines otherwise), plain, tty or json', defaultText: 'auto' },
+  ],
+  args: { min: 1, max: 1 },
+};
+const imageList: CommandDef = {
+  name: 'images',
+  summary: 'list the images in the image store',
+  usage: '',
+  flags: [
+    { name: 'format', short: 'f', kind: 'string', describe: 'table, or json (one object per line)', defaultText: 'table' },
+    { name: 'quiet', short: 'q', kind: 'boolean', describe: 'only image ids' },
+  ],
+  args: { min: 0, max: 0 },
+};
+const imageRemove: CommandDef = {
+  name: 'rmi',
+  summary: 'remove images (untag; delete what no other image or container uses)',
+  usage: 'IMAGE [IMAGE...]',
+  flags: [{ name: 'force', short: 'f', kind: 'boolean', describe: 'remove the name even when a container uses the image (its layers stay)' }],
+  args: { min: 1, max: Infinity },
+};
+const imageInspect: CommandDef = {
+  name: 'image inspect',
+  summary: 'show what the store knows about images, as JSON',
+  usage: 'IMAGE [IMAGE...]',
+  flags: [],
+  args: { min: 1, max: Infinity },
+};
+const imagePrune: CommandDef = {
+  name: 'image prune',
+  summary: 'remove unreferenced blobs and layers, and interrupted downloads',
+  usage: '',
+  description: 'Never removes a layer a container uses. Waits for pulls in progress.',
+  flags: [{ name: 'force', short: 'f', kind: 'boolean', describe: 'accepted for compatibility (tsrun does not prompt)' }],
+  args: { min: 0, max: 0 },
+};
+const imageLoad: CommandDef = {
+  name: 'image load',
+  summary: 'load images from an OCI image layout tar or a docker save archive',
+  usage: '',
+  flags: [
+    { name: 'input', short: 'i', kind: 'string', describe: 'read from this file instead of stdin (tar, optionally gzip or zstd compressed)' },
+    { name: 'quiet', short: 'q', kind: 'boolean', describe: 'no progress' },
+  ],
+  args: { min: 0, max: 0 },
+};
+const imageSave: CommandDef = {
+  name: 'image save',
+  summary: 'save images as an OCI image layout tar (docker load takes it too)',
+  usage: 'IMAGE [IMAGE...]',
+  flags: [{ name: 'output', short: 'o', kind: 'string', describe: 'write to this file instead of stdout' }],
+  args: { min: 1, max: Infinity },
+};
 
 export const COMMANDS: readonly CommandDef[] = [
   {
@@ -271,10 +339,55 @@ export const COMMANDS: readonly CommandDef[] = [
     flags: [],
     args: { min: 0, max: 0 },
   },
+  imagePull,
+  imageList,
+  imageRemove,
+  {
+    name: 'image',
+    summary: 'manage images: ls, rm, inspect, prune, load, save, pull',
+    usage: 'COMMAND',
+    flags: [],
+    args: { min: 0, max: Infinity },
+    stopAtFirstPositional: true,
+    subcommands: [
+      { ...imageList, name: 'image ls', aliases: ['image list'] },
+      { ...imageRemove, name: 'image rm', aliases: ['image remove'] },
+      imageInspect,
+      imagePrune,
+      imageLoad,
+      imageSave,
+      { ...imagePull, name: 'image pull' },
+    ],
+  },
+  {
+    name: 'login',
+    summary: "log in to a registry (credentials go to Docker's config.json)",
+    usage: '[REGISTRY]',
+    description: 'REGISTRY defaults to docker.io. The password comes from --password-stdin, or is asked for on a terminal.',
+    flags: [
+      { name: 'username', short: 'u', kind: 'string', describe: 'user name' },
+      { name: 'password', short: 'p', kind: 'string', describe: 'password (visible to other users of this machine: prefer --password-stdin)' },
+      { name: 'password-stdin', kind: 'boolean', describe: 'read the password from stdin' },
+    ],
+    args: { min: 0, max: 1 },
+  },
+  {
+    name: 'logout',
+    summary: 'forget the credentials of a registry',
+    usage: '[REGISTRY]',
+    flags: [],
+    args: { min: 0, max: 1 },
+  },
 ];
 
 export function findCommand(name: string): CommandDef | undefined {
   return COMMANDS.find((c) => c.name === name || (c.aliases ?? []).includes(name));
+}
+
+/** `image ls` -> the "image ls" definition of the image group. */
+export function findSubcommand(group: CommandDef, name: string): CommandDef | undefined {
+  const full = `${group.name} ${name}`;
+  return group.subcommands?.find((c) => c.name === full || (c.aliases ?? []).includes(full));
 }
 
 /** Look a flag up by long name or alias ("bundle", "cpu-shares") or by its letter ("b"). */

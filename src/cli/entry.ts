@@ -22,6 +22,7 @@ export type { BundleSource } from '../boot/bundle-cache';
 const COMMANDS = new Set([
   'create', 'start', 'run', 'state', 'kill', 'delete', 'exec', 'list', 'ps',
   'pause', 'resume', 'update', 'events', 'spec', 'features',
+  'pull', 'images', 'image', 'rmi', 'login', 'logout',
 ]);
 
 /** Read the CLI's bundle (undefined when there is none). */

@@ -19,6 +19,10 @@ export interface GlobalOptions {
   systemdCgroup: boolean;
   /** accepted and ignored (no checkpoint/restore) */
   criu?: string;
+  /** --image-root (absolute); the image commands pick the default when absent */
+  imageRoot?: string;
+  /** --registries-config (absolute); default /etc/tsrun/registries.json */
+  registriesConfig?: string;
 }
 
 export interface SplitArgv {
@@ -32,7 +36,7 @@ export interface SplitArgv {
   rest: string[];
 }
 
-const VALUE_FLAGS = new Set(['root', 'log', 'log-format', 'criu']);
+const VALUE_FLAGS = new Set(['root', 'log', 'log-format', 'criu', 'image-root', 'registries-config']);
 const BOOL_FLAGS = new Set(['debug', 'systemd-cgroup']);
 
 export interface GlobalEnv {
@@ -116,6 +120,8 @@ export function splitGlobalArgs(argv: readonly string[], env: GlobalEnv): SplitA
   }
   if (raw.log) globals.log = path.resolve(env.cwd, raw.log);
   if (raw.criu !== undefined) globals.criu = raw.criu;
+  if (raw['image-root']) globals.imageRoot = path.resolve(env.cwd, raw['image-root']);
+  if (raw['registries-config']) globals.registriesConfig = path.resolve(env.cwd, raw['registries-config']);
 
   const command = argv[i];
   return { globals, help, version, command, rest: argv.slice(i + 1) };
@@ -124,6 +130,6 @@ export function splitGlobalArgs(argv: readonly string[], env: GlobalEnv): SplitA
 function unknownGlobal(tok: string): UsageError {
   return new UsageError(
     `flag provided but not defined: ${tok} (global flags are --root, --log, --log-format, --debug, --rootless, ` +
-      '--systemd-cgroup, --criu; command flags go after the command; see tsrun --help)',
+      '--systemd-cgroup, --criu, --image-root, --registries-config; command flags go after the command; see tsrun --help)',
   );
 }

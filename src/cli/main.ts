@@ -5,7 +5,7 @@
 import { TsrunError, UsageError } from '../errors';
 import { configureLogging, log, reportFatal } from '../log';
 import { writeAllSync } from '../write-all';
-import { COMMANDS, findCommand, type CommandDef } from './command-table';
+import { COMMANDS, findCommand, findSubcommand, type CommandDef } from './command-table';
 import { fastParse, type ParsedCommand } from './fast-parse';
 import { splitGlobalArgs } from './globals';
 import type { CommandEnv, CommandHandler } from './commands/common';
@@ -53,6 +53,17 @@ export async function main(argv: readonly string[], env: MainEnv = defaultEnv())
     def = findCommand(command);
     if (!def) throw new UsageError(`unknown command ${JSON.stringify(command)}${suggest(command)} (see tsrun --help)`);
     log.debug('tsrun invoked', { argv: [...argv] });
+    if (def.subcommands) {
+      const group = def;
+      const sub = rest[0];
+      if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+        env.out((await import('./yargs-parse')).groupHelp(group));
+        return 0;
+      }
+      def = findSubcommand(group, sub);
+      if (!def) throw new UsageError(`unknown command ${JSON.stringify(`${group.name} ${sub}`)} (see tsrun ${group.name} --help)`);
+      rest = rest.slice(1);
+    }
 
     const parsed = await parseCommand(def, rest);
     if (parsed === 'help') {
@@ -142,6 +153,27 @@ async function loadHandler(name: string): Promise<CommandHandler> {
       return (await import('./commands/spec')).handler;
     case 'features':
       return (await import('./commands/features')).handler;
+    case 'pull':
+    case 'image pull':
+      return (await import('./commands/pull')).handler;
+    case 'images':
+    case 'image ls':
+      return (await import('./commands/images')).handler;
+    case 'rmi':
+    case 'image rm':
+      return (await import('./commands/rmi')).handler;
+    case 'image inspect':
+      return (await import('./commands/image-inspect')).handler;
+    case 'image prune':
+      return (await import('./commands/image-prune')).handler;
+    case 'image load':
+      return (await import('./commands/image-load')).handler;
+    case 'image save':
+      return (await import('./commands/image-save')).handler;
+    case 'login':
+      return (await import('./commands/login')).handler;
+    case 'logout':
+      return (await import('./commands/logout')).handler;
     default:
       throw new TsrunError(`internal error: no handler for ${name}`);
   }

@@ -122,11 +122,24 @@ export function globalHelp(defaultRoot: string): Promise<string> {
       'systemd-cgroup': { type: 'boolean', describe: 'use the systemd cgroup driver (cgroupsPath "slice:prefix:name"); not supported yet' },
       rootless: { type: 'string', describe: "ignore cgroup permission errors ('true', 'false', or 'auto')", defaultDescription: 'auto' },
       criu: { type: 'string', describe: 'accepted for compatibility and ignored (no checkpoint/restore)' },
+      'image-root': { type: 'string', describe: 'image store directory (pull, images, ...)', defaultDescription: '/var/lib/tsrun; $XDG_DATA_HOME/tsrun for non-root' },
+      'registries-config': { type: 'string', describe: 'registry settings file (certs.d/ is looked up beside it)', defaultDescription: '/etc/tsrun/registries.json' },
       help: { alias: 'h', type: 'boolean', describe: 'show help' },
       version: { alias: 'v', type: 'boolean', describe: 'print the version' },
     });
   for (const c of COMMANDS) y = y.command([c.name, ...(c.aliases ?? [])], c.summary);
   return helpText(y);
+}
+
+/** `tsrun image --help`: the group's commands. */
+export function groupHelp(group: CommandDef): string {
+  const subs = group.subcommands ?? [];
+  const width = Math.max(...subs.map((c) => c.name.length));
+  return (
+    `Usage: tsrun ${group.name} COMMAND\n\n${group.summary}\n\nCommands:\n` +
+    subs.map((c) => `  tsrun ${c.name.padEnd(width)}  ${c.summary}\n`).join('') +
+    `\nRun 'tsrun ${group.name} COMMAND --help' for a command's options.\n`
+  );
 }
 
 function helpText(y: Argv): Promise<string> {

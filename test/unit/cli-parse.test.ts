@@ -235,10 +235,12 @@ describe('delegation to yargs', () => {
 
 describe('command table', () => {
   it('has every runc subcommand this project supports, each flag once', () => {
-    expect(COMMANDS.map((c) => c.name).sort()).toEqual(
-      ['create', 'delete', 'events', 'exec', 'features', 'kill', 'list', 'pause', 'ps', 'resume', 'run', 'spec', 'start', 'state', 'update'].sort(),
-    );
-    for (const c of COMMANDS) {
+    const runc = ['create', 'delete', 'events', 'exec', 'features', 'kill', 'list', 'pause', 'ps', 'resume', 'run', 'spec', 'start', 'state', 'update'];
+    const images = ['image', 'images', 'login', 'logout', 'pull', 'rmi'];
+    expect(COMMANDS.map((c) => c.name).sort()).toEqual([...runc, ...images].sort());
+    const image = COMMANDS.find((c) => c.name === 'image');
+    expect(image?.subcommands?.map((c) => c.name)).toEqual(['image ls', 'image rm', 'image inspect', 'image prune', 'image load', 'image save', 'image pull']);
+    for (const c of [...COMMANDS, ...(image?.subcommands ?? [])]) {
       const names = c.flags.flatMap((f) => [f.name, ...(f.aliases ?? []), ...(f.short ? [f.short] : [])]);
       expect(new Set(names).size, c.name).toBe(names.length);
     }

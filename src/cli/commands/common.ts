@@ -20,7 +20,7 @@ export function runtimeContext(g: GlobalOptions): RuntimeContext {
   return { root: g.root, rootExplicit: g.rootExplicit, systemdCgroup: g.systemdCgroup };
 }
 
-function str(p: ParsedCommand, name: string): string | undefined {
+export function str(p: ParsedCommand, name: string): string | undefined {
   const v = p.flags[name];
   return typeof v === 'string' ? v : undefined;
 }
