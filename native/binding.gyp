@@ -15,6 +15,7 @@
         "src/keyring.c",
         "src/layer_fs.c",
         "src/layer_fs_napi.c",
+        "src/lifeline.c",
         "src/lsm.c",
         "src/napi_util.c",
         "src/plan.c",

@@ -1,10 +1,13 @@
 /* The container init, in two forked stages.
  * Stage 1 (a child of node): closes inherited fds, joins/creates namespaces
- * (user first, so the others belong to it) and forks stage 2; then it exits, so
- * the init is never node's child.
+ * (user first, so the others belong to it) and forks stage 2 as its sibling
+ * (CLONE_PARENT); then it exits.
  * Stage 2 (the init, PID 1 in a new pid namespace): builds the rootfs, lets
- * the parent run the create hooks, pivots, applies the process settings and
- * blocks on the start FIFO until `tsrun start`; then execve. */
+ * the parent run the create hooks, pivots, applies the process settings,
+ * reports READY and waits until create has stored the state (SYNC_COMMIT);
+ * then it blocks on the start FIFO until `tsrun start`, and execs.
+ * Until that commit both stages die with tsrun (lifeline.h); once create
+ * exits, the init reparents to the engine's subreaper. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -18,6 +21,7 @@
 #include "console.h"
 #include "init.h"
 #include "keyring.h"
+#include "lifeline.h"
 #include "process.h"
 #include "rootfs.h"
 
@@ -166,8 +170,22 @@ static void exit_on_termination_signals(void) {
   for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
 }
 
+/* After READY: create stores the state, then says SYNC_COMMIT. EOF first
+ * means it died before that, and nobody knows this init: exit. */
+static void wait_for_commit(struct child_ctx *c) {
+  /* read(2), not recvmsg: the container's seccomp filter may be loaded by
+     now, and every profile lets read through. COMMIT carries no text. */
+  struct tsrun_sync_hdr h;
+  ssize_t r;
+  do r = read(c->sync_fd, &h, sizeof h);
+  while (r < 0 && errno == EINTR);
+  if (r != (ssize_t)sizeof h || h.type != SYNC_COMMIT) _exit(2);
+}
+
 __attribute__((noreturn)) static void stage2(struct child_ctx *c) {
   struct tsrun_plan *p = c->plan;
+  /* a sibling of stage 1: tsrun is our parent, and we die with it */
+  lifeline_arm(p->creator_pid, c->sync_fd);
   /* the parent sends the state JSON first (and, with a seccomp listener, the
      agent's container process state); keep them in the tail of scratch */
   size_t half = c->buf_len / 4;
@@ -206,12 +224,17 @@ __attribute__((noreturn)) static void stage2(struct child_ctx *c) {
   rootfs_seal(c);
   set_names(c);
   rootfs_finish(c);
+  /* the container's credentials and seccomp filter come next: prctl may be
+     denied under the filter, and a new euid clears the signal anyway. From
+     here on, EOF on the sync channel is what ends us if tsrun dies. */
+  lifeline_disarm();
   exit_on_termination_signals();
   process_finalize(c);
   /* without no_new_privileges the container's seccomp filter is loaded
      now: only write, read, close and what startContainer hooks need from
      here to execve; with it, the filter comes right before execve */
   sync_send(c->sync_fd, SYNC_READY, 0, 0, NULL, 0);
+  wait_for_commit(c);
   close(c->sync_fd);
   wait_for_start(c);
   run_hooks(c, "startContainer", p->start_hooks, p->n_start_hooks);
@@ -224,6 +247,7 @@ __attribute__((noreturn)) void tsrun_init_stage1(struct tsrun_plan *p, int sync_
       .plan = p, .process = &p->process, .sync_fd = sync_fd, .buf = p->scratch, .buf_len = p->scratch_len};
   /* first: nothing may open /proc/<pid>/exe (the host's node) or our memory */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  lifeline_arm(p->creator_pid, sync_fd);
   child_reset_signals();
   int keep[6] = {sync_fd,
                  p->console_socket_fd,
@@ -244,8 +268,10 @@ __attribute__((noreturn)) void tsrun_init_stage1(struct tsrun_plan *p, int sync_
   sync_wait_go(&c);
   process_set_oom_score_adj(&c);
   enter_namespaces(&c, p->ns, p->n_ns, true);
+  /* root of a new user namespace is a new euid: the kernel cleared the signal */
+  lifeline_arm(p->creator_pid, c.sync_fd);
   write_time_offsets(&c);
-  pid_t child = _Fork();
+  pid_t child = lifeline_fork_sibling();
   if (child < 0) child_fail(&c, errno, "fork", "init");
   if (child == 0) stage2(&c);
   sync_send(c.sync_fd, SYNC_INIT_PID, (int32_t)child, 0, NULL, 0);

@@ -114,6 +114,7 @@ struct tsrun_plan {
   int n_start_hooks;
   int preserve_fds;
   int console_socket_fd; /* -1: none */
+  pid_t creator_pid;     /* tsrun (not from JS): the init dies with it until create commits */
   /* scratch space the child uses instead of malloc */
   char *scratch;
   size_t scratch_len;

@@ -237,7 +237,31 @@ static bool ro_later(const struct tsrun_mount *m) {
 static int ro_later_fds[64];
 static int n_ro_later;
 
+/* proc and sysfs go on a real directory only, never through a symlink in the
+ * image (CVE-2019-16884): create checked the rootfs before, but it may have
+ * changed since. runc's words. */
+static void refuse_special_on_non_dir(struct child_ctx *c, const struct tsrun_mount *m) {
+  if (c_strcmp(m->fstype, "proc") != 0 && c_strcmp(m->fstype, "sysfs") != 0) return;
+  int fd = open_in_root(m->destination, O_PATH | O_NOFOLLOW);
+  if (fd < 0) return; /* missing: made below; other errors surface there */
+  struct stat st;
+  int r = fstat(fd, &st);
+  close(fd);
+  if (r == 0 && !S_ISDIR(st.st_mode)) {
+    struct sbuf b;
+    char what[4200];
+    sb_init(&b, what, sizeof what);
+    sb_add(&b, "filesystem \"");
+    sb_add(&b, m->fstype);
+    sb_add(&b, "\" must be mounted on ordinary directory: ");
+    sb_add(&b, m->destination);
+    sb_add(&b, S_ISLNK(st.st_mode) ? " is a symlink in the rootfs" : " is not a directory in the rootfs");
+    child_fail(c, 0, what, NULL);
+  }
+}
+
 static void do_fs_mount(struct child_ctx *c, const struct tsrun_mount *m) {
+  refuse_special_on_non_dir(c, m);
   int target = mkdir_all_in_root(c, m->destination, m->dest_is_file);
   if (target < 0) fail_mount(c, errno, "create mount point for", m);
   char tpath[64];

@@ -19,6 +19,12 @@ napi_value tsrun_fork_with_sync(napi_env env, tsrun_child_fn child, void *arg) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return tsrun_throw_errno(env, errno, "socketpair", NULL);
+  /* a packet must fit the sender's buffer (net.core.wmem_default, often
+     208 KiB, is below TSRUN_SYNC_MAX); the kernel doubles this value, and
+     caps it at wmem_max, whose default still leaves room */
+  int sndbuf = TSRUN_SYNC_MAX + (int)sizeof(struct tsrun_sync_hdr) + 64;
+  setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+  setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
   pid_t pid = _Fork();
   if (pid < 0) {
     int e = errno;
@@ -47,7 +53,10 @@ static napi_value js_spawn_init(napi_env env, napi_callback_info info) {
   if (!tsrun_get_args(env, info, 1, argv)) return NULL;
   struct tsrun_plan plan;
   napi_value out = NULL;
-  if (tsrun_plan_from_js(env, argv[0], &plan)) out = tsrun_fork_with_sync(env, init_child, &plan);
+  if (tsrun_plan_from_js(env, argv[0], &plan)) {
+    plan.creator_pid = getpid();
+    out = tsrun_fork_with_sync(env, init_child, &plan);
+  }
   tsrun_plan_free(&plan);
   return out;
 }
@@ -116,9 +125,12 @@ static napi_value js_sync_send(napi_env env, napi_callback_info info) {
       !tsrun_get_i32(env, argv[2], &value) || !tsrun_get_string(env, argv[3], &text))
     return NULL;
   size_t len = strlen(text);
-  if (len > TSRUN_SYNC_MAX) {
+  if (len > TSRUN_SYNC_TEXT_MAX) {
     free(text);
-    return tsrun_throw(env, "sync: message too long");
+    char msg[128];
+    snprintf(msg, sizeof msg, "sync: a message of %zu bytes is over the channel's limit of %d bytes", len,
+             TSRUN_SYNC_TEXT_MAX);
+    return tsrun_throw(env, msg);
   }
   struct tsrun_sync_hdr h = {(uint32_t)type, value, 0, (uint32_t)len};
   char *buf = malloc(sizeof h + len);

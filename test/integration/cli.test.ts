@@ -7,8 +7,8 @@ import { defaultSpec, formatSpecJson } from '../../src/container/default-spec';
 import { defaultSeccompProfile } from '../../src/seccomp/default-profile';
 import { processStartTime } from '../../src/state/proc';
 import { StateStore } from '../../src/state/store';
-import { STATE_FORMAT_VERSION, type StoredState } from '../../src/state/types';
-import { assertNoLeftovers, CLI_MAIN, cliEnv, makeTestRoot, snapshotLeftovers, tsrun, uniqueId, type LeftoverSnapshot } from '../helpers';
+import type { StoredState } from '../../src/state/types';
+import { assertNoLeftovers, CLI_MAIN, cliEnv, makeTestRoot, snapshotLeftovers, storedState, tsrun, uniqueId, type LeftoverSnapshot } from '../helpers';
 
 const testRoot = makeTestRoot('cli');
 const root = testRoot.root;
@@ -44,25 +44,12 @@ function storeContainer(id: string, pid: number, extra: Partial<StoredState> = {
   const store = new StateStore(root);
   const h = store.create(id);
   if (opts.fifo) execFileSync('mkfifo', ['-m', '622', h.startFifoPath]);
-  h.write({
-    formatVersion: STATE_FORMAT_VERSION,
-    id,
-    initPid: pid,
-    initStartTime: processStartTime(pid) ?? 0,
-    bundle: `/bundles/${id}`,
-    rootfs: `/bundles/${id}/rootfs`,
-    created: '2026-11-22T09:12:31.781515712Z',
-    owner: '',
-    annotations: {},
-    config: {} as StoredState['config'],
-    cgroup: {} as StoredState['cgroup'],
-    ...extra,
-  });
+  h.write(storedState(id, { initPid: pid, initStartTime: processStartTime(pid) ?? 0, ...extra }));
   h.release();
 }
 
 function removeContainer(id: string): void {
-  new StateStore(root).removeLeftover(id);
+  new StateStore(root).inspect(id)?.handle.destroy();
 }
 
 describe('state', () => {

@@ -124,6 +124,25 @@ describe('v2 manager on a fake cgroupfs', () => {
     m.destroy(); // idempotent
   });
 
+  it('plans the dirs create will make before making them (the create journal records them first)', () => {
+    fake.populate('/a');
+    const m = manager('/a/b/c1');
+    const planned = m.plannedDescriptor();
+    expect(planned.created).toEqual([path.join(fake.root, 'a/b'), path.join(fake.root, 'a/b/c1')]);
+    expect(fs.existsSync(path.join(fake.root, 'a/b'))).toBe(false); // planning touches nothing
+    m.create();
+    expect(m.descriptor().created).toEqual(planned.created);
+  });
+
+  it('without a record (delete --force repairing), removes the container\'s own dir, never a parent', () => {
+    fake.populate('/a');
+    fs.mkdirSync(path.join(fake.root, 'a/b/c1'), { recursive: true });
+    const bare = cgroupManagerFor({ containerId: 'c1', cgroupsPath: '/a/b/c1', host: fake.host });
+    bare.destroy({ includeUnrecordedLeaf: true });
+    expect(fs.existsSync(path.join(fake.root, 'a/b/c1'))).toBe(false);
+    expect(fs.existsSync(path.join(fake.root, 'a/b'))).toBe(true);
+  });
+
   it('destroy leaves a parent it made alone while another container lives in it', () => {
     fake.populate('/a');
     const first = manager('/a/b/c1');
