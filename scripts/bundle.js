@@ -130,6 +130,7 @@ async function bundleCli() {
     load: (id) => (id === MAIN_ENTRY ? `export * from ${JSON.stringify(input)};\nexport const ${SHARED_EXPORT} = {\n${getters}\n};\n` : undefined),
   };
   const main = await generate({ input: MAIN_ENTRY, external: EXTERNAL, plugins: [entryPlugin, buildInfoPlugin, imageExternalPlugin] });
+  checkEagerRequires(main.code, 'the CLI bundle');
   const requireMain = `require(${JSON.stringify(MAIN_BUNDLE_ID)})`;
   if (!image.code.includes(requireMain) && shared.size > 0) throw new Error(`the image chunk does not ${requireMain}`);
   return { main: main.code, image: image.code.split(requireMain).join('require("./tsrun.js")') };
@@ -138,6 +139,22 @@ async function bundleCli() {
 /** A bundle of one entry, all in one file (the shim). */
 async function bundle(entry) {
   return (await generate({ input: entry, external: EXTERNAL, plugins: [buildInfoPlugin] })).code;
+}
+
+// rolldown hoists every static import of an external module (node:tty, say) to
+// the top of the bundle, even when only a lazily reached module imports it: it
+// then loads on every call. Node's own modules beyond these, which `node -e 0`
+// has loaded already or costs next to nothing (os), pull in streams, net and
+// more (~3 ms CPU for child_process or tty): such modules require() them where
+// they are used (src/hooks/run.ts, src/container/ps.ts).
+const EAGER_BUILTINS = new Set(['node:fs', 'node:path', 'node:os']);
+
+function checkEagerRequires(code, what) {
+  for (const m of code.matchAll(/^(?:let|const|var) \w+ = require\("([^"]+)"\)/gm)) {
+    if (!EAGER_BUILTINS.has(m[1])) {
+      throw new Error(`${what} loads ${m[1]} at its top level, on every call: import it only as a type and require() it where it is used`);
+    }
+  }
 }
 
 function toAscii(code) {
