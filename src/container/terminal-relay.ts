@@ -52,9 +52,6 @@ export interface RelayIo {
 }
 
 export function startRelay(n: Native, master: number, io: RelayIo = { stdin: 0, stdout: 1 }): TerminalRelay {
-  // loaded here, not at the top: node:tty (with net and streams) would cost every command ~3 ms
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const tty = require('node:tty') as typeof Tty;
   // the read stream closes the master on EIO: from then on nothing may use
   // that fd number (it could be reused)
   let masterOpen = true;
@@ -71,6 +68,11 @@ export function startRelay(n: Native, master: number, io: RelayIo = { stdin: 0, 
   };
   syncSize();
   process.on('SIGWINCH', syncSize);
+
+  // loaded here, not at the top: node:tty (with net and streams) would cost every command ~3 ms;
+  // after the size is applied, which the container's process may read at once
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const tty = require('node:tty') as typeof Tty;
 
   // container -> our stdout
   let ended = false;
