@@ -60,6 +60,8 @@ describe('runc and tsrun agree', () => {
     reportSummary(s, `generated (seed ${seed}, ${count} configs)`);
     expect(s.diverged, 'unexplained divergences (listed above)').toBe(0);
     // most generated configs start: the comparison covers what the probe sees
-    expect(s.bothRan / s.tried).toBeGreaterThan(0.3);
+    // (a property of the generator's mix; cases picked with --only, often
+    // refusals looked at again, are not that mix)
+    if (!only) expect(s.bothRan / s.tried).toBeGreaterThan(0.3);
   }, generatedTimeoutMs);
 });

@@ -92,6 +92,56 @@ describe('rules explain exactly their difference', () => {
     expect(reconcile(c, view({ probe: { cgroupFiles: { 'cpu.weight': '21' } } }), view({ probe: { cgroupFiles: { 'cpu.weight': '59' } } }))).not.toContain('cpu-weight-quadratic');
   });
 
+  it('readonly-paths-recursive: a read-only path named through a rootfs symlink covers the mounts under its target (#4762)', () => {
+    const c = base();
+    c.linux!.readonlyPaths = ['/data/link'];
+    const bind = (opts: string) => ({ target: '/data/sub/bind1', fstype: 'ext4', root: '@RUN@/host/dir', opts, propagation: 'shared' });
+    const runc = view({ probe: { mounts: [{ target: '/data/sub', opts: 'ro,relatime' }, bind('rw,relatime')] } });
+    const tsrun = view({ probe: { mounts: [{ target: '/data/sub', opts: 'ro,relatime' }, bind('ro,relatime')] } });
+    expect(reconcile(c, runc, tsrun)).toContain('readonly-paths-recursive');
+    expect(diffFields(runc.probe, tsrun.probe)).toEqual([]);
+    // a mount beside the path (not under /data/sub) is not explained
+    const beside = (opts: string) => ({ ...bind(opts), target: '/data/other/bind1' });
+    const r2 = view({ probe: { mounts: [beside('rw,relatime')] } });
+    expect(reconcile(c, r2, view({ probe: { mounts: [beside('ro,relatime')] } }))).not.toContain('readonly-paths-recursive');
+  });
+
+  it('runc-cgroup-mount-under-sys-bind: also when tsrun went past the mounts and failed at the args[0] lookup (#1070)', () => {
+    const c = base();
+    c.linux!.namespaces = [{ type: 'mount' }, { type: 'user' }, { type: 'pid' }];
+    c.mounts = [
+      { destination: '/sys', type: 'sysfs', source: 'sysfs' },
+      { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup' },
+    ];
+    const runcSaid = 'level=error msg="runc run failed: unable to start container process: error during container init: error mounting \\"cgroup\\" to rootfs at \\"/sys/fs/cgroup\\": stat /sys/fs/cgroup/cpu/x-r: no such file or directory"';
+    const refused = (said: string, hooks: View['hooks'] = { host: [], container: [] }) => view({ outcome: 'refused', exit: 'exit 1', probe: undefined, said, hooks });
+    const created = { host: [{ hook: 'prestart' }, { hook: 'createRuntime' }], container: [] };
+    const runc = refused(runcSaid);
+    const tsrun = refused('level=error msg="exec: \\"probe\\": executable file not found in $PATH"', created);
+    expect(reconcile(c, runc, tsrun)).toContain('runc-cgroup-mount-under-sys-bind');
+    expect(runc.hooks).toEqual(created);
+    // tsrun failing at a mount of its own is not explained
+    const mountFail = refused('level=error msg="bind mount /sys to /sys: operation not permitted (EPERM)"', created);
+    expect(reconcile(c, refused(runcSaid), mountFail)).not.toContain('runc-cgroup-mount-under-sys-bind');
+  });
+
+  it('poststop-hooks-continue: the poststop hooks after one that outlasts its timeout run in tsrun only (#399)', () => {
+    const c = base();
+    const hook = (extra: string[] = [], timeout?: number) => ({ path: '@PROBE@', args: ['poststop', '--hook', 'poststop', '@RUN@/hooks.log', ...extra], ...(timeout ? { timeout } : {}) });
+    c.hooks = { poststop: [hook(['--sleep', '1500'], 1), hook()] };
+    const line = { hook: 'poststop', state: '{"status":"stopped"}' };
+    const said = 'level=error msg="error running hook #0: hook ran past specified timeout of 1.0s"';
+    const runc = view({ outcome: 'refused', exit: 'exit 1', probe: undefined, said });
+    const tsrun = view({ outcome: 'refused', exit: 'exit 1', probe: undefined, hooks: { host: [line], container: [] } });
+    expect(reconcile(c, runc, tsrun)).toContain('poststop-hooks-continue');
+    expect(runc.hooks.host).toEqual([line]);
+    // with the slow hook last nothing runs after it: the rule does not apply
+    const c2 = base();
+    c2.hooks = { poststop: [hook(), hook(['--sleep', '1500'], 1)] };
+    const r2 = view({ outcome: 'refused', exit: 'exit 1', probe: undefined, said });
+    expect(reconcile(c2, r2, view({ outcome: 'refused', exit: 'exit 1', probe: undefined, hooks: { host: [line, line], container: [] } }))).not.toContain('poststop-hooks-continue');
+  });
+
   it('every rule says why and what it follows, and names are unique', () => {
     const names = RULES.map((r) => r.name);
     expect(new Set(names).size).toBe(names.length);

@@ -23,6 +23,9 @@ export interface RunDir {
 /** in a directory anyone may write to: startContainer hooks run as the container's user */
 export const INNER_HOOKS_LOG = '/hooklog/hooks.log';
 
+/** Directory symlinks in every case's rootfs (absolute targets): configs may name a path through them. */
+export const ROOTFS_DIR_LINKS: Readonly<Record<string, string>> = { '/data/link': '/data/sub' };
+
 const PASSWD = 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\nuser:x:1000:1000:user:/home/user:/bin/sh\n';
 const GROUP = 'root:x:0:\ntty:x:5:\nusers:x:100:\nnogroup:x:65534:\nuser:x:1000:\n';
 
@@ -58,7 +61,7 @@ function makeRootfs(rootfs: string, probe: ProbeSet, copy: boolean): void {
   fs.writeFileSync(path.join(rootfs, 'etc', 'hostname'), 'image\n');
   fs.writeFileSync(path.join(rootfs, 'data', 'file'), 'data\n');
   fs.writeFileSync(path.join(rootfs, 'data', 'sub', 'file'), 'sub\n');
-  fs.symlinkSync('/data/sub', path.join(rootfs, 'data', 'link'));
+  for (const [link, target] of Object.entries(ROOTFS_DIR_LINKS)) fs.symlinkSync(target, path.join(rootfs, link));
 }
 
 /** Bind-mount sources on the host side. */

@@ -7,6 +7,7 @@
 // skipped silently: every case a rule touched counts as "explained by rules"
 // and names the rule; whatever else differs is still a divergence.
 import { CAPABILITIES } from '../../../oci-spec';
+import { ROOTFS_DIR_LINKS } from './bundle';
 import type { DiffCase, Spec } from './case';
 
 export interface View {
@@ -51,9 +52,24 @@ function missingAfterFilter(config: Spec): string[] {
 const NATIVE_ARCH = ({ x64: 'SCMP_ARCH_X86_64', arm64: 'SCMP_ARCH_AARCH64' } as Record<string, string>)[process.arch] ?? 'SCMP_ARCH_NATIVE';
 const HOOK_KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
 
+/** A hook of the generator's that sleeps (probe --sleep MS) past its timeout, so the runtime kills it. */
+function outlastsTimeout(h: AnyObj): boolean {
+  const args = (h.args ?? []) as string[];
+  const i = args.indexOf('--sleep');
+  return typeof h.timeout === 'number' && h.timeout > 0 && i >= 0 && Number(args[i + 1]) > h.timeout * 1000;
+}
+
 /** A copy to edit freely (rules reach into nested fields the Spec type leaves open). */
 function clone(c: Spec): AnyObj {
   return structuredClone(c) as AnyObj;
+}
+
+/** A path in the case's rootfs with its directory symlinks resolved (what the runtimes mount at). */
+function resolvedInRootfs(p: string): string {
+  for (const [link, target] of Object.entries(ROOTFS_DIR_LINKS)) {
+    if (p === link || p.startsWith(`${link}/`)) return target + p.slice(link.length);
+  }
+  return p;
 }
 
 /** The comparable part of a view. */
@@ -252,7 +268,8 @@ export const RULES: readonly Rule[] = [
     reason: 'a read-only path is read-only with every mount below it; runc 1.1.5 remounts only its top mount read-only, so a mount under it stays writable',
     follows: 'tsrun (read-only means read-only); runc and crun remount only the top',
     reconcile(config, runc, tsrun) {
-      const ro = ((linuxOf(config).readonlyPaths ?? []) as string[]).map((p) => p.replace(/\/+$/, ''));
+      // a path named through a symlink (/data/link) is bound where it resolves
+      const ro = ((linuxOf(config).readonlyPaths ?? []) as string[]).map((p) => resolvedInRootfs(p.replace(/\/+$/, '')));
       const r = runc.probe?.mounts as AnyObj[] | undefined;
       const t = tsrun.probe?.mounts as AnyObj[] | undefined;
       if (!ro.length || !r || !t || r.length !== t.length) return false;
@@ -397,14 +414,18 @@ export const RULES: readonly Rule[] = [
   },
   {
     name: 'runc-cgroup-mount-under-sys-bind',
-    reason: "with the /sys bind of sysfs-bind-fallback and a cgroup v1 mount below it, in a user namespace, runc 1.1.5 does not find the container's cgroup under the bound /sys (\"stat /sys/fs/cgroup/<controller>/<path>: no such file or directory\"); tsrun mounts the hierarchies",
+    reason: "with the /sys bind of sysfs-bind-fallback and a cgroup v1 mount below it, in a user namespace, runc 1.1.5 does not find the container's cgroup under the bound /sys (\"stat /sys/fs/cgroup/<controller>/<path>: no such file or directory\"); tsrun mounts the hierarchies (and goes on: it runs the container, or fails where runc would have next, after the create hooks)",
     follows: 'tsrun (runc 1.1.5 fails)',
     reconcile(config, runc, tsrun) {
       const mounts = (config.mounts ?? []) as AnyObj[];
       const userns = ((linuxOf(config).namespaces ?? []) as AnyObj[]).some((n) => n.type === 'user');
       if (!userns || ownNamespaces(config).includes('network') || ownNamespaces(config).includes('cgroup')) return false;
       if (!mounts.some((m) => m.type === 'sysfs') || !mounts.some((m) => m.type === 'cgroup')) return false;
-      if (runc.outcome !== 'refused' || tsrun.outcome !== 'ran') return false;
+      // tsrun got past the mounts: it ran, or failed at a step runc 1.1.5
+      // takes after them and after the prestart/createRuntime hooks too
+      // (the cwd, the args[0] lookup), so runc would have run those hooks
+      const later = tsrun.outcome === 'ran' || (tsrun.outcome === 'refused' && /level=error msg="(exec: |chdir to cwd )/.test(tsrun.said));
+      if (runc.outcome !== 'refused' || !later) return false;
       if (!/error mounting \\"cgroup\\" to rootfs at \\"\/sys\/fs\/cgroup\\": stat \/sys\/fs\/cgroup\/[^ ]*: no such file or directory/.test(runc.said)) return false;
       return adoptTsrun(runc, tsrun);
     },
@@ -462,6 +483,27 @@ export const RULES: readonly Rule[] = [
       if (runc.hooks.host.length + runc.hooks.container.length === 0) return false;
       if (tsrun.hooks.host.length > 0 || tsrun.hooks.container.length > 0) return false;
       runc.hooks = { host: [], container: [] };
+      return true;
+    },
+  },
+  {
+    name: 'poststop-hooks-continue',
+    reason: 'a poststop hook that fails (here: runs past its timeout) is a warning, and the poststop hooks after it still run; runc 1.1.5 stops at the first failing one',
+    follows: 'runtime-spec lifecycle (a failing poststop hook: warn, "the remaining hooks and lifecycle continue as if the hook had succeeded")',
+    reconcile(config, runc, tsrun) {
+      const poststop = (((config.hooks ?? {}) as AnyObj).poststop ?? []) as AnyObj[];
+      const first = poststop.findIndex(outlastsTimeout);
+      const after = poststop.slice(first + 1).filter((h) => !outlastsTimeout(h)).length;
+      if (first < 0 || after === 0) return false;
+      if (!/error running hook #\d+: hook ran past specified timeout/.test(runc.said)) return false;
+      const isPoststop = (l: Record<string, unknown>) => l.hook === 'poststop';
+      const others = (v: View) => JSON.stringify(v.hooks.host.filter((l) => !isPoststop(l)));
+      if (others(runc) !== others(tsrun)) return false;
+      // runc: the hooks before the failing one; tsrun: those and the ones after it
+      const rp = runc.hooks.host.filter(isPoststop);
+      const tp = tsrun.hooks.host.filter(isPoststop);
+      if (rp.length !== first || tp.length !== first + after || JSON.stringify(rp) !== JSON.stringify(tp.slice(0, first))) return false;
+      runc.hooks.host = structuredClone(tsrun.hooks.host);
       return true;
     },
   },
