@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 // The whole test suite, as CI runs it: `npm run lint` first (types, import
 // layers, unused code, C format and layout: a failure there fails the run),
-// then unit and integration tests on this host (as root, real kernel), then
-// the VM stage: the project's own Vagrant VM (Debian 12, systemd, pure cgroup
-// v2; scripts/vagrant/test-vagrant.sh) runs the vm, cgroup2 and chosen
-// integration tests as root and as an unprivileged user. Prints one closing
-// line "tests: N passed, N failed, N skipped" and exits non-zero on any failure.
-//   run-tests.js            lint, host, then VM
+// then unit and integration tests on this host (as root, real kernel), the
+// differential suite (runc vs tsrun on the same configs), then the VM stage:
+// the project's own Vagrant VM (Debian 12, systemd, pure cgroup v2;
+// scripts/vagrant/test-vagrant.sh) runs the vm and cgroup2 projects (crash
+// fault injection included), the differential suite's cgroup v2 part and
+// chosen integration tests as root and as an unprivileged user. Prints one
+// closing line "tests: N passed, N failed, N skipped" and exits non-zero on
+// any failure.
+//   run-tests.js            lint, host, differential, then VM
 //   run-tests.js --vm-only  the VM stage alone (npm run test:vagrant)
+//   run-tests.js --list     what each stage runs, without running it (--help: this text)
 // TSRUN_TEST_VM=0 skips the VM stage (it is then reported, loudly, as skipped).
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -16,6 +20,37 @@ const os = require('node:os');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
+const guestRun = path.join(root, 'scripts', 'vagrant', 'guest-run.sh');
+
+// the vitest runs on this host, one after the other, after lint
+const HOST_RUNS = [
+  { label: 'unit + integration (this host)', report: 'host', projects: ['unit', 'integration'] },
+  // on its own: it keeps both cores busy with runc and tsrun runs
+  { label: 'differential: runc vs tsrun (this host)', report: 'differential', projects: ['differential'] },
+];
+const projectArgs = (projects) => projects.flatMap((p) => ['--project', p]);
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(`usage: run-tests.js [--vm-only | --list | --help]
+  (none)     lint, unit + integration and the differential suite on this host, then the VM stage
+  --vm-only  the VM stage alone (npm run test:vagrant: scripts/vagrant/test-vagrant.sh)
+  --list     print what each stage runs, run nothing
+TSRUN_TEST_VM=0 skips the VM stage (reported as skipped).`);
+  process.exit(0);
+}
+if (process.argv.includes('--list')) {
+  console.log('host\tlint\tnode scripts/lint.js');
+  for (const h of HOST_RUNS) console.log(`host\t${h.label}\tvitest run ${projectArgs(h.projects).join(' ')}`);
+  // the VM's runs, as scripts/vagrant/guest-run.sh defines them
+  const r = spawnSync('bash', [guestRun, '--list'], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.error(`run-tests: guest-run.sh --list failed: ${r.stderr}`);
+    process.exit(1);
+  }
+  for (const line of r.stdout.trim().split('\n')) console.log(`VM ${line}`);
+  process.exit(0);
+}
+
 const vitest = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-tests-'));
 const totals = { passed: 0, failed: 0, skipped: 0 };
@@ -59,12 +94,14 @@ function lint() {
 }
 
 function hostStage() {
-  const hostJson = path.join(work, 'host.json');
-  run('unit + integration (this host)', process.execPath, [
-    vitest, 'run', '--project', 'unit', '--project', 'integration',
-    '--reporter=default', '--reporter=json', `--outputFile=${hostJson}`,
-  ]);
-  count(hostJson, 'unit + integration');
+  for (const h of HOST_RUNS) {
+    const json = path.join(work, `${h.report}.json`);
+    run(h.label, process.execPath, [
+      vitest, 'run', ...projectArgs(h.projects),
+      '--reporter=default', '--reporter=json', `--outputFile=${json}`,
+    ]);
+    count(json, h.label);
+  }
 }
 
 function vmStage() {

@@ -5,15 +5,14 @@
 #
 #   guest-run.sh root OUTDIR      (as root: sudo)
 #   guest-run.sh user OUTDIR      (as the unprivileged `vagrant` user)
+#   guest-run.sh --list           (anywhere: print "who label vitest-args" per run, run nothing)
 #
 # The project is at /vagrant (rsynced, built on the host: dist/, the addon,
 # node_modules) and node is the host's binary. Extra vitest arguments come
 # from TSRUN_VM_VITEST_ARGS. Exits non-zero when any run fails.
 set -uo pipefail
-who=${1:?usage: guest-run.sh root|user OUTDIR}
-out=${2:?usage: guest-run.sh root|user OUTDIR}
+who=${1:?usage: guest-run.sh root|user OUTDIR, or --list}
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-mkdir -p "$out"
 
 # The integration tests that run again on this pure cgroup v2 host with systemd:
 # those whose behaviour depends on the cgroup layout (exec --cgroup, cgroup
@@ -31,12 +30,17 @@ if [ "${TSRUN_VM_INTEGRATION:-subset}" = all ]; then integration_subset=(); fi
 
 # label | vitest arguments (TSRUN_IN_VM=1 below also gives the integration
 # project the VM's timeouts: vitest.config.mts)
-case $who in
+runs_of() {
+  case $1 in
   root)
-    [ "$(id -u)" = 0 ] || { echo "guest-run.sh root: run as root" >&2; exit 2; }
     runs=(
       "vm-root|--project vm test/vm/system.test.ts test/vm/root.test.ts test/vm/systemd.test.ts"
+      # the cgroup v2 tests, crash fault injection on v2 among them
+      # (test/cgroup2/crash-faults-v2.test.ts)
       "cgroup2|--project cgroup2"
+      # runc and tsrun on 100 generated cgroup-heavy configs (runc, gcc and
+      # libc6-dev are in the box); TSRUN_DIFF_CGROUP_COUNT/_SEED resize or replay it
+      "differential-v2|--project differential-cgroup2"
       "integration-v2|--project integration ${integration_subset[*]}"
       # of the view from inside, only what the cgroup layout shapes: namespaces
       # (a user namespace's cgroup mount, cgroup namespaces) and the cgroup mount
@@ -45,13 +49,28 @@ case $who in
     )
     ;;
   user)
-    [ "$(id -u)" != 0 ] || { echo "guest-run.sh user: run as an unprivileged user" >&2; exit 2; }
     runs=(
       "vm-user|--project vm test/vm/system.test.ts test/vm/user.test.ts test/vm/rootless.test.ts"
     )
     ;;
-  *) echo "guest-run.sh: root or user, not $who" >&2; exit 2 ;;
+  *) echo "guest-run.sh: root or user, not $1" >&2; exit 2 ;;
+  esac
+}
+
+if [ "$who" = --list ]; then
+  for w in root user; do
+    runs_of "$w"
+    for r in "${runs[@]}"; do printf '%s\t%s\t%s\n' "$w" "${r%%|*}" "${r#*|}"; done
+  done
+  exit 0
+fi
+out=${2:?usage: guest-run.sh root|user OUTDIR}
+case $who in
+  root) [ "$(id -u)" = 0 ] || { echo "guest-run.sh root: run as root" >&2; exit 2; } ;;
+  user) [ "$(id -u)" != 0 ] || { echo "guest-run.sh user: run as an unprivileged user" >&2; exit 2; } ;;
 esac
+runs_of "$who"
+mkdir -p "$out"
 
 for r in "${runs[@]}"; do echo "${r%%|*}"; done > "$out/$who.runs"
 # dist/ was built on the host (the integration project must not rebuild it

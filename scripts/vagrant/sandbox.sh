@@ -22,7 +22,7 @@ shift
 [ $# -gt 0 ] || { echo "usage: sandbox.sh RUNDIR -- COMMAND [ARG...]" >&2; exit 2; }
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${TSRUN_VAGRANT_CACHE:-/var/cache/tsrun-vagrant}
-timeout_s=${TSRUN_VAGRANT_TIMEOUT:-2400}
+timeout_s=${TSRUN_VAGRANT_TIMEOUT:-3000}
 say() { echo "[sandbox] $*" >&2; }
 
 if [ "${TSRUN_SANDBOX_INSIDE:-}" != 1 ]; then

@@ -5,7 +5,7 @@
 # binary in, run the VM test projects as root and as the `vagrant` user
 # (guest-run.sh), bring their vitest JSON reports back to RESULTS, then
 # `vagrant destroy -f`. A hard timeout (TSRUN_VAGRANT_TIMEOUT seconds, default
-# 2400) covers the whole stage, box build included; every daemon, VM and
+# 3000) covers the whole stage, box build included; every daemon, VM and
 # namespace it started is gone when it returns.
 #
 #   test-vagrant.sh RESULTS [--keep-logs]
@@ -14,7 +14,8 @@
 # per run, timings.txt, and on failure the guest's console and Vagrant's log.
 # Environment: TSRUN_VAGRANT_CACHE (default /var/cache/tsrun-vagrant; the box
 # and .debs), VAGRANT_HOME (default $TSRUN_VAGRANT_CACHE/vagrant.d),
-# TSRUN_VAGRANT_TIMEOUT, TSRUN_VM_INTEGRATION=all, TSRUN_VM_VITEST_ARGS.
+# TSRUN_VAGRANT_TIMEOUT, TSRUN_VM_INTEGRATION=all, TSRUN_VM_VITEST_ARGS, and
+# TSRUN_DIFF_CGROUP_COUNT/_SEED, TSRUN_FAULT_SEED/_KILLS_V2 (passed to the guest).
 # Exit status: 0 when every run passed; 1 when a run failed; 124 on timeout;
 # 125 when the VM could not be brought up.
 set -euo pipefail
@@ -27,7 +28,7 @@ say() { echo "[vagrant] $*" >&2; }
 export TSRUN_VAGRANT_CACHE=${TSRUN_VAGRANT_CACHE:-/var/cache/tsrun-vagrant}
 export VAGRANT_HOME=${VAGRANT_HOME:-$TSRUN_VAGRANT_CACHE/vagrant.d}
 export VAGRANT_CHECKPOINT_DISABLE=1 VAGRANT_NO_COLOR=1
-timeout_s=${TSRUN_VAGRANT_TIMEOUT:-2400}
+timeout_s=${TSRUN_VAGRANT_TIMEOUT:-3000}
 deadline=$((SECONDS + timeout_s))
 mkdir -p "$results"
 results=$(cd "$results" && pwd)

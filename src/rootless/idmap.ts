@@ -4,7 +4,7 @@
 // (user_namespaces(7)); any other mapping (a range from /etc/subuid and
 // /etc/subgid) goes through the setuid helpers newuidmap/newgidmap, which
 // check it against those files, as runc and podman do.
-import { execFileSync } from 'node:child_process';
+import type * as ChildProcess from 'node:child_process';
 import * as fs from 'node:fs';
 import type { IdMapping } from '../../oci-spec';
 import { fromNodeError, TsrunError } from '../errors';
@@ -40,6 +40,9 @@ function writeProcFile(pid: number, name: string, text: string, containerId: str
 function runHelper(kind: MapKind, pid: number, mappings: readonly IdMapping[], containerId: string): void {
   const helper = HELPER[kind];
   try {
+    // loaded here, not at the top: node:child_process (with net and streams) costs every other command ~3 ms
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { execFileSync } = require('node:child_process') as typeof ChildProcess;
     execFileSync(helper, helperArgs(pid, mappings), { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string; status?: number };

@@ -129,6 +129,11 @@ export class UnmanagedCgroup implements CgroupManager {
     return { ...this.desc, hierarchies: [], created: [], resources: {} };
   }
 
+  /** nothing to make: create() makes no directory */
+  plannedDescriptor(): CgroupDescriptor {
+    return this.descriptor();
+  }
+
   /** v2: tsrun's own cgroup, where the container is, bound read-only; v1: an empty tmpfs */
   mountPlan(req: CgroupMountRequest): CgroupMountPlan {
     return cgroupMountPlan(this.desc.layout, this.desc.layout === 'v2' ? ownUnifiedDir() : [], req);

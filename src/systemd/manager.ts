@@ -277,6 +277,16 @@ export class SystemdManager implements CgroupManager {
     return { ...this.files.descriptor(), systemd: { ...this.record, startedSlices: [...this.record.startedSlices] } };
   }
 
+  /**
+   * Before create(): the unit and its cgroup (systemd makes the dir, so
+   * `created` stays empty); destroy() from it stops the unit, which a create
+   * killed after StartTransientUnit leaves behind. Slices started for the
+   * path are recorded only once started.
+   */
+  plannedDescriptor(): CgroupDescriptor {
+    return this.descriptor();
+  }
+
   mountPlan(req: CgroupMountRequest): CgroupMountPlan {
     return this.files.mountPlan(req);
   }
