@@ -34,9 +34,10 @@ if [ "${TSRUN_SANDBOX_INSIDE:-}" != 1 ]; then
   ns="tsrun-vagrant-$$"
   mkdir -p "$run"
   run=$(cd "$run" && pwd)
+  # sweep NS RUN: kill every process in the namespace (libvirtd, virtlogd,
+  # dnsmasq, qemu, vagrant, ssh), then remove the namespace and RUN
   sweep() {
-    local pids tries=0
-    # every process in the namespace: libvirtd, virtlogd, dnsmasq, qemu, vagrant, ssh
+    local ns=$1 run=$2 pids tries=0
     while pids=$(ip netns pids "$ns" 2>/dev/null) && [ -n "$pids" ] && [ $tries -lt 50 ]; do
       # shellcheck disable=SC2086
       kill -KILL $pids 2>/dev/null || true
@@ -47,8 +48,21 @@ if [ "${TSRUN_SANDBOX_INSIDE:-}" != 1 ]; then
     ip netns del "$ns" 2>/dev/null || true
     rm -rf "$run"
   }
-  trap sweep EXIT
+  # namespaces of earlier runs whose sandbox.sh is gone (SIGKILLed before its
+  # reaper could act, or the machine rebooted)
+  for stale in $(ip netns list 2>/dev/null | awk '$1 ~ /^tsrun-vagrant-[0-9]+$/ { print $1 }'); do
+    kill -0 "${stale#tsrun-vagrant-}" 2>/dev/null && continue
+    say "removing $stale, left by a killed run"
+    sweep "$stale" /nonexistent
+  done
+  trap 'sweep "$ns" "$run"' EXIT
   trap 'exit 130' INT TERM HUP
+  # A reaper in a session of its own: when this script dies without running
+  # its EXIT trap (SIGKILL, e.g. CI's timeout killing the process group), it
+  # sweeps the namespace, the VM and the daemons within a second.
+  outer=$$
+  setsid bash -c "$(declare -f say sweep); while kill -0 $outer 2>/dev/null; do sleep 1; done; [ -e /run/netns/$ns ] && sweep $ns '$run'" \
+    </dev/null >/dev/null 2>&1 &
   ip netns add "$ns"
   ip -n "$ns" link set lo up
   status=0
