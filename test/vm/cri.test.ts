@@ -77,7 +77,15 @@ const nsOf = (pid: number, ns: string) => fs.readlinkSync(`/proc/${pid}/ns/${ns}
 
 interface RuntimeInfo {
   pid: number;
-  runtimeSpec: { linux: { cgroupsPath: string; namespaces: Array<{ type: string; path?: string }> } };
+  runtimeSpec: {
+    process: { oomScoreAdj?: number; apparmorProfile?: string };
+    linux: {
+      cgroupsPath: string;
+      namespaces: Array<{ type: string; path?: string }>;
+      resources?: { cpu?: Record<string, unknown> };
+      seccomp?: { defaultAction: string };
+    };
+  };
 }
 
 describe.skipIf(!runnable)('containerd CRI with tsrun as the runtime (SystemdCgroup = true), as the kubelet drives it', () => {
@@ -378,13 +386,33 @@ describe.skipIf(!runnable)('containerd CRI with tsrun as the runtime (SystemdCgr
     // shares as systemd's CPUWeight (and cpu.weight), the CFS period, the OOM
     // score, containerd's default seccomp profile and AppArmor profile (when
     // the VM's kernel has AppArmor on)
-    expect(unitProps(scopeOf(appId), ['CPUWeight'])).toEqual({ CPUWeight: '1' });
+    const spec = app.info!.runtimeSpec;
     const cg = (file: string) => read(path.join(cgroupDirOf(appId), file)).trim();
-    expect({ weight: cg('cpu.weight'), max: cg('cpu.max') }).toEqual({ weight: '1', max: 'max 100000' });
-    expect(read(`/proc/${appPid}/oom_score_adj`).trim()).toBe('1000');
-    expect(read(`/proc/${appPid}/status`)).toMatch(/^Seccomp:\s+2$/m);
-    const label = readMaybe(`/proc/${appPid}/attr/apparmor/current`)?.replace(/\0/g, '').trim();
-    expect(label).toBe(apparmorOn ? 'cri-containerd.apparmor.d (enforce)' : undefined);
+    expect({
+      // what containerd handed tsrun
+      specCpu: spec.linux.resources?.cpu,
+      specOomScoreAdj: spec.process.oomScoreAdj,
+      specSeccomp: spec.linux.seccomp?.defaultAction,
+      specAppArmor: spec.process.apparmorProfile,
+      // what tsrun made of it
+      unitCPUWeight: unitProps(scopeOf(appId), ['CPUWeight']).CPUWeight,
+      cpuWeight: cg('cpu.weight'),
+      cpuMax: cg('cpu.max'),
+      oomScoreAdj: read(`/proc/${appPid}/oom_score_adj`).trim(),
+      seccompMode: /^Seccomp:\s+(\d)$/m.exec(read(`/proc/${appPid}/status`))?.[1],
+      appArmor: readMaybe(`/proc/${appPid}/attr/apparmor/current`)?.replace(/\0/g, '').trim(),
+    }).toEqual({
+      specCpu: { shares: 2, period: 100_000 },
+      specOomScoreAdj: 1000,
+      specSeccomp: 'SCMP_ACT_ERRNO',
+      specAppArmor: apparmorOn ? 'cri-containerd.apparmor.d' : undefined,
+      unitCPUWeight: '1',
+      cpuWeight: '1',
+      cpuMax: 'max 100000',
+      oomScoreAdj: '1000',
+      seccompMode: '2',
+      appArmor: apparmorOn ? 'cri-containerd.apparmor.d (enforce)' : undefined,
+    });
   });
 
   it('ExecSync: stdout, stderr and the exit code of a command in the running container, which sees the pod\'s hostname, address and its own cgroup', async () => {
