@@ -131,7 +131,11 @@ describe.skipIf(!runnable)('the systemd cgroup driver, as root in the VM', () =>
     process.kill(hookPid, 'SIGKILL'); // the hook outlives tsrun; it is the test's own
 
     const forced = await lab.cli(['delete', '--force', id], { timeout: SLOW });
-    expect({ code: forced.code, stderr: forced.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(forced.code, forced.stderr).toBe(0);
+    // tsrun died before state.json was written: delete --force repairs from
+    // the create journal and says so (a warning), nothing else
+    const said = forced.stderr.split('\n').filter(Boolean);
+    expect(said.filter((l) => !/warn.*cleaning up from the create journal/i.test(l))).toEqual([]);
     expectNoUnit(unit, scopeDir(id));
     expect((await lab.cli(['state', id], { timeout: SLOW })).code).not.toBe(0);
   });
