@@ -106,6 +106,10 @@ function hostStage() {
 
 function vmStage() {
   const results = path.join(work, 'vm');
+  if (process.env.TSRUN_VM_ONLY) {
+    // a development knob (scripts/vagrant/guest-run.sh): the VM stage is partial
+    console.log(`\n*** TSRUN_VM_ONLY=${process.env.TSRUN_VM_ONLY}: the VM stage runs only that ***`);
+  }
   const { status, seconds } = run('VM: Debian 12, systemd, pure cgroup v2 (Vagrant)', 'bash', [
     path.join(root, 'scripts', 'vagrant', 'test-vagrant.sh'), results,
   ]);

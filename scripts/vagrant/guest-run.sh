@@ -10,6 +10,11 @@
 # The project is at /vagrant (rsynced, built on the host: dist/, the addon,
 # node_modules) and node is the host's binary. Extra vitest arguments come
 # from TSRUN_VM_VITEST_ARGS. Exits non-zero when any run fails.
+#
+# For development (CI never sets it): TSRUN_VM_ONLY=LABEL[:FILE...] runs only
+# the run LABEL (on the side that has it; the other side runs nothing), with
+# the FILEs (space-separated) in place of its own test files, e.g.
+# TSRUN_VM_ONLY='vm-root:test/vm/cri.test.ts' npm run test:vagrant
 set -uo pipefail
 who=${1:?usage: guest-run.sh root|user OUTDIR, or --list}
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -34,7 +39,8 @@ runs_of() {
   case $1 in
   root)
     runs=(
-      "vm-root|--project vm test/vm/system.test.ts test/vm/root.test.ts test/vm/systemd.test.ts"
+      # cri.test.ts: containerd's CRI plugin with tsrun (SystemdCgroup = true), driven as the kubelet drives it
+      "vm-root|--project vm test/vm/system.test.ts test/vm/root.test.ts test/vm/systemd.test.ts test/vm/cri.test.ts"
       # the cgroup v2 tests, crash fault injection on v2 among them
       # (test/cgroup2/crash-faults-v2.test.ts)
       "cgroup2|--project cgroup2"
@@ -57,9 +63,39 @@ runs_of() {
   esac
 }
 
+# TSRUN_VM_ONLY: keep only its run, its files replacing the run's own
+only_label=${TSRUN_VM_ONLY:-}
+only_label=${only_label%%:*}
+only_files=
+[[ ${TSRUN_VM_ONLY:-} == *:* ]] && only_files=${TSRUN_VM_ONLY#*:}
+if [ -n "$only_label" ]; then
+  known=0
+  for w in root user; do
+    runs_of "$w"
+    for r in "${runs[@]}"; do [ "${r%%|*}" = "$only_label" ] && known=1; done
+  done
+  [ $known = 1 ] || { echo "guest-run.sh: TSRUN_VM_ONLY names no run: $only_label (guest-run.sh --list)" >&2; exit 2; }
+fi
+select_runs() {
+  [ -n "$only_label" ] || return 0
+  local kept=() r a args
+  for r in "${runs[@]}"; do
+    [ "${r%%|*}" = "$only_label" ] || continue
+    if [ -n "$only_files" ]; then
+      read -r -a args <<< "${r#*|}"
+      r="$only_label|"
+      for a in "${args[@]}"; do [[ $a == *.test.ts ]] || r+="$a "; done
+      r+=$only_files
+    fi
+    kept+=("$r")
+  done
+  runs=("${kept[@]}")
+}
+
 if [ "$who" = --list ]; then
   for w in root user; do
     runs_of "$w"
+    select_runs
     for r in "${runs[@]}"; do printf '%s\t%s\t%s\n' "$w" "${r%%|*}" "${r#*|}"; done
   done
   exit 0
@@ -70,6 +106,7 @@ case $who in
   user) [ "$(id -u)" != 0 ] || { echo "guest-run.sh user: run as an unprivileged user" >&2; exit 2; } ;;
 esac
 runs_of "$who"
+select_runs
 mkdir -p "$out"
 
 for r in "${runs[@]}"; do echo "${r%%|*}"; done > "$out/$who.runs"

@@ -14,7 +14,8 @@
 # per run, timings.txt, and on failure the guest's console and Vagrant's log.
 # Environment: TSRUN_VAGRANT_CACHE (default /var/cache/tsrun-vagrant; the box
 # and .debs), VAGRANT_HOME (default $TSRUN_VAGRANT_CACHE/vagrant.d),
-# TSRUN_VAGRANT_TIMEOUT, TSRUN_VM_INTEGRATION=all, TSRUN_VM_VITEST_ARGS, and
+# TSRUN_VAGRANT_TIMEOUT, TSRUN_VM_INTEGRATION=all, TSRUN_VM_VITEST_ARGS,
+# TSRUN_VM_ONLY=LABEL[:FILE...] (one run only, for development: guest-run.sh), and
 # TSRUN_DIFF_CGROUP_COUNT/_SEED, TSRUN_FAULT_SEED/_KILLS_V2 (passed to the guest).
 # Exit status: 0 when every run passed; 1 when a run failed; 124 on timeout;
 # 125 when the VM could not be brought up.

@@ -45,7 +45,7 @@ guest() { $ssh_cmd default "$@"; }
 rsync -t -e "$ssh_cmd" --rsync-path='sudo rsync' "$(readlink -f "$(command -v node)")" default:/usr/local/bin/node
 
 pass_env=''
-for v in TSRUN_VM_INTEGRATION TSRUN_VM_VITEST_ARGS TSRUN_DIFF_CGROUP_COUNT TSRUN_DIFF_CGROUP_SEED TSRUN_FAULT_SEED TSRUN_FAULT_KILLS_V2; do
+for v in TSRUN_VM_INTEGRATION TSRUN_VM_VITEST_ARGS TSRUN_VM_ONLY TSRUN_DIFF_CGROUP_COUNT TSRUN_DIFF_CGROUP_SEED TSRUN_FAULT_SEED TSRUN_FAULT_KILLS_V2; do
   [ -n "${!v:-}" ] && pass_env+=" $v=$(printf '%q' "${!v}")"
 done
 status=0

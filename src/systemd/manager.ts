@@ -146,17 +146,30 @@ export class SystemdManager implements CgroupManager {
     }
   }
 
-  /** The resources become the unit's properties when apply() starts it; checked now, so that errors come before the init exists. */
+  /**
+   * The resources as unit properties and cgroup files. Given before the unit
+   * exists, they are checked now and become its properties when apply()
+   * starts it. Given once it runs (create applies the limits after the init
+   * has forked, runc's order), they are set on the unit (SetUnitProperties)
+   * and then written to its files, as runc's Set does: a property left unset
+   * would let systemd put the file back to its default on its next change.
+   */
   setResources(res: LinuxResources): void {
     this.files.computeWrites(res);
     resourceProperties(res, { systemdVersion: Number.MAX_SAFE_INTEGER });
-    this.pending = structuredClone(res);
+    if (!this.unitStarted) {
+      this.pending = structuredClone(res);
+      return;
+    }
+    const client = this.connector.get();
+    client.setUnitProperties(this.record.unit, resourceProperties(res, { systemdVersion: client.version() }));
+    this.files.setResources(res);
   }
 
   /**
    * The first call (create's stage 1 of the init) starts the scope with `pid`
-   * in it, then writes the resources to its files; later calls (exec) join
-   * the scope's cgroup like the v2 manager.
+   * in it, then writes the resources given so far to its files; later calls
+   * (exec) join the scope's cgroup like the v2 manager.
    */
   apply(pid: number): void {
     if (this.unitStarted) return this.files.apply(pid);
@@ -166,7 +179,7 @@ export class SystemdManager implements CgroupManager {
     client.startTransientUnit(this.record.unit, props);
     this.unitStarted = true;
     this.checkPlacement(pid);
-    this.files.setResources(this.pending ?? {});
+    if (this.pending) this.files.setResources(this.pending);
   }
 
   /** systemd put the pid where the descriptor says the container's cgroup is. */

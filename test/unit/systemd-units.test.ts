@@ -1,11 +1,18 @@
 // The systemd driver's pure parts: cgroupsPath "slice:prefix:name" as runc
-// reads it, slice expansion, and linux.resources as unit properties.
+// reads it, slice expansion, and linux.resources as unit properties; the
+// manager in create's order against a scripted systemd and a cgroup tree in a
+// temp dir.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors';
 import { newSystemdManager } from '../../src/systemd/manager';
 import { blockDevicePath, cpuQuotaPerSecUSec, rangeToBits, resourceProperties, scopeProperties, UINT64_INFINITY, unifiedProperties } from '../../src/systemd/properties';
 import { defaultSlice, expandSlice, parseSystemdCgroupsPath, sliceChain } from '../../src/systemd/unit-name';
 import type { CgroupHost } from '../../src/cgroups/detect';
+import type { UnitProperty } from '../../src/systemd/client';
+import { fakeSystemd } from './helpers/fake-systemd';
 
 describe('cgroupsPath for the systemd driver', () => {
   it('"slice:prefix:name" gives the scope <prefix>-<name>.scope in the slice', () => {
@@ -127,5 +134,50 @@ describe('the systemd manager on a host it cannot serve', () => {
     const hybrid: CgroupHost = { layout: 'hybrid', v1: [], unified: { mountpoint: '/sys/fs/cgroup/unified', mountRoot: '/' }, own: {} };
     const make = () => newSystemdManager({ containerId: 'c1', userManager: false, host: hybrid, client: { transport: () => { throw new Error('must not connect'); } } });
     expect(make).toThrow(/^--systemd-cgroup: this host's cgroups are hybrid .*needs the unified cgroup v2 hierarchy/);
+  });
+});
+
+describe('the systemd manager in create\'s order', () => {
+  /** above any kernel's pid_max: the placement check finds no such process and leaves it to the init */
+  const NO_SUCH_PID = 2 ** 30;
+
+  it('limits given once the scope runs (create applies them after the init has forked) become unit properties, then files', () => {
+    const mount = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-unit-systemd-'));
+    try {
+      const units = new Map<string, string>();
+      const peer = fakeSystemd(units);
+      const setCalls = () => peer.calls.filter((c) => c.member === 'SetUnitProperties');
+      // each file write with the number of SetUnitProperties calls made before it
+      const writes: Array<[string, string, number]> = [];
+      const m = newSystemdManager({
+        containerId: 'c1',
+        cgroupsPath: 'kubepods-besteffort-pod1.slice:cri-containerd:c1',
+        userManager: false,
+        host: { layout: 'v2', v1: [], unified: { mountpoint: mount, mountRoot: '/' }, own: {} },
+        env: { native: { loadDeviceFilter: () => undefined }, trace: (file, value) => writes.push([path.basename(file), value, setCalls().length]) },
+        client: { env: {}, transport: () => peer },
+      });
+      m.create();
+      // systemd makes the scope's cgroup when it starts the unit, the kernel its files
+      const scope = path.join(mount, 'kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/cri-containerd-c1.scope');
+      fs.mkdirSync(scope, { recursive: true });
+      for (const [file, value] of [['cpu.weight', '100'], ['cpu.max', 'max 100000']]) fs.writeFileSync(path.join(scope, file!), `${value}\n`);
+      m.apply(NO_SUCH_PID);
+      expect(units.get('cri-containerd-c1.scope')).toBe('active');
+      const started = peer.calls.find((c) => c.member === 'StartTransientUnit')!;
+      expect((started.body[2] as UnitProperty[]).map(([name]) => name)).not.toContain('CPUWeight');
+      expect(writes).toEqual([]);
+
+      const res = { cpu: { shares: 2, period: 100_000 } };
+      m.setResources(res);
+      expect(setCalls().map((c) => c.body)).toEqual([['cri-containerd-c1.scope', true, resourceProperties(res, { systemdVersion: 252 })]]);
+      expect(writes).toEqual([
+        ['cpu.weight', '1', 1],
+        ['cpu.max', 'max 100000', 1],
+      ]);
+      expect(m.resources()).toEqual(res);
+    } finally {
+      fs.rmSync(mount, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,7 @@
 // A private containerd for tests: its own root, state dir and unix sockets in
-// a temp dir (nothing on TCP, CRI off), plus an OCI image built from
-// busybox-static and imported with ctr. Everything is removed by stop().
+// a temp dir (nothing on TCP; the CRI plugin off unless a test configures it),
+// plus OCI image archives (busybox-static, or any rootfs) to import with ctr.
+// Everything is removed by stop().
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -60,7 +61,16 @@ export interface PrivateContainerd {
   stop(): Promise<void>;
 }
 
-export async function startContainerd(namespace: string, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<PrivateContainerd> {
+export interface ContainerdOptions {
+  env?: NodeJS.ProcessEnv;
+  /**
+   * The CRI plugin's part of config.toml (its [plugins."io.containerd.grpc.v1.cri"]
+   * tables), given the daemon's dir; without it the plugin is disabled.
+   */
+  criConfig?: (dir: string) => string;
+}
+
+export async function startContainerd(namespace: string, opts: ContainerdOptions = {}): Promise<PrivateContainerd> {
   // short: the shim and ttrpc sockets live here and sun_path is 108 bytes
   const dir = testTempDir('ctrd');
   const socket = path.join(dir, 'c.sock');
@@ -72,7 +82,7 @@ export async function startContainerd(namespace: string, opts: { env?: NodeJS.Pr
       'version = 2',
       `root = "${dir}/root"`,
       `state = "${state}"`,
-      'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",',
+      `disabled_plugins = [${opts.criConfig ? '' : '"io.containerd.grpc.v1.cri", '}"io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",`,
       '  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs", "io.containerd.tracing.processor.v1.otlp"]',
       '[grpc]',
       `  address = "${socket}"`,
@@ -84,6 +94,7 @@ export async function startContainerd(namespace: string, opts: { env?: NodeJS.Pr
       '  address = ""',
       '[plugins."io.containerd.internal.v1.opt"]',
       `  path = "${dir}/opt"`,
+      opts.criConfig?.(dir) ?? '',
       '',
     ].join('\n'),
   );
@@ -183,18 +194,24 @@ function sha256(data: Buffer): string {
   return crypto.createHash('sha256').update(data).digest('hex');
 }
 
+/** What an image archive holds: its name, one layer (a directory tree) and the config's runtime part. */
+export interface ImageArchiveSpec {
+  /** the name `ctr images import` gives it, e.g. "docker.io/library/x:latest" */
+  ref: string;
+  rootfs: string;
+  config: { Env?: string[]; Entrypoint?: string[]; Cmd?: string[] };
+}
+
 /**
- * An OCI image archive (oci-layout, index.json, blobs) of a busybox-static
- * rootfs, named IMAGE_REF for `ctr images import`.
+ * An OCI image archive (oci-layout, index.json, blobs) of one layer, named
+ * `spec.ref` for `ctr images import`; written to `<workDir>/<file>`.
  */
-export function buildBusyboxImage(workDir: string): string {
-  const rootfs = path.join(workDir, 'image-rootfs');
-  makeRootfs(rootfs);
-  const layout = path.join(workDir, 'oci');
+export function buildImageArchive(workDir: string, file: string, spec: ImageArchiveSpec): string {
+  const layout = fs.mkdtempSync(path.join(workDir, 'oci-'));
   const blobs = path.join(layout, 'blobs', 'sha256');
   fs.mkdirSync(blobs, { recursive: true });
-  const layerTar = path.join(workDir, 'layer.tar');
-  execFileSync('tar', ['--numeric-owner', '--owner=0', '--group=0', '--sort=name', '-C', rootfs, '-cf', layerTar, '.']);
+  const layerTar = path.join(layout, 'layer.tar');
+  execFileSync('tar', ['--numeric-owner', '--owner=0', '--group=0', '--sort=name', '-C', spec.rootfs, '-cf', layerTar, '.']);
   const put = (data: Buffer) => {
     const digest = sha256(data);
     fs.writeFileSync(path.join(blobs, digest), data);
@@ -207,7 +224,7 @@ export function buildBusyboxImage(workDir: string): string {
       JSON.stringify({
         architecture: 'amd64',
         os: 'linux',
-        config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] },
+        config: spec.config,
         rootfs: { type: 'layers', diff_ids: [layer.digest] },
       }),
     ),
@@ -231,17 +248,31 @@ export function buildBusyboxImage(workDir: string): string {
           mediaType: 'application/vnd.oci.image.manifest.v1+json',
           ...manifest,
           platform: { architecture: 'amd64', os: 'linux' },
-          annotations: { 'io.containerd.image.name': IMAGE_REF, 'org.opencontainers.image.ref.name': 'latest' },
+          annotations: { 'io.containerd.image.name': spec.ref, 'org.opencontainers.image.ref.name': spec.ref.slice(spec.ref.lastIndexOf(':') + 1) },
         },
       ],
     }),
   );
   fs.writeFileSync(path.join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  const archive = path.join(workDir, 'busybox-image.tar');
+  const archive = path.join(workDir, file);
   execFileSync('tar', ['-C', layout, '-cf', archive, '.']);
   fs.rmSync(layout, { recursive: true, force: true });
-  fs.rmSync(rootfs, { recursive: true, force: true });
   return archive;
+}
+
+/** An OCI image archive of a busybox-static rootfs, named IMAGE_REF for `ctr images import`. */
+export function buildBusyboxImage(workDir: string): string {
+  const rootfs = path.join(workDir, 'image-rootfs');
+  makeRootfs(rootfs);
+  try {
+    return buildImageArchive(workDir, 'busybox-image.tar', {
+      ref: IMAGE_REF,
+      rootfs,
+      config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] },
+    });
+  } finally {
+    fs.rmSync(rootfs, { recursive: true, force: true });
+  }
 }
 
 /** A task's row of `ctr task ls`. */

@@ -92,3 +92,46 @@ export function jobRemoved(job: string, unit: string, result = 'done'): Partial<
     body: [Number(job.split('/').pop()), job, unit, result],
   };
 }
+
+/** A systemd that answers the manager calls; `units` holds the loaded units and their ActiveState. */
+export function fakeSystemd(units: Map<string, string>, opts: { startResult?: string; existsOnce?: boolean } = {}) {
+  let job = 0;
+  let exists = opts.existsOnce ?? false;
+  return new FakePeer((call) => {
+    const [name] = call.body as [string];
+    switch (call.member) {
+      case 'Hello':
+        return { signature: 's', body: [':1.9'] };
+      case 'AddMatch':
+      case 'Subscribe':
+      case 'ResetFailedUnit':
+      case 'SetUnitProperties':
+        return {};
+      case 'StartTransientUnit':
+      case 'StartUnit':
+      case 'StopUnit': {
+        if (call.member === 'StartTransientUnit' && exists) {
+          exists = false;
+          return { error: { name: 'org.freedesktop.systemd1.UnitExists', text: `Unit ${name} already exists.` } };
+        }
+        if (call.member === 'StopUnit' && !units.has(name)) return { error: { name: 'org.freedesktop.systemd1.NoSuchUnit', text: `Unit ${name} not loaded.` } };
+        const path = `/org/freedesktop/systemd1/job/${++job}`;
+        if (call.member === 'StopUnit') units.delete(name);
+        else units.set(name, 'active');
+        // the job's end comes after the reply, as systemd runs jobs on its next loop turn
+        return { signature: 'o', body: [path], signalsAfter: [jobRemoved(`/org/freedesktop/systemd1/job/${job + 100}`, 'other.service'), jobRemoved(path, name, call.member === 'StopUnit' ? 'done' : (opts.startResult ?? 'done'))] };
+      }
+      case 'GetUnit':
+        return units.has(name) ? { signature: 'o', body: [`/org/freedesktop/systemd1/unit/${name.replace(/[^A-Za-z0-9]/g, '_')}`] } : { error: { name: 'org.freedesktop.systemd1.NoSuchUnit', text: `Unit ${name} not loaded.` } };
+      case 'Get': {
+        const [, prop] = call.body as [string, string];
+        if (prop === 'Version') return { signature: 'v', body: [{ signature: 's', value: '252.39-1~deb12u2' }] };
+        if (prop === 'ControlGroup') return { signature: 'v', body: [{ signature: 's', value: '/user.slice/user-1000.slice/user@1000.service' }] };
+        const unit = [...units.keys()].find((u) => call.path!.endsWith(u.replace(/[^A-Za-z0-9]/g, '_')));
+        return { signature: 'v', body: [{ signature: 's', value: unit ? units.get(unit) : 'inactive' }] };
+      }
+      default:
+        return { error: { name: 'org.freedesktop.DBus.Error.UnknownMethod', text: call.member ?? '' } };
+    }
+  });
+}
