@@ -145,6 +145,59 @@ const imageSave: CommandDef = {
   args: { min: 1, max: Infinity },
 };
 
+// Network commands (Docker's names and flags). Their code is in src/network
+// and loads only when one of them (or a container that uses a network) runs.
+const networkCommands: CommandDef[] = [
+  {
+    name: 'network create',
+    summary: 'create a bridge network (a CNI conflist under --image-root)',
+    usage: 'NAME',
+    description:
+      'Containers on a user-defined network resolve each other by name. Without --subnet a free range of ' +
+      "Docker's default pools is chosen; a subnet that overlaps another network's is refused.",
+    flags: [
+      { name: 'subnet', kind: 'string', describe: 'IPv4 subnet in CIDR form, e.g. 10.89.0.0/24' },
+      { name: 'gateway', kind: 'string', describe: 'IPv4 gateway of the subnet (default: its first address)' },
+      { name: 'internal', kind: 'boolean', describe: 'no way out of the bridge: no gateway, no masquerading, no published ports' },
+      { name: 'driver', short: 'd', kind: 'string', describe: 'only bridge is supported', defaultText: 'bridge' },
+    ],
+    args: { min: 1, max: 1 },
+  },
+  {
+    name: 'network ls',
+    aliases: ['network list'],
+    summary: 'list networks',
+    usage: '',
+    flags: [
+      { name: 'format', short: 'f', kind: 'string', describe: 'table, or json (one object per line)', defaultText: 'table' },
+      { name: 'quiet', short: 'q', kind: 'boolean', describe: 'only network ids' },
+    ],
+    args: { min: 0, max: 0 },
+  },
+  {
+    name: 'network inspect',
+    summary: 'show networks and the containers attached to them, as JSON',
+    usage: 'NETWORK [NETWORK...]',
+    flags: [],
+    args: { min: 1, max: Infinity },
+  },
+  {
+    name: 'network rm',
+    aliases: ['network remove'],
+    summary: 'remove networks (not while containers are attached)',
+    usage: 'NETWORK [NETWORK...]',
+    flags: [],
+    args: { min: 1, max: Infinity },
+  },
+  {
+    name: 'network prune',
+    summary: 'remove every user-defined network no container is attached to',
+    usage: '',
+    flags: [{ name: 'force', short: 'f', kind: 'boolean', describe: 'accepted for compatibility (tsrun does not prompt)' }],
+    args: { min: 0, max: 0 },
+  },
+];
+
 export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'create',
@@ -358,6 +411,15 @@ export const COMMANDS: readonly CommandDef[] = [
       imageSave,
       { ...imagePull, name: 'image pull' },
     ],
+  },
+  {
+    name: 'network',
+    summary: 'manage networks: create, ls, inspect, rm, prune',
+    usage: 'COMMAND',
+    flags: [],
+    args: { min: 0, max: Infinity },
+    stopAtFirstPositional: true,
+    subcommands: networkCommands,
   },
   {
     name: 'login',

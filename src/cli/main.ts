@@ -170,6 +170,16 @@ async function loadHandler(name: string): Promise<CommandHandler> {
       return (await import('./commands/image-load')).handler;
     case 'image save':
       return (await import('./commands/image-save')).handler;
+    case 'network create':
+      return (await import('./commands/network-create')).handler;
+    case 'network ls':
+      return (await import('./commands/network-ls')).handler;
+    case 'network inspect':
+      return (await import('./commands/network-inspect')).handler;
+    case 'network rm':
+      return (await import('./commands/network-rm')).handler;
+    case 'network prune':
+      return (await import('./commands/network-prune')).handler;
     case 'login':
       return (await import('./commands/login')).handler;
     case 'logout':

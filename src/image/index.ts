@@ -3,8 +3,8 @@
 // dynamic import, and the bundle keeps it in its own chunk): `tsrun state`
 // and `tsrun create` never pay for it.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { defaultImageRoot } from '../data-root';
 import { log } from '../log';
 import { loadArchive, saveImages } from './archive';
 import { DockerConfig, dockerConfigFile, type Credentials } from './auth/docker-config';
@@ -35,13 +35,6 @@ export interface ImageEnv {
   columns: number;
   euid: number;
   env: NodeJS.ProcessEnv;
-}
-
-/** /var/lib/tsrun for root; $XDG_DATA_HOME/tsrun (default ~/.local/share/tsrun) for others. */
-export function defaultImageRoot(euid: number, env: NodeJS.ProcessEnv): string {
-  if (euid === 0) return '/var/lib/tsrun';
-  const data = env.XDG_DATA_HOME || path.join(env.HOME || os.homedir(), '.local', 'share');
-  return path.join(data, 'tsrun');
 }
 
 function imageRoot(e: ImageEnv): string {
