@@ -14,6 +14,7 @@ import { DEFAULT_NETWORK, type Conflist } from './conflist';
 import { hostsContent, readHostResolvConf, resolvConfContent, rewriteInPlace, type HostEntry } from './etc-files';
 import { NetworkError, NetworkUsageError } from './errors';
 import { ensureIsolation } from './host-rules';
+import { createNetns, dropUnpinnedNetns, netnsFile, removeNetns } from './netns';
 import { formatMapping, sameHostSocket, type PortMapping } from './ports';
 import type { NetworkStore } from './store';
 
@@ -23,8 +24,11 @@ export type NetworkMode = { kind: 'none' } | { kind: 'host' } | { kind: 'network
 
 export interface AttachRequest {
   containerId: string;
-  /** the container's network namespace (a path that stays valid until detach: a bind mount or /proc/PID/ns/net) */
-  netns: string;
+  /**
+   * the container's network namespace (a path that stays valid until detach);
+   * absent: tsrun makes one (netns.ts), after the record is written, and removes it at detach
+   */
+  netns?: string;
   mode: NetworkMode;
   /** the container's name (resolvable by the other members of a user-defined network) */
   name?: string;
@@ -40,6 +44,8 @@ export interface AttachmentRecord {
   containerId: string;
   name?: string;
   netns: string;
+  /** the netns file is tsrun's (netns.ts): removed at detach */
+  ownNetns?: boolean;
   mode: NetworkMode['kind'];
   hostname: string;
   extraHosts: HostEntry[];
@@ -66,7 +72,7 @@ function recordFile(store: NetworkStore, id: string): string {
   return path.join(store.attachmentsDir, `${id}.json`);
 }
 
-export function etcFiles(store: NetworkStore, id: string): AttachResult['files'] {
+function etcFiles(store: NetworkStore, id: string): AttachResult['files'] {
   const dir = path.join(store.etcDir, id);
   return { hosts: path.join(dir, 'hosts'), resolvConf: path.join(dir, 'resolv.conf'), hostname: path.join(dir, 'hostname') };
 }
@@ -159,7 +165,8 @@ export function attach(store: NetworkStore, req: AttachRequest): AttachResult {
     const record: AttachmentRecord = {
       containerId: req.containerId,
       ...(req.name ? { name: req.name } : {}),
-      netns: req.netns,
+      netns: req.netns ?? (req.mode.kind === 'host' ? '' : netnsFile(store, req.containerId)),
+      ...(req.netns === undefined && req.mode.kind !== 'host' ? { ownNetns: true } : {}),
       mode: req.mode.kind,
       hostname: req.hostname,
       extraHosts: req.extraHosts,
@@ -168,7 +175,8 @@ export function attach(store: NetworkStore, req: AttachRequest): AttachResult {
     };
     writeRecord(store, record);
     try {
-      if (req.mode.kind !== 'host') loopbackUp({ containerId: req.containerId, netns: req.netns });
+      if (record.ownNetns) createNetns(store, req.containerId);
+      if (req.mode.kind !== 'host') loopbackUp({ containerId: req.containerId, netns: record.netns });
       if (network) {
         network.result = addNetworkList(network.conflist, runtimeOf(record), path.join(store.ipamDir));
         writeRecord(store, record);
@@ -201,7 +209,9 @@ function runtimeOf(r: AttachmentRecord) {
 
 /** DEL, then the record and the files; a DEL that fails keeps the record (detach can be run again). */
 function release(store: NetworkStore, r: AttachmentRecord): void {
+  if (r.ownNetns) dropUnpinnedNetns(store, r.containerId);
   if (r.network) delNetworkList(r.network.conflist, runtimeOf(r), store.ipamDir, r.network.result);
+  if (r.ownNetns) removeNetns(store, r.containerId);
   fs.rmSync(recordFile(store, r.containerId), { force: true });
   fs.rmSync(path.join(store.etcDir, r.containerId), { recursive: true, force: true });
   if (r.network) refreshPeers(store, r.network.name, r.containerId);

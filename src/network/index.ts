@@ -3,19 +3,17 @@
 // pays for them.
 import { defaultImageRoot } from '../data-root';
 import { log } from '../log';
-import { addressOf, listRecords, type AttachmentRecord } from './attach';
+import { addressOf, attach, detach, listRecords, readRecord, type AttachmentRecord, type NetworkMode } from './attach';
 import { formatCidr, formatIpv4 } from './cidr';
 import { DEFAULT_NETWORK } from './conflist';
-import { NetworkError } from './errors';
+import { NetworkError, NetworkUsageError } from './errors';
+import { parseAddHost, parseDns } from './etc-files';
 import { removeNetworkHostParts } from './host-rules';
-import { formatMapping } from './ports';
+import { formatMapping, parsePublish } from './ports';
 import { NetworkStore, type StoredNetwork } from './store';
 
-export { attach, detach, readRecord, addressOf, etcFiles, type AttachRequest, type AttachResult, type AttachmentRecord, type NetworkMode } from './attach';
-export { parsePublish, formatMapping, type PortMapping } from './ports';
-export { parseAddHost, parseDns } from './etc-files';
-export { NetworkStore } from './store';
-export { NetworkError, NetworkNotFoundError, NetworkUsageError, CniPluginError } from './errors';
+export { attach, detach, addressOf } from './attach';
+export { parsePublish } from './ports';
 
 export interface NetworkEnv {
   /** --image-root, or undefined for the default */
@@ -156,7 +154,7 @@ export function pruneCommand(e: NetworkEnv): number {
 }
 
 /** What `container inspect` shows under NetworkSettings. */
-export function networkSettings(r: AttachmentRecord | undefined): object {
+function networkSettings(r: AttachmentRecord | undefined): object {
   if (!r) return { Networks: {} };
   const ip = addressOf(r);
   const prefix = r.network?.result?.ips?.[0]?.address.split('/')[1];
@@ -175,4 +173,87 @@ export function networkSettings(r: AttachmentRecord | undefined): object {
       : { [r.mode]: {} },
     Ports: (r.network?.portMappings ?? []).map(formatMapping),
   };
+}
+
+/** The network flags of `container run`/`create`, as given. */
+export interface ContainerNetworkRequest {
+  containerId: string;
+  /** --name: resolvable by the other members of a user-defined network */
+  name?: string;
+  /** --hostname (default: the first 12 characters of the id, as Docker) */
+  hostname?: string;
+  /** --network: bridge (default), host, none or a network's name or id */
+  network?: string;
+  /** -p values */
+  publish: string[];
+  ip?: string;
+  dns: string[];
+  addHosts: string[];
+}
+
+/** What the container's config.json needs. */
+export interface ContainerNetworkSetup {
+  /** linux.namespaces [{type: network, path}]; undefined with --network host (no network namespace) */
+  netnsPath?: string;
+  hostname: string;
+  /** /etc/hosts, /etc/resolv.conf, /etc/hostname */
+  mounts: Array<{ destination: string; type: 'bind'; source: string; options: string[] }>;
+  /** the address on its network, if any */
+  address?: string;
+}
+
+function modeOf(network: string | undefined): NetworkMode {
+  const n = network ?? DEFAULT_NETWORK;
+  if (n === 'host' || n === 'none') return { kind: n };
+  if (n === 'default') return { kind: 'network', network: DEFAULT_NETWORK };
+  if (n.startsWith('container:')) throw new NetworkUsageError(`--network ${n}: sharing another container's network namespace is not supported`);
+  return { kind: 'network', network: n };
+}
+
+/**
+ * Everything is checked (flags parsed, the network looked up) before the
+ * first side effect; then the network namespace is made and attached. The
+ * container is created after this, joining netnsPath; the runtime state
+ * (the record) is what teardownContainerNetwork undoes, also after a crash.
+ */
+export function setupContainerNetwork(e: Pick<NetworkEnv, 'imageRoot' | 'euid' | 'env'>, req: ContainerNetworkRequest): ContainerNetworkSetup {
+  const mode = modeOf(req.network);
+  const ports = req.publish.map(parsePublish);
+  const dns = req.dns.map(parseDns);
+  const store = openNetworkStore(e);
+  const gateway = mode.kind === 'network' ? formatIpv4(store.get(mode.network).spec.gateway) : undefined;
+  const extraHosts = req.addHosts.map((h) => parseAddHost(h, gateway));
+  const hostname = req.hostname ?? req.containerId.slice(0, 12);
+  const r = attach(store, {
+    containerId: req.containerId,
+    mode,
+    ...(req.name ? { name: req.name } : {}),
+    hostname,
+    ports: mode.kind === 'network' ? ports : [],
+    ...(req.ip ? { ip: req.ip } : {}),
+    dns,
+    extraHosts,
+  });
+  const options = ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'];
+  const address = addressOf(r.record);
+  return {
+    ...(mode.kind === 'host' ? {} : { netnsPath: r.record.netns }),
+    hostname,
+    mounts: [
+      { destination: '/etc/hosts', type: 'bind', source: r.files.hosts, options },
+      { destination: '/etc/resolv.conf', type: 'bind', source: r.files.resolvConf, options },
+      { destination: '/etc/hostname', type: 'bind', source: r.files.hostname, options },
+    ],
+    ...(address ? { address } : {}),
+  };
+}
+
+/** At rm (also rm -f after a killed tsrun): CNI DEL from the record, the namespace and the files. */
+export function teardownContainerNetwork(e: Pick<NetworkEnv, 'imageRoot' | 'euid' | 'env'>, containerId: string): boolean {
+  return detach(openNetworkStore(e), containerId);
+}
+
+/** container inspect's NetworkSettings of a container. */
+export function containerNetworkSettings(e: Pick<NetworkEnv, 'imageRoot' | 'euid' | 'env'>, containerId: string): object {
+  return networkSettings(readRecord(openNetworkStore(e), containerId));
 }

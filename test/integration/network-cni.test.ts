@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_ENTRY, PROJECT_ROOT, testTempDir, uniqueId, waitFor } from '../helpers';
+import { CLI_ENTRY, PROJECT_ROOT, cliEnv, makeBundle, makeTestRoot, testTempDir, tsrun, uniqueId, waitFor } from '../helpers';
 
 const run = promisify(execFile);
 const NETWORK_API = path.join(PROJECT_ROOT, 'dist', 'src', 'network', 'index.js');
@@ -27,10 +27,15 @@ function addNetns(label: string): string {
   return ns;
 }
 
-/** A command inside a namespace; resolves with its output and status (never throws on a non-zero exit). */
+/**
+ * A command inside a network namespace (nsenter --net: the mount namespace
+ * stays the test's, so the bind mount pinning a container's namespace
+ * outlives the command; `ip netns exec` would make a private one). Resolves
+ * with its output and status (never throws on a non-zero exit).
+ */
 async function inNs(ns: string, argv: string[], timeout = 20_000): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await run('ip', ['netns', 'exec', ns, ...argv], { encoding: 'utf8', timeout });
+    const r = await run('nsenter', [`--net=/run/netns/${ns}`, ...argv], { encoding: 'utf8', timeout });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e) {
     const err = e as { code?: number; stdout?: string; stderr?: string };
@@ -63,6 +68,19 @@ try {
   process.exitCode = 1;
 }`;
 
+/** setupContainerNetwork()/teardownContainerNetwork(): what `container run` and `rm` use */
+const SETUP_SCRIPT = `
+const api = require(${JSON.stringify(NETWORK_API)});
+const [op, imageRoot, arg] = process.argv.slice(1);
+const e = { imageRoot, euid: 0, env: process.env };
+try {
+  const r = op === 'setup' ? api.setupContainerNetwork(e, JSON.parse(arg)) : { removed: api.teardownContainerNetwork(e, arg), settings: api.containerNetworkSettings(e, arg) };
+  process.stdout.write(JSON.stringify(r) + '\\n');
+} catch (err) {
+  process.stderr.write(err.constructor.name + ': ' + err.message + '\\n');
+  process.exitCode = 1;
+}`;
+
 interface AttachOpts {
   netns: string;
   mode: { kind: 'network'; network: string } | { kind: 'none' } | { kind: 'host' };
@@ -92,7 +110,7 @@ async function detach(id: string): Promise<boolean> {
 
 /** one TCP reply: `busybox nc -l` in a namespace answering `reply` to the first client */
 function serve(ns: string, port: number, reply: string): ChildProcess {
-  return spawn('ip', ['netns', 'exec', ns, 'busybox', 'sh', '-c', `echo ${reply} | busybox nc -l -p ${port}`], { stdio: 'ignore' });
+  return spawn('nsenter', [`--net=/run/netns/${ns}`, 'busybox', 'sh', '-c', `echo ${reply} | busybox nc -l -p ${port}`], { stdio: 'ignore' });
 }
 
 async function listening(ns: string, port: number): Promise<void> {
@@ -129,6 +147,9 @@ beforeAll(() => {
 });
 
 afterAll(() => {
+  // a failed test may leave a container's namespace pinned under the image root
+  const pins = path.join(imageRoot ?? '', 'networks', 'netns');
+  if (imageRoot && fs.existsSync(pins)) for (const f of fs.readdirSync(pins)) spawnSync('umount', ['-l', path.join(pins, f)]);
   for (const ns of namespaces) spawnSync('ip', ['netns', 'del', ns]);
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -299,8 +320,8 @@ describe('attach and detach through the CNI plugins', () => {
     const c1 = addNetns('k1');
     const id = uniqueId('k1');
     const child = spawn(
-      'ip',
-      ['netns', 'exec', hostNs, process.execPath, '-e', ATTACH_SCRIPT, 'attach', imageRoot, id,
+      'nsenter',
+      [`--net=/run/netns/${hostNs}`, process.execPath, '-e', ATTACH_SCRIPT, 'attach', imageRoot, id,
         JSON.stringify({ netns: `/run/netns/${c1}`, mode: { kind: 'network', network: 'crashnet' }, ports: ['18081:80'], ip: '10.246.0.9', hang: true })],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
@@ -341,5 +362,49 @@ describe('attach and detach through the CNI plugins', () => {
     await attach(idh, { netns: `/run/netns/${hostNs}`, mode: { kind: 'host' } });
     expect((await inNs(hostNs, ['ip', '-o', 'link'])).stdout).toBe(hostLinksBefore);
     expect(await detach(idh)).toBe(true);
+  });
+});
+
+describe('a runc-style tsrun container joining the namespace tsrun made for it', () => {
+  it('serves through a published port, sees its /etc files, and leaves nothing after delete', async () => {
+    await tsrunNet(['network', 'create', '--subnet', '10.247.0.0/24', 'webnet']);
+    const id = uniqueId('web');
+    const req = { containerId: id, name: 'web', network: 'webnet', publish: ['18082:80'], dns: ['192.0.2.53'], addHosts: ['db:10.0.0.5', 'gw:host-gateway'] };
+    const setup = await inNs(hostNs, [process.execPath, '-e', SETUP_SCRIPT, 'setup', imageRoot, JSON.stringify(req)]);
+    expect(setup.stderr).toBe('');
+    const net = JSON.parse(setup.stdout) as { netnsPath: string; hostname: string; address: string; mounts: object[] };
+    expect(net.address).toBe('10.247.0.2');
+    expect(net.hostname).toBe(id.slice(0, 12));
+    const root = makeTestRoot('netc');
+    const bundle = makeBundle((spec) => {
+      spec.process.args = ['sh', '-c', 'echo from-container | nc -l -p 80; sleep 30'];
+      spec.hostname = net.hostname;
+      spec.mounts.push(...(net.mounts as typeof spec.mounts));
+      spec.linux.namespaces = spec.linux.namespaces.map((n) => (n.type === 'network' ? { type: 'network', path: net.netnsPath } : n));
+      return spec;
+    });
+    try {
+      expect((await tsrun(['--root', root.root, 'run', '--detach', '--bundle', bundle.dir, id], { viaFiles: true })).code).toBe(0);
+      const etc = await tsrun(['--root', root.root, 'exec', id, 'cat', '/etc/hosts', '/etc/resolv.conf', '/etc/hostname']);
+      expect(etc.stdout).toMatch(/^10\.0\.0\.5\tdb$/m);
+      expect(etc.stdout).toMatch(/^10\.247\.0\.1\tgw$/m);
+      expect(etc.stdout).toMatch(new RegExp(`^10\\.247\\.0\\.2\\t${net.hostname}$`, 'm'));
+      expect(etc.stdout).toContain('nameserver 192.0.2.53\n');
+      const ip = await tsrun(['--root', root.root, 'exec', id, 'ip', '-o', '-4', 'addr', 'show', 'eth0']);
+      expect(ip.stdout).toContain('10.247.0.2/24');
+      await waitFor('the server in the container', async () => (await tsrun(['--root', root.root, 'exec', id, 'netstat', '-ltn'])).stdout.includes(':80 '));
+      expect(await connect(hostNs, '127.0.0.1', 18082)).toBe('from-container');
+    } finally {
+      await tsrun(['--root', root.root, 'delete', '--force', id], { env: cliEnv() });
+      bundle.cleanup();
+      root.cleanup();
+    }
+    const down = await inNs(hostNs, [process.execPath, '-e', SETUP_SCRIPT, 'teardown', imageRoot, id]);
+    expect(JSON.parse(down.stdout)).toEqual({ removed: true, settings: { Networks: {} } });
+    expect(fs.existsSync(net.netnsPath)).toBe(false);
+    expect(leases('webnet')).toEqual([]);
+    expect(await veths()).toEqual([]);
+    expect(await hostIptables()).not.toContain('dport 18082');
+    expect((await tsrunNet(['network', 'rm', 'webnet'])).code).toBe(0);
   });
 });
