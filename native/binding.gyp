@@ -16,6 +16,7 @@
         "src/layer_fs_napi.c",
         "src/lsm.c",
         "src/napi_util.c",
+        "src/overlay.c",
         "src/plan.c",
         "src/process.c",
         "src/procfs.c",
