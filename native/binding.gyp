@@ -45,6 +45,13 @@
       "sources": ["launcher/main.c", "launcher/sha256.c", "launcher/annotations.c"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
       "defines": ["_GNU_SOURCE"]
+    },
+    {
+      "target_name": "tsrun-monitor",
+      "type": "executable",
+      "sources": ["monitor/main.c"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"],
+      "defines": ["_GNU_SOURCE"]
     }
   ]
 }
