@@ -112,7 +112,11 @@ const containerCreateFlags: FlagDef[] = [
   S('pull', 'pull the image: missing, always or never', undefined),
   S('platform', 'os/arch[/variant] when pulling'),
   S('stop-signal', 'signal to stop the container (default: the image\'s, else SIGTERM)'),
-  S('network', 'none (own network namespace, loopback only) or host', undefined),
+  S('network', 'bridge (default), host, none (loopback only), or a network made by tsrun network create'),
+  L('publish', 'publish a port: [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]', 'p'),
+  S('ip', 'IPv4 address on a user-defined network'),
+  L('dns', 'nameserver for /etc/resolv.conf (replaces the host\'s)'),
+  L('add-host', 'add a line to /etc/hosts: NAME:IP (IP may be host-gateway)'),
 ];
 const containerCreate: CommandDef = {
   name: 'container create',

@@ -159,7 +159,9 @@ export function attach(store: NetworkStore, req: AttachRequest): AttachResult {
     if (fs.existsSync(recordFile(store, req.containerId))) {
       throw new NetworkError(`container ${req.containerId} is already attached to a network (detach it first)`, { containerId: req.containerId });
     }
-    if (req.mode.kind === 'host' && req.ports.length > 0) log.warn('Published ports are discarded when using host network mode');
+    if (req.mode.kind !== 'network' && req.ports.length > 0) {
+      log.warn(req.mode.kind === 'host' ? 'Published ports are discarded when using host network mode' : 'Published ports are discarded with --network none');
+    }
     const others = listRecords(store);
     const network = checkRequest(store, req, others);
     const record: AttachmentRecord = {

@@ -229,7 +229,7 @@ export function setupContainerNetwork(e: Pick<NetworkEnv, 'imageRoot' | 'euid' |
     mode,
     ...(req.name ? { name: req.name } : {}),
     hostname,
-    ports: mode.kind === 'network' ? ports : [],
+    ports,
     ...(req.ip ? { ip: req.ip } : {}),
     dns,
     extraHosts,

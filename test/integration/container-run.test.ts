@@ -17,9 +17,16 @@ let busyboxLayer: Buffer;
 
 const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** tsrun container/volume with the test's --root and image root */
+/**
+ * tsrun container/volume with the test's --root and image root. run and create
+ * get --network none unless the test names one: the default network (bridge)
+ * would put a bridge and iptables rules into this machine's namespace; the
+ * networks are tested inside a namespace of their own (network-run.test.ts).
+ */
 function c(args: string[], opts: { input?: string; timeout?: number } = {}) {
-  return cli.run(['--root', root.root, ...args], { timeout: opts.timeout ?? 60_000, ...(opts.input !== undefined ? { input: opts.input } : {}) });
+  const creates = args[0] === 'container' && (args[1] === 'run' || args[1] === 'create') && !args.some((a) => a === '--network' || a.startsWith('--network='));
+  const argv = creates ? [...args.slice(0, 2), '--network', 'none', ...args.slice(2)] : args;
+  return cli.run(['--root', root.root, ...argv], { timeout: opts.timeout ?? 60_000, ...(opts.input !== undefined ? { input: opts.input } : {}) });
 }
 
 async function ok(args: string[]): Promise<string> {

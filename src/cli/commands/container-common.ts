@@ -79,8 +79,8 @@ export async function createRequest(p: ParsedCommand, env: CommandEnv) {
     return specs.parseEnvFile(f, text, process.env);
   });
   const envFlags = list(p, 'env').flatMap((e) => (e.includes('=') ? [e] : process.env[e] !== undefined ? [`${e}=${process.env[e]}`] : []));
-  const network = str(p, 'network') ?? 'none';
-  if (network !== 'none' && network !== 'host') throw new UsageError(`--network ${JSON.stringify(network)}: only none and host are supported for now`);
+  // Docker's default: the predefined bridge network
+  const network = str(p, 'network') ?? 'bridge';
   const pull = str(p, 'pull') ?? 'missing';
   if (pull !== 'missing' && pull !== 'always' && pull !== 'never') throw new UsageError(`--pull ${JSON.stringify(pull)}: expected missing, always or never`);
   const stopSignal = str(p, 'stop-signal');
@@ -108,7 +108,11 @@ export async function createRequest(p: ParsedCommand, env: CommandEnv) {
     capDrop: list(p, 'cap-drop'),
     ...securityOpts(p, env),
     stopSignal,
-    network: network as 'none' | 'host',
+    network,
+    publish: list(p, 'publish'),
+    dns: list(p, 'dns'),
+    addHosts: list(p, 'add-host'),
+    ...(str(p, 'ip') !== undefined ? { ip: str(p, 'ip') } : {}),
     tty: bool(p, 'tty'),
     interactive: bool(p, 'interactive'),
   };

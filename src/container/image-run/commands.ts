@@ -59,9 +59,14 @@ interface Observed {
 }
 
 const loadImageApi = () => import('../../image');
+const loadNetworkApi = () => import('../../network');
 
 function imageEnvOf(e: ImageRunEnv) {
   return { imageRoot: e.imageRoot, registriesConfig: e.registriesConfig, out: e.err, stdoutIsTty: false, columns: 80, euid: e.euid, env: e.env };
+}
+
+function networkEnvOf(e: ImageRunEnv) {
+  return { ...(e.imageRoot ? { imageRoot: e.imageRoot } : {}), euid: e.euid, env: e.env };
 }
 
 async function paths(e: ImageRunEnv): Promise<{ root: string; records: ContainerRecords; volumes: Volumes }> {
@@ -161,6 +166,18 @@ async function prepare(e: ImageRunEnv, req: CreateRequest): Promise<ContainerRec
       }
       mounts.push({ destination: s.target, type: 'bind', source, options: ['rbind', s.readonly ? 'ro' : 'rw', 'rprivate'] });
     }
+    // the network namespace is made and attached now, before the container exists (it joins it by path)
+    const network = (await loadNetworkApi()).setupContainerNetwork(networkEnvOf(e), {
+      containerId: id,
+      name,
+      ...(req.flags.hostname !== undefined ? { hostname: req.flags.hostname } : {}),
+      network: req.flags.network,
+      publish: req.flags.publish,
+      ...(req.flags.ip !== undefined ? { ip: req.flags.ip } : {}),
+      dns: req.flags.dns,
+      addHosts: req.flags.addHosts,
+    });
+    for (const m of network.mounts) if (!mounts.some((x) => x.destination === m.destination)) mounts.push(m);
     const overlay: OverlaySpec = { lowerDirs: [...image.layerTrees].reverse(), upperDir: dirs.upper, workDir: dirs.work };
     const config = buildContainerConfig({
       id,
@@ -177,6 +194,10 @@ async function prepare(e: ImageRunEnv, req: CreateRequest): Promise<ContainerRec
         'org.tsrun.image': image.name,
       },
     });
+    if (network.netnsPath) {
+      const linux = config.linux as { namespaces: Array<{ type: string; path?: string }> };
+      linux.namespaces = linux.namespaces.map((n) => (n.type === 'network' ? { type: 'network', path: network.netnsPath } : n));
+    }
     record.command = (config.process as { args: string[] }).args;
     fs.writeFileSync(path.join(dirs.bundle, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
     records.write(record);
@@ -194,6 +215,8 @@ async function removeEverything(e: ImageRunEnv, records: ContainerRecords, volum
   } catch (err) {
     if (!(err instanceof ContainerNotFoundError)) throw err;
   }
+  // CNI DEL from the attachment record: also after a tsrun killed between attach and start
+  (await loadNetworkApi()).teardownContainerNetwork(networkEnvOf(e), r.id);
   const api = await loadImageApi();
   api.releaseLayers(api.openImageStore(imageEnvOf(e)), r.id);
   if (anonymousVolumes) for (const v of r.volumes ?? []) if (v.anonymous) fs.rmSync(path.join(volumes.dir, v.name), { recursive: true, force: true });
@@ -449,6 +472,7 @@ export async function containerLs(e: ImageRunEnv, o: { all: boolean; quiet: bool
 
 export async function containerInspect(e: ImageRunEnv, o: { names: string[] }): Promise<number> {
   const { records } = await paths(e);
+  const network = await loadNetworkApi();
   const out = o.names.map((w) => {
     const r = records.find(w);
     const s = observe(e, records, r);
@@ -466,6 +490,7 @@ export async function containerInspect(e: ImageRunEnv, o: { names: string[] }): 
       Config: { Image: r.image, Cmd: r.command, StopSignal: r.stopSignal, Tty: r.tty, OpenStdin: r.interactive },
       State: { Status: s.state, Running: s.state === 'running', Paused: s.state === 'paused', Dead: s.state === 'dead', Pid: s.pid, ExitCode: s.exit?.code ?? 0, FinishedAt: s.exit?.finishedAt ?? '' },
       HostConfig: { AutoRemove: r.autoRemove },
+      NetworkSettings: network.containerNetworkSettings(networkEnvOf(e), r.id),
       Mounts: r.volumes.map((v) => ({ Type: 'volume', Name: v.name, Destination: v.target })),
       LogPath: r.detached ? records.logFile(r.id) : '',
       GraphDriver: { Name: 'overlay', Data: { UpperDir: path.join(records.containerDir(r.id), 'upper'), WorkDir: path.join(records.containerDir(r.id), 'work') } },

@@ -1,7 +1,6 @@
 // Types of `tsrun container` (images run with Docker's habits): the options
 // the CLI parses its flags into, and what is kept about each container.
 
-type NetworkMode = 'none' | 'host';
 
 /** A -v, --mount or --tmpfs request. */
 export type VolumeSpec =
@@ -42,7 +41,13 @@ export interface ContainerFlags {
   /** --security-opt seccomp=: "unconfined", or a profile (linux.seccomp JSON) already read */
   seccomp?: 'unconfined' | Record<string, unknown>;
   stopSignal?: string;
-  network: NetworkMode;
+  /** --network: bridge (default), host, none, or a network's name or id (src/network) */
+  network: string;
+  /** -p values, as typed (parsed by src/network before anything is made) */
+  publish: string[];
+  dns: string[];
+  addHosts: string[];
+  ip?: string;
   tty: boolean;
   interactive: boolean;
 }
