@@ -59,11 +59,12 @@ function containerDirs(): string[] {
   return fs.existsSync(d) ? fs.readdirSync(d) : [];
 }
 
+/** overlayfs mounts under the image root in this (the host's) mount namespace; a network namespace pin (nsfs) is not one */
 function overlayMounts(): string[] {
   return fs
     .readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
-    .filter((l) => l.includes(cli.root));
+    .filter((l) => l.includes(cli.root) && / - overlay /.test(l));
 }
 
 beforeAll(async () => {
