@@ -153,9 +153,10 @@ async function prepare(e: ImageRunEnv, req: CreateRequest): Promise<ContainerRec
         void st;
       } else {
         const volName = s.kind === 'named' ? s.name : Volumes.anonymousName();
-        const created = volumes.ensure(volName, s.kind === 'anonymous');
+        // recorded before it exists, so that a create killed in between leaves nothing rm cannot find
         record.volumes.push({ name: volName, anonymous: s.kind === 'anonymous', target: s.target });
         records.write(record);
+        const created = volumes.ensure(volName, s.kind === 'anonymous');
         if (created) volumes.copyUp(volName, image.layerTrees, s.target);
         source = volumes.data(volName);
       }
