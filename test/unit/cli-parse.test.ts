@@ -236,11 +236,17 @@ describe('delegation to yargs', () => {
 describe('command table', () => {
   it('has every runc subcommand this project supports, each flag once', () => {
     const runc = ['create', 'delete', 'events', 'exec', 'features', 'kill', 'list', 'pause', 'ps', 'resume', 'run', 'spec', 'start', 'state', 'update'];
-    const images = ['image', 'images', 'login', 'logout', 'pull', 'rmi'];
+    const images = ['image', 'images', 'login', 'logout', 'pull', 'rmi', 'container', 'volume'];
     expect(COMMANDS.map((c) => c.name).sort()).toEqual([...runc, ...images].sort());
     const image = COMMANDS.find((c) => c.name === 'image');
     expect(image?.subcommands?.map((c) => c.name)).toEqual(['image ls', 'image rm', 'image inspect', 'image prune', 'image load', 'image save', 'image pull']);
-    for (const c of [...COMMANDS, ...(image?.subcommands ?? [])]) {
+    const container = COMMANDS.find((c) => c.name === 'container');
+    expect(container?.subcommands?.map((c) => c.name.split(' ')[1]).sort()).toEqual(
+      ['create', 'exec', 'inspect', 'kill', 'logs', 'ls', 'pause', 'prune', 'rm', 'run', 'start', 'stop', 'unpause'],
+    );
+    const volume = COMMANDS.find((c) => c.name === 'volume');
+    expect(volume?.subcommands?.map((c) => c.name)).toEqual(['volume create', 'volume ls', 'volume rm', 'volume inspect', 'volume prune']);
+    for (const c of [...COMMANDS, ...(image?.subcommands ?? []), ...(container?.subcommands ?? []), ...(volume?.subcommands ?? [])]) {
       const names = c.flags.flatMap((f) => [f.name, ...(f.aliases ?? []), ...(f.short ? [f.short] : [])]);
       expect(new Set(names).size, c.name).toBe(names.length);
     }
