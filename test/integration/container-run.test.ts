@@ -307,6 +307,23 @@ describe('detached containers and their states', () => {
     expect((await lsAll()).filter((r) => r.Names.startsWith('s-'))).toEqual([]);
   });
 
+  it('a running container whose runtime state.json is damaged is listed dead; rm -f removes it through delete --force and stops its monitor', async () => {
+    const id = (await ok(['container', 'run', '-d', '--name', 'damaged', 'busybox:test', 'sleep', '1000'])).trim();
+    expect(monitorsOf(id).length).toBe(1);
+    expect(findCgroupDirs(id).length).toBeGreaterThan(0);
+    // what a tsrun killed while writing it could leave without the atomic write: the state is unusable, the journal sound
+    fs.writeFileSync(path.join(root.root, id, 'state.json'), '{"ociVersion": "1.0.2", "id": ');
+    expect((await lsAll()).find((r) => r.Names === 'damaged')?.State).toBe('dead');
+    const rm = await c(['container', 'rm', '-f', 'damaged']);
+    expect(rm.stderr).toMatch(/state\.json is not valid JSON.*cleaning up from the create journal/);
+    expect(rm.code).toBe(0);
+    expect(findCgroupDirs(id)).toEqual([]);
+    expect(monitorsOf(id)).toEqual([]);
+    expect(nodeProcessesOf(id)).toEqual([]);
+    expect(containerDirs()).not.toContain(id);
+    expect(fs.existsSync(path.join(root.root, id))).toBe(false);
+  });
+
   it('stop sends the stop signal, then SIGKILL after the timeout', async () => {
     await ok(['container', 'run', '-d', '--name', 'stop-sig', '--stop-signal', 'USR1', 'busybox:test', 'sh', '-c', "trap 'exit 42' USR1; while :; do sleep 0.1; done"]);
     await ok(['container', 'stop', 'stop-sig']);
