@@ -2,7 +2,7 @@
 // Container start-up cost: tsrun vs runc vs crun running /bin/true in the same
 // busybox bundle. See bench/README.md for what each figure means.
 //
-//   node bench/run-true.js [--runs N] [--warmup W] [--only run,split,state] [--seccomp]
+//   node bench/run-true.js [--runs N] [--warmup W] [--only run,split,state,cli] [--seccomp]
 //                          [--tsrun PATH | --tsrun NAME=PATH ...] [--dir DIR] [--json FILE]
 //
 // Every figure is one whole process measured by bench/measure.c (wait4):
@@ -18,7 +18,7 @@ const path = require('node:path');
 const repo = path.resolve(__dirname, '..');
 
 function parseArgs(argv) {
-  const o = { runs: 30, warmup: 3, only: ['run', 'split', 'state'], tsrun: [], dir: '/tmp/tsrun-bench', json: undefined, seccomp: false };
+  const o = { runs: 30, warmup: 3, only: ['run', 'split', 'state', 'cli'], tsrun: [], dir: '/tmp/tsrun-bench', json: undefined, seccomp: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -139,6 +139,7 @@ class Bench {
     this.o = opts;
     this.measureBin = measureBin;
     this.bundle = path.join(opts.dir, 'bundle');
+    this.sleepBundle = path.join(opts.dir, 'bundle-sleep');
     this.log = path.join(opts.dir, 'output.log');
     this.results = {};
     this.notes = [];
@@ -179,6 +180,11 @@ class Bench {
     if (this.o.seccomp) cfg.linux.seccomp = require(path.join(repo, 'dist/src/seccomp/default-profile.js')).defaultSeccompProfile();
     else delete cfg.linux.seccomp;
     fs.writeFileSync(file, JSON.stringify(cfg, null, 2));
+    // the same rootfs with a long-running init, for the `cli` section (kill needs a running container)
+    fs.mkdirSync(this.sleepBundle, { recursive: true });
+    cfg.root.path = path.join(this.bundle, 'rootfs');
+    cfg.process.args = ['sleep', '3600'];
+    fs.writeFileSync(path.join(this.sleepBundle, 'config.json'), JSON.stringify(cfg, null, 2));
   }
 
   async setupRuntimes() {
@@ -280,6 +286,36 @@ class Bench {
     });
   }
 
+  /**
+   * Every lifecycle command as its own call, on a container whose init sleeps:
+   * create, state, start, kill (SIGKILL), delete; and `node -e 0` in every round,
+   * the floor that any Node runtime pays on each call.
+   */
+  benchCli() {
+    const pidFile = path.join(this.o.dir, 'pid');
+    const node = which('node') || process.execPath;
+    const floor = ['env', '-u', 'NODE_EXTRA_CA_CERTS', '-u', 'NODE_OPTIONS', node, '-e', '0'];
+    this.rounds((i, counted) => {
+      for (const rt of this.runtimes) {
+        const id = `${rt.idPrefix}-cli-${i}`;
+        fs.rmSync(pidFile, { force: true });
+        const steps = {};
+        this.live.add([rt, id]);
+        steps.create = this.measure([...rt.base, 'create', '--bundle', this.sleepBundle, '--pid-file', pidFile, id], rt);
+        const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+        steps.state = this.measure([...rt.base, 'state', id], rt);
+        steps.start = this.measure([...rt.base, 'start', id], rt);
+        steps.kill = this.measure([...rt.base, 'kill', id, 'KILL'], rt);
+        waitExited(pid);
+        steps.delete = this.measure([...rt.base, 'delete', id], rt);
+        this.live.clear();
+        if (counted) for (const [k, v] of Object.entries(steps)) this.record('cli', rt.name, k, v);
+      }
+      const f = this.measure(floor);
+      if (counted) this.record('cli', 'node -e 0 (floor)', 'node', f);
+    });
+  }
+
   /** delete --force whatever a failed step left behind */
   cleanup() {
     for (const [rt, id] of this.live) {
@@ -342,6 +378,25 @@ function printReport(b, info) {
     p(`${'runtime'.padEnd(w)} ${'wall'.padStart(20)} ${'CPU'.padStart(20)} ${'RSS'.padStart(6)}`);
     for (const [name, r] of Object.entries(b.results.state)) p(`${name.padEnd(w)} ${cell(r.state, 'wallUs').padStart(20)} ${cell(r.state, 'cpuUs').padStart(20)} ${rssCell(r.state).padStart(6)}`);
   }
+  if (b.results.cli) {
+    const floor = b.results.cli['node -e 0 (floor)'].node;
+    const fw = summary(floor.map((x) => x.wallUs)).median;
+    const fc = summary(floor.map((x) => x.cpuUs)).median;
+    const over = (samples, key, base) => `${ms(summary(samples.map((x) => x[key])).median - base).padStart(6)}`;
+    p();
+    p(`every command as its own call, init = sleep (floor: node -e 0 = ${ms(fw)} ms wall, ${ms(fc)} ms CPU, medians of the same rounds)`);
+    p(`${'runtime'.padEnd(w)} ${'step'.padEnd(7)} ${'wall'.padStart(20)} ${'CPU'.padStart(20)} ${'RSS'.padStart(6)} ${'wall−floor'.padStart(10)} ${'CPU−floor'.padStart(10)}`);
+    const tsrunNames = new Set(b.o.tsrun.map((t) => t.name));
+    for (const [name, r] of Object.entries(b.results.cli)) {
+      if (!r.create) continue;
+      const isNode = tsrunNames.has(name);
+      for (const step of ['create', 'state', 'start', 'kill', 'delete']) {
+        const extra = isNode ? ` ${over(r[step], 'wallUs', fw).padStart(10)} ${over(r[step], 'cpuUs', fc).padStart(10)}` : '';
+        p(`${(step === 'create' ? name : '').padEnd(w)} ${step.padEnd(7)} ${cell(r[step], 'wallUs').padStart(20)} ${cell(r[step], 'cpuUs').padStart(20)} ${rssCell(r[step]).padStart(6)}${extra}`);
+      }
+    }
+    p(`${'node -e 0 (floor)'.padEnd(w)} ${''.padEnd(7)} ${cell(floor, 'wallUs').padStart(20)} ${cell(floor, 'cpuUs').padStart(20)} ${rssCell(floor).padStart(6)}`);
+  }
   process.stdout.write(out.join('\n') + '\n');
 }
 
@@ -373,6 +428,7 @@ async function main() {
     if (o.only.includes('run')) b.benchRun();
     if (o.only.includes('split')) b.benchSplit();
     if (o.only.includes('state')) b.benchState();
+    if (o.only.includes('cli')) b.benchCli();
   } finally {
     b.cleanup();
     b.stop();

@@ -40,6 +40,16 @@ const input = path.join(root, 'src', 'cli', 'main.ts');
 const buildInfo = path.join(root, 'dist', 'src', 'build-info.json');
 const outDir = path.join(root, 'dist', 'bundle');
 const outFile = path.join(outDir, 'tsrun.js');
+// The lifecycle bundle: the CLI for the commands an engine calls on every
+// container (state, start, kill, delete...: LIFECYCLE_COMMANDS in
+// src/cli/entry.ts, which picks it), built from the same main.ts with every
+// other command's handler module replaced by a stub that is never reached
+// (entry.ts checks the command first). With them go zod, the config schemas
+// and checks, seccomp, rootfs, image and network code: about half the CLI bundle,
+// which each of those calls would read, deserialize and partly run.
+const lifecycleFile = path.join(outDir, 'tsrun-lifecycle.js');
+const LIFECYCLE_ENTRY = '\0tsrun-lifecycle-entry';
+const LIFECYCLE_STUB = '\0tsrun-lifecycle-stub:';
 
 // The image code (src/image, reached from the CLI only through a dynamic
 // import of src/image/index.ts) goes into its own file, dist/bundle/image.js,
@@ -146,12 +156,65 @@ async function bundleCli() {
     load: (id) => (id === MAIN_ENTRY ? `export * from ${JSON.stringify(input)};\nexport const ${SHARED_EXPORT} = {\n${getters}\n};\n` : undefined),
   };
   const main = await generate({ input: MAIN_ENTRY, external: EXTERNAL, plugins: [entryPlugin, buildInfoPlugin, lazyExternalPlugin] });
+  checkEagerRequires(main.code, 'the CLI bundle');
   return { main: main.code, chunks };
+}
+
+/** The lifecycle bundle: main() and what entry.ts needs to check that it can run a call. */
+async function bundleLifecycle() {
+  const { LIFECYCLE_COMMANDS } = require(path.join(root, 'dist', 'src', 'cli', 'entry.js'));
+  const kept = new Set(LIFECYCLE_COMMANDS);
+  const cliDir = path.join(root, 'src', 'cli');
+  const entryPlugin = {
+    name: 'tsrun-lifecycle',
+    resolveId(source, importer) {
+      if (source === LIFECYCLE_ENTRY) return LIFECYCLE_ENTRY;
+      const m = /^\.\/commands\/([a-z-]+)$/.exec(source);
+      if (m && importer === input && !kept.has(m[1])) return LIFECYCLE_STUB + m[1];
+      return undefined;
+    },
+    load(id) {
+      if (id === LIFECYCLE_ENTRY) {
+        return [
+          `export { main } from ${JSON.stringify(input)};`,
+          `export { splitGlobalArgs } from ${JSON.stringify(path.join(cliDir, 'globals.ts'))};`,
+          `export { findCommand } from ${JSON.stringify(path.join(cliDir, 'command-table.ts'))};`,
+        ].join('\n');
+      }
+      if (id.startsWith(LIFECYCLE_STUB)) {
+        const name = id.slice(LIFECYCLE_STUB.length);
+        return `export const handler = () => { throw new Error(${JSON.stringify(`internal error: ${name} is not in the lifecycle bundle`)}); };`;
+      }
+      return undefined;
+    },
+  };
+  for (const name of kept) {
+    if (!fs.existsSync(path.join(cliDir, 'commands', `${name}.ts`))) throw new Error(`LIFECYCLE_COMMANDS names ${name}, but src/cli/commands/${name}.ts does not exist`);
+  }
+  const out = await generate({ input: LIFECYCLE_ENTRY, external: EXTERNAL, plugins: [entryPlugin, buildInfoPlugin, lazyExternalPlugin] });
+  checkEagerRequires(out.code, 'the lifecycle bundle');
+  return out.code;
 }
 
 /** A bundle of one entry, all in one file (the shim). */
 async function bundle(entry) {
   return (await generate({ input: entry, external: EXTERNAL, plugins: [buildInfoPlugin] })).code;
+}
+
+// rolldown hoists every static import of an external module (node:tty, say) to
+// the top of the bundle, even when only a lazily reached module imports it: it
+// then loads on every call. Node's own modules beyond these, which `node -e 0`
+// has loaded already or costs next to nothing (os), pull in streams, net and
+// more (~3 ms CPU for child_process or tty): such modules require() them where
+// they are used (src/hooks/run.ts, src/container/ps.ts).
+const EAGER_BUILTINS = new Set(['node:fs', 'node:path', 'node:os']);
+
+function checkEagerRequires(code, what) {
+  for (const m of code.matchAll(/^(?:let|const|var) \w+ = require\("([^"]+)"\)/gm)) {
+    if (!EAGER_BUILTINS.has(m[1])) {
+      throw new Error(`${what} loads ${m[1]} at its top level, on every call: import it only as a type and require() it where it is used`);
+    }
+  }
 }
 
 function toAscii(code) {
@@ -176,6 +239,7 @@ async function main() {
     fs.renameSync(tmp, chunk.file);
   }
   writeBundle(cli.main, outFile);
+  writeBundle(await bundleLifecycle(), lifecycleFile);
   // containerd-shim-tsrun-v2's Node side, run by its C launcher through
   // dist/src/shim/entry.js
   writeBundle(await bundle(path.join(root, 'src', 'shim', 'main.ts')), path.join(outDir, 'shim.js'));

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The whole test suite, as CI runs it: `npm run lint` first (types, import
 // layers, unused code, C format and layout: a failure there fails the run),
-// then unit and integration tests on this host (as root, real kernel), then
-// the cgroup v2 tests inside a VM with a pure v2 hierarchy
-// (../shared/vm/run-in-vm.sh). Prints one closing line
+// then unit and integration tests on this host (as root, real kernel), the
+// differential suite (runc vs tsrun on the same configs), then the cgroup v2
+// tests and the differential suite's cgroup part inside a VM with a pure v2
+// hierarchy (../shared/vm/run-in-vm.sh). Prints one closing line
 // "tests: N passed, N failed, N skipped" and exits non-zero on any failure.
 // TSRUN_TEST_VM=0 skips the VM part (it is then counted as skipped, loudly).
 'use strict';
@@ -56,6 +57,13 @@ run('unit + integration (this host)', process.execPath, [
   vitest, 'run', '--project', 'unit', '--project', 'integration',
   '--reporter=default', '--reporter=json', `--outputFile=${hostJson}`,
 ], hostJson);
+
+// on its own: it keeps both cores busy with runc and tsrun runs
+const diffJson = path.join(work, 'differential.json');
+run('differential: runc vs tsrun (this host)', process.execPath, [
+  vitest, 'run', '--project', 'differential',
+  '--reporter=default', '--reporter=json', `--outputFile=${diffJson}`,
+], diffJson);
 
 if (process.env.TSRUN_TEST_VM === '0') {
   console.log('\n=== cgroup v2 (VM) === SKIPPED: TSRUN_TEST_VM=0');

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Run the cgroup v2 test project (test/cgroup2) inside a throw-away VM with a
+# Run the cgroup v2 test projects (test/cgroup2, and the differential suite's
+# cgroup-heavy part test/differential/cgroup2.test.ts) inside a throw-away VM with a
 # pure cgroup v2 hierarchy (the dev/CI hosts are hybrid). Self-contained: it
 # builds the addon (if missing) and the CLI on the host, where that is fast,
 # then boots the VM once. Extra arguments go to vitest. Exits with vitest's
@@ -42,5 +43,5 @@ guest='set -e
 mkdir -p /tmp/tsrun-cli
 tar -xf node_modules/.cache/tsrun-vm/cli.tar -C /tmp/tsrun-cli
 export TSRUN_TEST_CLI=/tmp/tsrun-cli/dist/src/cli/entry.js
-exec node node_modules/vitest/vitest.mjs run --project cgroup2 "$@"'
+exec node node_modules/vitest/vitest.mjs run --project cgroup2 --project differential-cgroup2 "$@"'
 exec "$vm" -- bash -c "$guest" test-cgroup2 "$@"

@@ -31,6 +31,19 @@ export class ContainerNotFoundError extends TsrunError {
   }
 }
 
+/**
+ * state.json cannot be used (truncated, garbage, wrong types, not a file).
+ * Every command but `delete --force`, which repairs from what is left, refuses.
+ */
+export class DamagedStateError extends TsrunError {
+  /** what is wrong, e.g. "state.json is empty" */
+  readonly damage: string;
+  constructor(containerId: string, damage: string) {
+    super(`container state is damaged: ${damage}; \`tsrun delete --force ${containerId}\` removes the container and what it left`, { containerId });
+    this.damage = damage;
+  }
+}
+
 export class ContainerExistsError extends TsrunError {
   constructor(containerId: string) {
     super('container with given ID already exists', { containerId });

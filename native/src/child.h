@@ -24,8 +24,10 @@ struct child_ctx {
   /* container process state JSON for the seccomp agent (listenerPath) */
   char *agent_json;
   size_t agent_len;
-  /* the init's listening start socket (bound by stage 1) */
-  int start_listen_fd;
+  /* the init's start FIFOs (made by stage 1): `start` writes go, reads reply */
+  int start_go_fd, start_reply_fd;
+  /* argv[0] resolved (process_finalize), for process_exec */
+  const char *exec_path;
 };
 
 /* --- text in a fixed buffer --- */

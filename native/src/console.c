@@ -72,7 +72,8 @@ void console_setup(struct child_ctx *c, int sock, bool bind_console) {
   if (tsrun_send_fd(sock, name, b.len, ptmx) < 0) child_fail(c, errno, "send pty master over the console socket", NULL);
   close(sock);
   close(ptmx);
-  if (setsid() < 0) child_fail(c, errno, "setsid", NULL);
+  /* the container process is a session leader already (init.c, exec.c) */
+  if (getsid(0) != getpid() && setsid() < 0) child_fail(c, errno, "setsid", NULL);
   if (ioctl(slave, TIOCSCTTY, 0) < 0) child_fail(c, errno, "set controlling terminal", NULL);
   for (int fd = 0; fd < 3; fd++)
     if (dup2(slave, fd) < 0) child_fail(c, errno, "dup pty onto stdio", NULL);

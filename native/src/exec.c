@@ -15,6 +15,7 @@
 #include "console.h"
 #include "exec.h"
 #include "init.h"
+#include "keyring.h"
 #include "napi_util.h"
 #include "plan.h"
 #include "process.h"
@@ -28,18 +29,20 @@ struct exec_plan {
   struct tsrun_process process;
   int preserve_fds;
   int console_socket_fd;
+  char *session_keyring; /* the container's ("_ses.<id>"); NULL: keep the caller's */
   char *scratch;
   size_t scratch_len;
 };
 
 __attribute__((noreturn)) static void exec_stage2(struct child_ctx *c, struct exec_plan *p) {
   rootfs_use_current_root();
+  if (setsid() < 0) child_fail(c, errno, "setsid", NULL);
+  if (p->session_keyring) keyring_join(c, p->session_keyring, 0);
   if (p->process.terminal) console_setup(c, p->console_socket_fd, false);
   else if (p->console_socket_fd >= 0) close(p->console_socket_fd);
-  process_finalize(c, false);
-  const char *path = process_lookup_exec(c);
+  process_finalize(c);
   process_seccomp_late(c);
-  process_exec(c, path);
+  process_exec(c);
 }
 
 __attribute__((noreturn)) static void exec_stage1(struct exec_plan *p, int sync_fd) {
@@ -65,6 +68,7 @@ __attribute__((noreturn)) static void exec_stage1(struct exec_plan *p, int sync_
     if (t != SYNC_STATE) _exit(2);
     c.buf_len /= 2;
   }
+  process_set_oom_score_adj(&c);
   enter_namespaces(&c, p->ns, p->n_ns, false);
   pid_t child = _Fork();
   if (child < 0) child_fail(&c, errno, "fork", "exec");
@@ -90,6 +94,7 @@ static bool exec_plan_from_js(napi_env env, napi_value obj, struct exec_plan *p)
   p->preserve_fds = (int)i64;
   if (!tsrun_read_i64_prop(env, obj, "consoleSocketFd", &i64, -1)) return false;
   p->console_socket_fd = (int)i64;
+  if (!tsrun_read_string_prop(env, obj, "sessionKeyring", &p->session_keyring, false)) return false;
   p->scratch_len = 64 * 1024;
   p->scratch = malloc(p->scratch_len);
   return p->scratch != NULL;
@@ -99,6 +104,7 @@ static void exec_plan_free(struct exec_plan *p) {
   free(p->container_id);
   for (int i = 0; i < p->n_ns; i++) free(p->ns[i].path);
   tsrun_process_free(&p->process);
+  free(p->session_keyring);
   free(p->scratch);
 }
 

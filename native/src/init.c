@@ -1,27 +1,29 @@
 /* The container init, in two forked stages.
  * Stage 1 (a child of node): closes inherited fds, joins/creates namespaces
- * (user first, so the others belong to it) and forks stage 2; then it exits, so
- * the init is never node's child.
+ * (user first, so the others belong to it) and forks stage 2 as its sibling
+ * (CLONE_PARENT); then it exits.
  * Stage 2 (the init, PID 1 in a new pid namespace): builds the rootfs, lets
- * the parent run the create hooks, pivots, applies the process settings and
- * blocks on the start socket until `tsrun start`; then execve. */
+ * the parent run the create hooks, pivots, applies the process settings,
+ * reports READY and waits until create has stored the state (SYNC_COMMIT);
+ * then it blocks on the start FIFO until `tsrun start`, and execs.
+ * Until that commit both stages die with tsrun (lifeline.h); once create
+ * exits, the init reparents to the engine's subreaper. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <unistd.h>
 #include "child.h"
 #include "console.h"
 #include "init.h"
+#include "keyring.h"
+#include "lifeline.h"
 #include "process.h"
 #include "rootfs.h"
-#include "unix_addr.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -71,24 +73,19 @@ void enter_namespaces(struct child_ctx *c, const struct tsrun_ns *ns, int n_ns, 
       else unshare_flags |= NS_CLONE_FLAG[ns[i].kind];
     }
   }
-  /* the user namespace first, so that the others are owned by it */
+  /* As runc's nsexec: a user namespace given by path first (the others are
+     joined with its privileges), then the other paths (the mount namespace
+     last: its paths were opened already), then a new user namespace, then
+     the other new ones, which it then owns. Namespaces of the caller's own
+     (joined by path) can so be shared with a container that has a new user
+     namespace. */
   bool in_userns = false;
   for (int i = 0; i < n_ns; i++) {
     if (ns[i].kind != NS_USER || fds[i] < 0) continue;
     if (setns(fds[i], CLONE_NEWUSER) < 0) child_fail(c, errno, "setns user namespace", ns[i].path);
-    in_userns = true;
-  }
-  if (new_user) {
-    if (unshare(CLONE_NEWUSER) < 0) child_fail(c, errno, "unshare", "user namespace");
-    sync_send(c->sync_fd, SYNC_USERNS_MAP, (int32_t)getpid(), 0, NULL, 0);
-    sync_wait_go(c);
-    in_userns = true;
-  }
-  if (in_userns) {
-    if (setresgid(0, 0, 0) < 0) child_fail(c, errno, "setresgid to root in the user namespace", NULL);
     if (setresuid(0, 0, 0) < 0) child_fail(c, errno, "setresuid to root in the user namespace", NULL);
+    in_userns = true;
   }
-  /* join the rest; the mount namespace last, since its paths were opened already */
   for (int pass = 0; pass < 2; pass++) {
     for (int i = 0; i < n_ns; i++) {
       if (ns[i].kind == NS_USER || fds[i] < 0) continue;
@@ -105,48 +102,50 @@ void enter_namespaces(struct child_ctx *c, const struct tsrun_ns *ns, int n_ns, 
       close(fds[i]);
     }
   }
+  if (new_user) {
+    if (unshare(CLONE_NEWUSER) < 0) child_fail(c, errno, "unshare", "user namespace");
+    sync_send(c->sync_fd, SYNC_USERNS_MAP, (int32_t)getpid(), 0, NULL, 0);
+    sync_wait_go(c);
+    /* root in it: the uid now, the gid once the other namespaces exist (as
+       runc's nsexec: what they create, such as the IPC namespace's mqueue
+       root, keeps the caller's gid) */
+    if (setresuid(0, 0, 0) < 0) child_fail(c, errno, "setresuid to root in the user namespace", NULL);
+    in_userns = true;
+  }
   if (unshare_flags && unshare(unshare_flags) < 0) child_fail(c, errno, "unshare", "namespaces");
+  if (in_userns && setresgid(0, 0, 0) < 0) child_fail(c, errno, "setresgid to root in the user namespace", NULL);
   child_stay_undumpable();
 }
 
-static int listen_start_socket(struct child_ctx *c) {
-  const char *path = c->plan->start_socket_path;
-  /* a state dir path can exceed sun_path */
-  struct tsrun_unix_addr a;
-  int r = tsrun_unix_addr_init(&a, path);
-  if (r < 0) child_fail(c, -r, "start socket path", path);
-  int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  if (s < 0) child_fail(c, errno, "socket", NULL);
-  mode_t old = umask(0077);
-  if (bind(s, (struct sockaddr *)&a.sa, a.len) < 0) child_fail(c, errno, "bind start socket", path);
-  umask(old);
-  if (listen(s, 4) < 0) child_fail(c, errno, "listen on start socket", path);
-  tsrun_unix_addr_release(&a);
-  return s;
+/* The start FIFOs, made and opened by stage 1 as the caller's user, before
+ * any namespace (in a new user namespace the init may not even search the
+ * state dir). Both are opened read-write, so no open blocks: the init is the
+ * reader `tsrun start` finds on the go FIFO (no reader: the init is gone),
+ * and a writer of the reply FIFO, which `start` reads until every writer is
+ * gone: at execve (close-on-exec) or when the init dies. Waiting and
+ * reporting then take read(2) and write(2) only, which the container's
+ * seccomp profile (loaded by then when no_new_privileges is off) cannot
+ * sensibly deny. */
+static int make_fifo(struct child_ctx *c, const char *path) {
+  if (mknodat(AT_FDCWD, path, S_IFIFO | 0600, 0) < 0) child_fail(c, errno, "mkfifo", path);
+  int fd = open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) child_fail(c, errno, "open", path);
+  return fd;
 }
 
-/* Block until `tsrun start` connects and says go; from then on errors are
- * reported to that connection. */
-static void wait_for_start(struct child_ctx *c, int listen_fd) {
+/* Block until `tsrun start` writes to the go FIFO; from then on errors are
+ * reported to it through the reply FIFO. */
+static void wait_for_start(struct child_ctx *c) {
+  char go;
   for (;;) {
-    int conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-    if (conn < 0) {
-      if (errno == EINTR) continue;
-      _exit(1);
-    }
-    int32_t v;
-    int t = sync_recv(conn, &v, c->buf, 64, NULL);
-    if (t == SYNC_GO) {
-      close(listen_fd);
-      c->sync_fd = conn;
-      return;
-    }
-    close(conn); /* a stray connection: keep waiting */
+    ssize_t r = read(c->start_go_fd, &go, 1);
+    if (r == 1) break;
+    if (r < 0 && errno == EINTR) continue;
+    _exit(1);
   }
+  close(c->start_go_fd);
+  c->sync_fd = c->start_reply_fd;
 }
-
-/* bound by stage 1 on the host, before any namespace: in a user namespace the
- * init's root is an unprivileged host uid that cannot enter the state dir */
 
 static void set_names(struct child_ctx *c) {
   struct tsrun_plan *p = c->plan;
@@ -171,8 +170,22 @@ static void exit_on_termination_signals(void) {
   for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
 }
 
+/* After READY: create stores the state, then says SYNC_COMMIT. EOF first
+ * means it died before that, and nobody knows this init: exit. */
+static void wait_for_commit(struct child_ctx *c) {
+  /* read(2), not recvmsg: the container's seccomp filter may be loaded by
+     now, and every profile lets read through. COMMIT carries no text. */
+  struct tsrun_sync_hdr h;
+  ssize_t r;
+  do r = read(c->sync_fd, &h, sizeof h);
+  while (r < 0 && errno == EINTR);
+  if (r != (ssize_t)sizeof h || h.type != SYNC_COMMIT) _exit(2);
+}
+
 __attribute__((noreturn)) static void stage2(struct child_ctx *c) {
   struct tsrun_plan *p = c->plan;
+  /* a sibling of stage 1: tsrun is our parent, and we die with it */
+  lifeline_arm(p->creator_pid, c->sync_fd);
   /* the parent sends the state JSON first (and, with a seccomp listener, the
      agent's container process state); keep them in the tail of scratch */
   size_t half = c->buf_len / 4;
@@ -188,31 +201,45 @@ __attribute__((noreturn)) static void stage2(struct child_ctx *c) {
   }
   c->buf_len = half;
 
+  /* as runc's init: a session of its own, then its own session keyring */
+  if (setsid() < 0) child_fail(c, errno, "setsid", NULL);
+  if (p->session_keyring) keyring_join(c, p->session_keyring, p->session_keyring_perm);
   if (p->personality >= 0 && personality((unsigned long)p->personality) < 0) child_fail(c, errno, "personality", NULL);
   rootfs_prepare(c);
-  int listen_fd = c->start_listen_fd;
   sync_send(c->sync_fd, SYNC_CREATE_HOOKS, 0, 0, NULL, 0);
   sync_wait_go(c);
+  /* createContainer hooks start in the rootfs (runc) */
+  if (p->n_create_hooks > 0 && chdir(p->rootfs) < 0) child_fail(c, errno, "chdir to rootfs", p->rootfs);
   run_hooks(c, "createContainer", p->create_hooks, p->n_create_hooks);
   /* from here on hooks see the state as "created" */
   t = sync_recv(c->sync_fd, NULL, c->buf + half, half, &n);
   if (t != SYNC_STATE) _exit(2);
   c->state_len = n;
-  /* names before linux.sysctl (written in rootfs_finish), as runc: a
-     kernel.hostname/domainname sysctl wins over hostname/domainname */
-  set_names(c);
-  rootfs_finish(c);
+  /* runc's order from here: the console, a read-only root, the names, then
+     linux.sysctl (a kernel.hostname/domainname sysctl wins over
+     hostname/domainname), read-only and masked paths */
+  rootfs_enter(c);
   if (p->process.terminal) console_setup(c, p->console_socket_fd, true);
   else if (p->console_socket_fd >= 0) close(p->console_socket_fd);
-  process_finalize(c, true);
-  const char *path = process_lookup_exec(c);
+  rootfs_seal(c);
+  set_names(c);
+  rootfs_finish(c);
+  /* the container's credentials and seccomp filter come next: prctl may be
+     denied under the filter, and a new euid clears the signal anyway. From
+     here on, EOF on the sync channel is what ends us if tsrun dies. */
+  lifeline_disarm();
   exit_on_termination_signals();
+  process_finalize(c);
+  /* without no_new_privileges the container's seccomp filter is loaded
+     now: only write, read, close and what startContainer hooks need from
+     here to execve; with it, the filter comes right before execve */
   sync_send(c->sync_fd, SYNC_READY, 0, 0, NULL, 0);
+  wait_for_commit(c);
   close(c->sync_fd);
-  wait_for_start(c, listen_fd);
+  wait_for_start(c);
   run_hooks(c, "startContainer", p->start_hooks, p->n_start_hooks);
   process_seccomp_late(c);
-  process_exec(c, path);
+  process_exec(c);
 }
 
 __attribute__((noreturn)) void tsrun_init_stage1(struct tsrun_plan *p, int sync_fd) {
@@ -220,6 +247,7 @@ __attribute__((noreturn)) void tsrun_init_stage1(struct tsrun_plan *p, int sync_
       .plan = p, .process = &p->process, .sync_fd = sync_fd, .buf = p->scratch, .buf_len = p->scratch_len};
   /* first: nothing may open /proc/<pid>/exe (the host's node) or our memory */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  lifeline_arm(p->creator_pid, sync_fd);
   child_reset_signals();
   int keep[6] = {sync_fd,
                  p->console_socket_fd,
@@ -231,14 +259,19 @@ __attribute__((noreturn)) void tsrun_init_stage1(struct tsrun_plan *p, int sync_
   p->console_socket_fd = keep[1];
   p->process.seccomp_listener_fd = keep[2];
   child_install_stdio(&c, &keep[3]);
-  /* bound here, as the caller's user: in a new user namespace the init may
+  /* made here, as the caller's user: in a new user namespace the init may
      not even search the state dir (0700) */
-  c.start_listen_fd = listen_start_socket(&c);
-  /* the parent puts us into the container's cgroups, then says go */
+  c.start_go_fd = make_fifo(&c, p->start_fifo_path);
+  c.start_reply_fd = make_fifo(&c, p->start_reply_path);
+  /* the parent puts us into the container's cgroups, then says go (and
+     from then on reads what we report) */
   sync_wait_go(&c);
+  process_set_oom_score_adj(&c);
   enter_namespaces(&c, p->ns, p->n_ns, true);
+  /* root of a new user namespace is a new euid: the kernel cleared the signal */
+  lifeline_arm(p->creator_pid, c.sync_fd);
   write_time_offsets(&c);
-  pid_t child = _Fork();
+  pid_t child = lifeline_fork_sibling();
   if (child < 0) child_fail(&c, errno, "fork", "init");
   if (child == 0) stage2(&c);
   sync_send(c.sync_fd, SYNC_INIT_PID, (int32_t)child, 0, NULL, 0);

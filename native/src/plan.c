@@ -169,7 +169,8 @@ static bool mount_from(napi_env env, napi_value e, void *slot) {
       !tsrun_read_i64_prop(env, e, "remountFlags", &remount, 0) ||
       !tsrun_read_i64_prop(env, e, "recursiveAttrSet", &set, 0) ||
       !tsrun_read_i64_prop(env, e, "recursiveAttrClr", &clr, 0) ||
-      !tsrun_read_bool_prop(env, e, "destinationIsFile", &m->dest_is_file))
+      !tsrun_read_bool_prop(env, e, "destinationIsFile", &m->dest_is_file) ||
+      !tsrun_read_string_prop(env, e, "fallbackSource", &m->fallback_source, false))
     return false;
   m->flags = (unsigned long)flags;
   m->remount_flags = (unsigned long)remount;
@@ -230,6 +231,7 @@ static bool hook_from(napi_env env, napi_value e, void *slot) {
   int64_t timeout;
   if (!tsrun_read_string_prop(env, e, "path", &h->path, true) ||
       !tsrun_read_strv_prop(env, e, "args", &h->argv, NULL) || !tsrun_read_strv_prop(env, e, "env", &h->envp, NULL) ||
+      !tsrun_read_bool_prop(env, e, "inheritEnv", &h->inherit_env) ||
       !tsrun_read_i64_prop(env, e, "timeout", &timeout, 0))
     return false;
   h->timeout = (int)timeout;
@@ -262,10 +264,16 @@ bool tsrun_process_from_js(napi_env env, napi_value obj, struct tsrun_process *p
   napi_value user, caps, v;
   bool present;
   int64_t i64;
+  int n_env = 0;
   if (!tsrun_read_strv_prop(env, obj, "args", &pr->argv, &pr->argc) ||
-      !tsrun_read_strv_prop(env, obj, "env", &pr->envp, NULL) ||
+      !tsrun_read_strv_prop(env, obj, "env", &pr->envp, &n_env) ||
       !tsrun_read_string_prop(env, obj, "cwd", &pr->cwd, true))
     return false;
+  /* a slot for the HOME the child may add (process.c) */
+  char **grown = realloc(pr->envp, (size_t)(n_env + 2) * sizeof(char *));
+  if (!grown) return fail(env, "out of memory", "process.env");
+  grown[n_env + 1] = NULL;
+  pr->envp = grown;
   if (pr->argc == 0) return fail(env, "must not be empty", "process.args");
   if (!get_prop(env, obj, "user", &user, &present)) return false;
   if (!present) return fail(env, "missing", "process.user");
@@ -371,9 +379,6 @@ bool tsrun_plan_from_js(napi_env env, napi_value obj, struct tsrun_plan *p) {
   if (!read_obj_array(env, obj, "symlinks", sizeof(struct tsrun_symlink), &arr, &p->n_symlinks, symlink_from))
     return false;
   p->symlinks = arr;
-  if (!read_obj_array(env, obj, "lateMounts", sizeof(struct tsrun_mount), &arr, &p->n_late_mounts, mount_from))
-    return false;
-  p->late_mounts = arr;
   if (!tsrun_read_strv_prop(env, obj, "maskedPaths", &p->masked_paths, &p->n_masked) ||
       !tsrun_read_strv_prop(env, obj, "readonlyPaths", &p->readonly_paths, &p->n_readonly) ||
       !tsrun_read_string_prop(env, obj, "hostname", &p->hostname, false) ||
@@ -385,7 +390,12 @@ bool tsrun_plan_from_js(napi_env env, napi_value obj, struct tsrun_plan *p) {
   if (!get_prop(env, obj, "process", &v, &present)) return false;
   if (!present) return fail(env, "missing", "process");
   if (!tsrun_process_from_js(env, v, &p->process)) return false;
-  if (!tsrun_read_string_prop(env, obj, "startSocketPath", &p->start_socket_path, true)) return false;
+  if (!tsrun_read_string_prop(env, obj, "startFifoPath", &p->start_fifo_path, true) ||
+      !tsrun_read_string_prop(env, obj, "startReplyPath", &p->start_reply_path, true) ||
+      !tsrun_read_string_prop(env, obj, "sessionKeyring", &p->session_keyring, false) ||
+      !tsrun_read_i64_prop(env, obj, "sessionKeyringPerm", &i64, 0))
+    return false;
+  p->session_keyring_perm = (uint32_t)i64;
   if (!read_obj_array(env, obj, "createContainerHooks", sizeof(struct tsrun_hook), &arr, &p->n_create_hooks, hook_from))
     return false;
   p->create_hooks = arr;
@@ -426,6 +436,7 @@ static void free_mounts(struct tsrun_mount *m, int n) {
     free(m[i].destination);
     free(m[i].fstype);
     free(m[i].data);
+    free(m[i].fallback_source);
   }
   free(m);
 }
@@ -463,7 +474,6 @@ void tsrun_plan_free(struct tsrun_plan *p) {
   free(p->overlay_work);
   free_strv(p->overlay_lower);
   free_mounts(p->mounts, p->n_mounts);
-  free_mounts(p->late_mounts, p->n_late_mounts);
   for (int i = 0; i < p->n_devices; i++) free(p->devices[i].path);
   free(p->devices);
   for (int i = 0; i < p->n_symlinks; i++) {
@@ -479,7 +489,9 @@ void tsrun_plan_free(struct tsrun_plan *p) {
   free_strv(p->sysctl_values);
   free_strv(p->time_offsets);
   tsrun_process_free(&p->process);
-  free(p->start_socket_path);
+  free(p->start_fifo_path);
+  free(p->start_reply_path);
+  free(p->session_keyring);
   free_hooks(p->create_hooks, p->n_create_hooks);
   free_hooks(p->start_hooks, p->n_start_hooks);
   free(p->scratch);

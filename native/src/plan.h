@@ -28,6 +28,7 @@ struct tsrun_mount {
   int n_propagation;
   uint64_t attr_set, attr_clr;
   bool dest_is_file;
+  char *fallback_source; /* bind this when the kernel refuses the mount (EPERM, EBUSY); NULL: none */
 };
 
 struct tsrun_device {
@@ -50,13 +51,14 @@ struct tsrun_rlimit {
 
 struct tsrun_hook {
   char *path;
-  char **argv; /* NULL-terminated */
-  char **envp; /* NULL-terminated */
+  char **argv;      /* NULL-terminated */
+  char **envp;      /* NULL-terminated */
+  bool inherit_env; /* no env in the config: the process's environment at the time */
   int timeout;
 };
 
 struct tsrun_process {
-  char **argv, **envp; /* NULL-terminated */
+  char **argv, **envp; /* NULL-terminated; envp has room for one more entry (HOME) */
   int argc;
   char *cwd;
   uid_t uid;
@@ -97,8 +99,6 @@ struct tsrun_plan {
   bool bind_devices, setup_dev;
   struct tsrun_symlink *symlinks;
   int n_symlinks;
-  struct tsrun_mount *late_mounts; /* after the symlinks */
-  int n_late_mounts;
   char **masked_paths;
   int n_masked;
   char **readonly_paths;
@@ -110,13 +110,17 @@ struct tsrun_plan {
   int n_time_offsets;
   long personality; /* -1: none */
   struct tsrun_process process;
-  char *start_socket_path;         /* where `tsrun start` connects */
+  char *start_fifo_path;           /* `tsrun start` writes a byte here (the init waits on it) */
+  char *start_reply_path;          /* and reads the init's error, or EOF at execve, here */
+  char *session_keyring;           /* name of the session keyring to join; NULL: keep the caller's */
+  uint32_t session_keyring_perm;   /* permission bits added to it (runc: searchable) */
   struct tsrun_hook *create_hooks; /* createContainer: run by the init before pivot_root */
   int n_create_hooks;
   struct tsrun_hook *start_hooks; /* startContainer: run by the init before execve */
   int n_start_hooks;
   int preserve_fds;
   int console_socket_fd; /* -1: none */
+  pid_t creator_pid;     /* tsrun (not from JS): the init dies with it until create commits */
   /* scratch space the child uses instead of malloc */
   char *scratch;
   size_t scratch_len;

@@ -43,25 +43,34 @@ static void set_rlimits(struct child_ctx *c) {
   }
 }
 
-static void set_oom_score_adj(struct child_ctx *c) {
+/* Before any namespace, as runc's nsexec does: lowering it needs privileges
+ * on the host (CAP_SYS_RESOURCE), and a failure must come before any hook.
+ * Still in the caller's mount namespace: /proc is the host's own. */
+void process_set_oom_score_adj(struct child_ctx *c) {
   if (c->process->oom_score_adj == -1001) return;
   char v[16];
   struct sbuf b;
   sb_init(&b, v, sizeof v);
   sb_add_int(&b, c->process->oom_score_adj);
-  int fd = open_proc_file(c, "self/oom_score_adj", O_WRONLY);
-  if (fd < 0) fail_proc_file(c, errno, "write", "self/oom_score_adj");
+  int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) child_fail(c, errno, "open", "/proc/self/oom_score_adj");
   if (write(fd, v, b.len) < 0) child_fail(c, errno, "write oom_score_adj", v);
   close(fd);
 }
 
-/* chdir, and make sure the result is inside the container (CVE-2024-21626) */
-static void change_dir(struct child_ctx *c) {
+/* chdir, and make sure the result is inside the container (CVE-2024-21626).
+ * As runc: first as root; a directory only the container's user may enter
+ * (EACCES, EPERM) is tried again with the user's ids (may_retry). */
+static bool change_dir(struct child_ctx *c, bool may_retry) {
   const char *cwd = c->process->cwd;
-  if (chdir(cwd) < 0) child_fail(c, errno, "chdir to cwd", cwd);
+  if (chdir(cwd) < 0) {
+    if (may_retry && (errno == EACCES || errno == EPERM)) return false;
+    child_fail(c, errno, "chdir to cwd", cwd);
+  }
   char got[4096];
   if (syscall(SYS_getcwd, got, sizeof got) < 0) child_fail(c, errno, "getcwd after chdir to", cwd);
   if (got[0] != '/') child_fail(c, EPERM, "cwd is outside the container:", cwd);
+  return true;
 }
 
 static void drop_bounding(struct child_ctx *c) {
@@ -98,6 +107,14 @@ static void fail_id(struct child_ctx *c, const char *call, long id) {
   child_fail(c, errno, call, v);
 }
 
+static void set_groups(struct child_ctx *c) {
+  struct tsrun_process *pr = c->process;
+  if (syscall(SYS_setgroups, pr->n_groups, pr->groups) < 0) {
+    /* in a user namespace with setgroups denied, only an empty list is allowed */
+    if (!(errno == EPERM && pr->n_groups == 0)) child_fail(c, errno, "setgroups", NULL);
+  }
+}
+
 /* Switch to the process's gid and uid without a moment in which a process of
  * that uid could ptrace or open us. Changing the effective gid or uid makes
  * the kernel reset dumpability to fs.suid_dumpable (1 on some hosts), and
@@ -109,10 +126,7 @@ static void set_user(struct child_ctx *c) {
   struct tsrun_process *pr = c->process;
   gid_t g = pr->gid;
   uid_t u = pr->uid;
-  if (syscall(SYS_setgroups, pr->n_groups, pr->groups) < 0) {
-    /* in a user namespace with setgroups denied, only an empty list is allowed */
-    if (!(errno == EPERM && pr->n_groups == 0)) child_fail(c, errno, "setgroups", NULL);
-  }
+  set_groups(c);
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) child_fail(c, errno, "prctl PR_SET_KEEPCAPS", NULL);
   if (g != 0) {
     if (syscall(SYS_setresgid, g, g, 0) < 0) fail_id(c, "setresgid", g);
@@ -150,36 +164,78 @@ static void load_seccomp(struct child_ctx *c) {
   }
 }
 
-void process_finalize(struct child_ctx *c, bool is_init) {
-  struct tsrun_process *pr = c->process;
-  (void)is_init;
-  set_oom_score_adj(c);
-  /* while still root with every capability, as runc does */
-  lsm_apply_exec_labels(c);
-  set_rlimits(c);
-  if (pr->umask >= 0) umask((mode_t)pr->umask);
-  change_dir(c);
-  /* without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it while
-     we still hold it (as runc does); otherwise as late as possible */
-  if (pr->seccomp && !pr->no_new_privileges) load_seccomp(c);
-  drop_bounding(c);
-  set_user(c);
-  set_capabilities(c);
-  child_stay_undumpable();
-  if (pr->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-    child_fail(c, errno, "prctl PR_SET_NO_NEW_PRIVS", NULL);
-}
-
-void process_seccomp_late(struct child_ctx *c) {
-  struct tsrun_process *pr = c->process;
-  if (pr->seccomp && pr->no_new_privileges) load_seccomp(c);
-}
-
 static const char *env_lookup(char **envp, const char *name) {
   size_t n = c_strlen(name);
   for (char **e = envp; e && *e; e++)
     if (c_strncmp(*e, name, n) == 0 && (*e)[n] == '=') return *e + n + 1;
   return NULL;
+}
+
+/* HOME, when process.env has none (or an empty one): the user's home in the
+ * container's /etc/passwd, or "/" (runc). Read as root, inside the root. */
+static void set_home(struct child_ctx *c) {
+  struct tsrun_process *pr = c->process;
+  const char *have = env_lookup(pr->envp, "HOME");
+  if (have && *have) return;
+  static char home_env[4200];
+  struct sbuf b;
+  sb_init(&b, home_env, sizeof home_env);
+  sb_add(&b, "HOME=");
+  const char *home = "/";
+  size_t home_len = 1;
+  int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    size_t len = 0;
+    ssize_t r;
+    while (len + 1 < c->buf_len && (r = read(fd, c->buf + len, c->buf_len - 1 - len)) != 0) {
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      len += (size_t)r;
+    }
+    close(fd);
+    c->buf[len] = 0;
+    /* name:password:uid:gid:gecos:home:shell, the first line with our uid */
+    for (char *line = c->buf; *line;) {
+      char *end = line;
+      while (*end && *end != '\n') end++;
+      const char *f[7];
+      size_t fl[7];
+      int nf = 0;
+      const char *q = line;
+      while (nf < 7) {
+        const char *e = q;
+        while (e < end && *e != ':') e++;
+        f[nf] = q;
+        fl[nf] = (size_t)(e - q);
+        nf++;
+        if (e >= end) break;
+        q = e + 1;
+      }
+      if (nf >= 6 && fl[2] > 0 && fl[2] < 12) {
+        unsigned long long uid = 0;
+        bool numeric = true;
+        for (size_t i = 0; i < fl[2]; i++) {
+          if (f[2][i] < '0' || f[2][i] > '9') numeric = false;
+          else uid = uid * 10 + (unsigned)(f[2][i] - '0');
+        }
+        if (numeric && uid == pr->uid) {
+          home = f[5];
+          home_len = fl[5];
+          break;
+        }
+      }
+      line = *end ? end + 1 : end;
+    }
+  }
+  sb_add_n(&b, home, home_len);
+  /* drop an empty HOME, append ours (envp has the slot, plan.c) */
+  char **e = pr->envp, **w = pr->envp;
+  for (; *e; e++)
+    if (!(c_strncmp(*e, "HOME=", 5) == 0)) *w++ = *e;
+  *w++ = home_env;
+  *w = NULL;
 }
 
 static bool is_executable(const char *path) {
@@ -198,7 +254,12 @@ __attribute__((noreturn)) static void fail_exec(struct child_ctx *c, int err, co
   child_fail(c, err, what, NULL);
 }
 
-const char *process_lookup_exec(struct child_ctx *c) {
+/* argv[0] as execve will be given it: a path with a slash as it is, a bare
+ * name searched in the process's PATH; fails like runc ("executable file
+ * not found in $PATH"). As Go's LookPath, which runc uses: an empty or
+ * missing PATH searches nothing, and the first match must not come from a
+ * relative entry (an empty entry means "."). */
+static const char *resolve_exec(struct child_ctx *c) {
   const char *name = c->process->argv[0];
   static char found[4096];
   bool has_slash = false;
@@ -212,8 +273,7 @@ const char *process_lookup_exec(struct child_ctx *c) {
     return name;
   }
   const char *path = env_lookup(c->process->envp, "PATH");
-  if (!path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  int denied = 0;
+  if (!path) path = "";
   while (*path) {
     const char *end = path;
     while (*end && *end != ':') end++;
@@ -223,16 +283,86 @@ const char *process_lookup_exec(struct child_ctx *c) {
     else sb_add_n(&b, path, (size_t)(end - path));
     sb_add(&b, "/");
     sb_add(&b, name);
-    if (is_executable(found)) return found;
-    if (errno == EACCES) denied = 1;
+    if (is_executable(found)) {
+      /* Go's LookPath (runc) refuses a match in a relative PATH entry ("", ".", "bin") */
+      if (found[0] != '/') fail_exec(c, 0, name, "cannot run executable found relative to current directory");
+      return found;
+    }
     path = *end ? end + 1 : end;
   }
-  (void)denied;
   fail_exec(c, 0, name, "executable file not found in $PATH");
 }
 
-void process_exec(struct child_ctx *c, const char *path) {
-  execve(path, c->process->argv, c->process->envp);
+static void capget_now(struct child_ctx *c, struct __user_cap_data_struct d[2]) {
+  struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+  if (syscall(SYS_capget, &h, d) < 0) child_fail(c, errno, "capget", NULL);
+}
+
+static void capset_now(struct child_ctx *c, struct __user_cap_data_struct d[2]) {
+  struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+  if (syscall(SYS_capset, &h, d) < 0) child_fail(c, errno, "capset", NULL);
+}
+
+/* Look argv[0] up as the process will be when it gets there: its uid, gid,
+ * groups and effective capabilities (the access check depends on them), and
+ * before any seccomp filter exists: the container's profile may deny what
+ * the lookup needs (glibc's faccessat(AT_EACCESS) is faccessat2; a profile
+ * from before 2021 does not list it). Only the effective ids change, and
+ * back: the real and saved ids stay root's, so no process of the container's
+ * uid can ptrace or open us meanwhile (see set_user). A cwd root could not
+ * enter is entered now, with the user's ids. */
+static const char *lookup_exec(struct child_ctx *c, bool in_cwd) {
+  struct tsrun_process *pr = c->process;
+  struct __user_cap_data_struct saved[2], as_user[2];
+  capget_now(c, saved);
+  set_groups(c);
+  if (syscall(SYS_setresgid, -1, pr->gid, -1) < 0) fail_id(c, "setresgid", pr->gid);
+  if (syscall(SYS_setresuid, -1, pr->uid, -1) < 0) fail_id(c, "setresuid", pr->uid);
+  child_stay_undumpable();
+  c_memcpy(as_user, saved, sizeof saved);
+  as_user[0].effective = (uint32_t)pr->cap_effective & saved[0].permitted;
+  as_user[1].effective = (uint32_t)(pr->cap_effective >> 32) & saved[1].permitted;
+  capset_now(c, as_user);
+  if (!in_cwd) change_dir(c, false);
+  const char *path = resolve_exec(c);
+  if (syscall(SYS_setresuid, -1, 0, -1) < 0) fail_id(c, "setresuid", 0);
+  capset_now(c, saved);
+  if (syscall(SYS_setresgid, -1, 0, -1) < 0) fail_id(c, "setresgid", 0);
+  child_stay_undumpable();
+  return path;
+}
+
+void process_finalize(struct child_ctx *c) {
+  struct tsrun_process *pr = c->process;
+  /* while still root with every capability, as runc does */
+  lsm_apply_exec_labels(c);
+  set_rlimits(c);
+  if (pr->umask >= 0) umask((mode_t)pr->umask);
+  bool in_cwd = change_dir(c, true);
+  set_home(c);
+  c->exec_path = lookup_exec(c, in_cwd);
+  /* without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it while
+     we still hold it (as runc does); from here on only what setting the
+     user and capabilities takes (the same as runc's), then write, read and
+     close (init.c) */
+  if (pr->seccomp && !pr->no_new_privileges) load_seccomp(c);
+  drop_bounding(c);
+  set_user(c);
+  set_capabilities(c);
+  child_stay_undumpable();
+  if (pr->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    child_fail(c, errno, "prctl PR_SET_NO_NEW_PRIVS", NULL);
+}
+
+/* With no_new_privileges the filter needs no privilege: it is loaded last,
+ * right before execve, so that nothing but execve runs under it. */
+void process_seccomp_late(struct child_ctx *c) {
+  struct tsrun_process *pr = c->process;
+  if (pr->seccomp && pr->no_new_privileges) load_seccomp(c);
+}
+
+void process_exec(struct child_ctx *c) {
+  execve(c->exec_path, c->process->argv, c->process->envp);
   int e = errno;
   fail_exec(c, e, c->process->argv[0], "execve");
 }
@@ -248,7 +378,7 @@ static void run_hook(struct child_ctx *c, const char *kind, const struct tsrun_h
     dup2(in[0], 0);
     int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
     if (devnull >= 0) dup2(devnull, 1);
-    execve(h->path, h->argv, h->envp);
+    execve(h->path, h->argv, h->inherit_env ? c->process->envp : h->envp);
     _exit(127);
   }
   close(in[0]);

@@ -4,13 +4,17 @@
 #include <stdbool.h>
 #include "child.h"
 
-/* rlimits, oom_score_adj, user and groups, capabilities, cwd, no_new_privs */
-void process_finalize(struct child_ctx *c, bool is_init);
-/* Resolve argv[0] with the process PATH into buf; fails like runc ("executable file not found in $PATH"). */
-const char *process_lookup_exec(struct child_ctx *c);
-/* the seccomp filter, last before execve (and the listener fd to the agent) */
+/* everything up to execve that the process settings ask for, in runc's
+ * order: labels, rlimits, umask, cwd, HOME, the argv[0] lookup (before any
+ * seccomp filter, with the process's credentials), the filter without
+ * no_new_privileges, user, capabilities, no_new_privs */
+void process_finalize(struct child_ctx *c);
+/* process.oomScoreAdj, written by stage 1 before any namespace (runc's nsexec) */
+void process_set_oom_score_adj(struct child_ctx *c);
+/* with no_new_privileges: the seccomp filter, last before execve (and the listener fd to the agent) */
 void process_seccomp_late(struct child_ctx *c);
-__attribute__((noreturn)) void process_exec(struct child_ctx *c, const char *path);
+/* execve the program process_finalize resolved */
+__attribute__((noreturn)) void process_exec(struct child_ctx *c);
 /* createContainer / startContainer hooks, run by the init itself */
 void run_hooks(struct child_ctx *c, const char *kind, const struct tsrun_hook *hooks, int n);
 

@@ -224,15 +224,55 @@ static void do_bind(struct child_ctx *c, const struct tsrun_mount *m) {
   close(tree);
 }
 
+/* A read-only tmpfs (and /dev) is mounted writable and made read-only by
+ * rootfs_seal, after pivot_root, as runc does: devices, links and mount
+ * points may still be made in it, and its superblock stays writable. */
+static bool ro_later(const struct tsrun_mount *m) {
+  return (m->flags & MS_RDONLY) && !(m->flags & MS_BIND) &&
+         (c_strcmp(m->fstype, "tmpfs") == 0 || c_strcmp(m->destination, "/dev") == 0);
+}
+
+/* O_PATH fds of those mounts' roots, taken right after mounting: a mount
+ * stacked on the same destination later does not get the read-only flag
+ * meant for the one below it */
+static int ro_later_fds[64];
+static int n_ro_later;
+
+/* proc and sysfs go on a real directory only, never through a symlink in the
+ * image (CVE-2019-16884): create checked the rootfs before, but it may have
+ * changed since. runc's words. */
+static void refuse_special_on_non_dir(struct child_ctx *c, const struct tsrun_mount *m) {
+  if (c_strcmp(m->fstype, "proc") != 0 && c_strcmp(m->fstype, "sysfs") != 0) return;
+  int fd = open_in_root(m->destination, O_PATH | O_NOFOLLOW);
+  if (fd < 0) return; /* missing: made below; other errors surface there */
+  struct stat st;
+  int r = fstat(fd, &st);
+  close(fd);
+  if (r == 0 && !S_ISDIR(st.st_mode)) {
+    struct sbuf b;
+    char what[4200];
+    sb_init(&b, what, sizeof what);
+    sb_add(&b, "filesystem \"");
+    sb_add(&b, m->fstype);
+    sb_add(&b, "\" must be mounted on ordinary directory: ");
+    sb_add(&b, m->destination);
+    sb_add(&b, S_ISLNK(st.st_mode) ? " is a symlink in the rootfs" : " is not a directory in the rootfs");
+    child_fail(c, 0, what, NULL);
+  }
+}
+
 static void do_fs_mount(struct child_ctx *c, const struct tsrun_mount *m) {
+  refuse_special_on_non_dir(c, m);
   int target = mkdir_all_in_root(c, m->destination, m->dest_is_file);
   if (target < 0) fail_mount(c, errno, "create mount point for", m);
   char tpath[64];
   fd_path(tpath, sizeof tpath, target);
-  if (mount(m->source, tpath, m->fstype, m->flags, *m->data ? m->data : NULL) < 0) {
+  unsigned long flags = ro_later(m) ? m->flags & ~MS_RDONLY : m->flags;
+  if (mount(m->source, tpath, m->fstype, flags, *m->data ? m->data : NULL) < 0) {
     int e = errno;
     /* sysfs needs a network namespace owned by our user namespace; fall back
-       to a read-only recursive bind of the host's /sys like runc does */
+       to a recursive bind of the host's /sys with the mount's flags, as
+       crun does (runc fails; its rootless spec asks for that bind itself) */
     if (e == EPERM && c_strcmp(m->fstype, "sysfs") == 0) {
       struct tsrun_mount b = *m;
       b.source = "/sys";
@@ -243,9 +283,27 @@ static void do_fs_mount(struct child_ctx *c, const struct tsrun_mount *m) {
       do_bind(c, &b);
       return;
     }
+    if ((e == EPERM || e == EBUSY) && m->fallback_source) {
+      struct tsrun_mount b = *m;
+      b.source = m->fallback_source;
+      b.fstype = "";
+      b.flags = MS_BIND;
+      b.remount_flags = m->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+      b.fallback_source = NULL;
+      close(target);
+      do_bind(c, &b);
+      return;
+    }
     fail_mount(c, e, "mount", m);
   }
   close(target);
+  if (flags != m->flags) {
+    if (n_ro_later >= (int)(sizeof ro_later_fds / sizeof ro_later_fds[0]))
+      fail_mount(c, EMFILE, "too many read-only tmpfs mounts:", m);
+    int fd = open_in_root(m->destination, O_PATH | O_DIRECTORY);
+    if (fd < 0) fail_mount(c, errno, "reopen", m);
+    ro_later_fds[n_ro_later++] = fd;
+  }
   if (m->attr_set || m->attr_clr || m->n_propagation) {
     int mfd = open_in_root(m->destination, O_PATH);
     if (mfd < 0) fail_mount(c, errno, "reopen", m);
@@ -394,7 +452,6 @@ void rootfs_prepare(struct child_ctx *c) {
   do_mounts(c, p->mounts, p->n_mounts);
   for (int i = 0; i < p->n_devices; i++) make_device(c, &p->devices[i], p->bind_devices);
   for (int i = 0; i < p->n_symlinks; i++) make_symlink(c, &p->symlinks[i]);
-  do_mounts(c, p->late_mounts, p->n_late_mounts);
 }
 
 static void pivot(struct child_ctx *c) {
@@ -444,7 +501,8 @@ static void mask_paths(struct child_ctx *c) {
   int null_fd = -1;
   for (int i = 0; i < p->n_masked; i++) {
     const char *path = p->masked_paths[i];
-    int fd = open_in_root(path, O_PATH | O_NOFOLLOW);
+    /* a symlink is followed, inside the root, as runc follows it */
+    int fd = open_in_root(path, O_PATH);
     if (fd < 0) {
       if (errno == ENOENT) continue;
       child_fail(c, errno, "open masked path", path);
@@ -453,11 +511,14 @@ static void mask_paths(struct child_ctx *c) {
     if (fstat(fd, &st) < 0) child_fail(c, errno, "stat masked path", path);
     int tree;
     if (S_ISDIR(st.st_mode)) {
+      /* an empty read-only tmpfs, as runc mounts it ("tmpfs", MS_RDONLY):
+         nothing can be created in it, so no further flags are needed */
       int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
       if (fs < 0) child_fail(c, errno, "fsopen tmpfs for masked path", path);
-      if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+      if (fsconfig(fs, FSCONFIG_SET_STRING, "source", "tmpfs", 0) < 0 ||
+          fsconfig(fs, FSCONFIG_SET_FLAG, "ro", NULL, 0) < 0 || fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
         child_fail(c, errno, "create tmpfs for masked path", path);
-      tree = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+      tree = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
       close(fs);
     } else {
       if (null_fd < 0) null_fd = open_dev_null(c);
@@ -476,7 +537,7 @@ static void readonly_paths(struct child_ctx *c) {
   struct tsrun_plan *p = c->plan;
   for (int i = 0; i < p->n_readonly; i++) {
     const char *path = p->readonly_paths[i];
-    int fd = open_in_root(path, O_PATH | O_NOFOLLOW);
+    int fd = open_in_root(path, O_PATH);
     if (fd < 0) {
       if (errno == ENOENT) continue;
       child_fail(c, errno, "open read-only path", path);
@@ -492,17 +553,40 @@ static void readonly_paths(struct child_ctx *c) {
   }
 }
 
-static void readonly_root(struct child_ctx *c) {
-  struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
-  if (setattr(root_fd, "", AT_EMPTY_PATH, &a) < 0) child_fail(c, errno, "make rootfs read-only", NULL);
+/* After the create hooks: pivot_root into the rootfs, and make the cwd when
+ * it is missing (runc does, after pivot_root), every directory inside the
+ * root. Whatever exists is left to the chdir and its checks (process.c). */
+void rootfs_enter(struct child_ctx *c) {
+  pivot(c);
+  const char *cwd = c->process->cwd;
+  struct stat st;
+  if (stat(cwd, &st) == 0 || errno != ENOENT) return;
+  int fd = mkdir_all_in_root(c, cwd, false);
+  if (fd < 0) child_fail(c, errno, "create cwd", cwd);
+  close(fd);
 }
 
+/* runc's finalizeRootfs: read-only tmpfs mounts and /dev become read-only
+ * now, then root.readonly (after the console, which may create /dev/console) */
+void rootfs_seal(struct child_ctx *c) {
+  struct tsrun_plan *p = c->plan;
+  struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
+  for (int i = 0; i < n_ro_later; i++) {
+    if (setattr(ro_later_fds[i], "", AT_EMPTY_PATH, &a) < 0)
+      child_fail(c, errno, "make a read-only tmpfs read-only", NULL);
+    close(ro_later_fds[i]);
+  }
+  n_ro_later = 0;
+  if (p->readonly_rootfs && setattr(root_fd, "", AT_EMPTY_PATH, &a) < 0)
+    child_fail(c, errno, "make rootfs read-only", NULL);
+}
+
+/* runc's order: linux.sysctl, read-only paths, then masked paths (a path
+ * both masked and read-only ends up masked) */
 void rootfs_finish(struct child_ctx *c) {
-  pivot(c);
   sysctl_write_all(c);
-  mask_paths(c);
   readonly_paths(c);
-  if (c->plan->readonly_rootfs) readonly_root(c);
+  mask_paths(c);
   close(root_fd);
   root_fd = -1;
 }

@@ -8,7 +8,11 @@
 
 /* before the createContainer hooks: propagation, mounts, devices, symlinks */
 void rootfs_prepare(struct child_ctx *c);
-/* after them: pivot_root, sysctls, masked and read-only paths, read-only root */
+/* after them: pivot_root, and the cwd made when it is missing */
+void rootfs_enter(struct child_ctx *c);
+/* read-only tmpfs mounts and root.readonly (after the console) */
+void rootfs_seal(struct child_ctx *c);
+/* then sysctls, read-only paths, masked paths (runc's order) */
 void rootfs_finish(struct child_ctx *c);
 /* exec: resolve inside the container's root, which is already our "/" */
 void rootfs_use_current_root(void);

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "init.h"
@@ -15,12 +14,17 @@
 #include "plan.h"
 #include "spawn.h"
 #include "sync.h"
-#include "unix_addr.h"
 
 napi_value tsrun_fork_with_sync(napi_env env, tsrun_child_fn child, void *arg) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return tsrun_throw_errno(env, errno, "socketpair", NULL);
+  /* a packet must fit the sender's buffer (net.core.wmem_default, often
+     208 KiB, is below TSRUN_SYNC_MAX); the kernel doubles this value, and
+     caps it at wmem_max, whose default still leaves room */
+  int sndbuf = TSRUN_SYNC_MAX + (int)sizeof(struct tsrun_sync_hdr) + 64;
+  setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+  setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
   pid_t pid = _Fork();
   if (pid < 0) {
     int e = errno;
@@ -49,7 +53,10 @@ static napi_value js_spawn_init(napi_env env, napi_callback_info info) {
   if (!tsrun_get_args(env, info, 1, argv)) return NULL;
   struct tsrun_plan plan;
   napi_value out = NULL;
-  if (tsrun_plan_from_js(env, argv[0], &plan)) out = tsrun_fork_with_sync(env, init_child, &plan);
+  if (tsrun_plan_from_js(env, argv[0], &plan)) {
+    plan.creator_pid = getpid();
+    out = tsrun_fork_with_sync(env, init_child, &plan);
+  }
   tsrun_plan_free(&plan);
   return out;
 }
@@ -118,9 +125,12 @@ static napi_value js_sync_send(napi_env env, napi_callback_info info) {
       !tsrun_get_i32(env, argv[2], &value) || !tsrun_get_string(env, argv[3], &text))
     return NULL;
   size_t len = strlen(text);
-  if (len > TSRUN_SYNC_MAX) {
+  if (len > TSRUN_SYNC_TEXT_MAX) {
     free(text);
-    return tsrun_throw(env, "sync: message too long");
+    char msg[128];
+    snprintf(msg, sizeof msg, "sync: a message of %zu bytes is over the channel's limit of %d bytes", len,
+             TSRUN_SYNC_TEXT_MAX);
+    return tsrun_throw(env, msg);
   }
   struct tsrun_sync_hdr h = {(uint32_t)type, value, 0, (uint32_t)len};
   char *buf = malloc(sizeof h + len);
@@ -242,30 +252,66 @@ static napi_value js_set_child_subreaper(napi_env env, napi_callback_info info) 
   return NULL;
 }
 
-/* connectSeqpacket(path) -> fd; paths of any length (unix_addr.h). */
-static napi_value js_connect_seqpacket(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  char *path;
-  if (!tsrun_get_args(env, info, 1, argv) || !tsrun_get_string(env, argv[0], &path)) return NULL;
-  struct tsrun_unix_addr a;
-  int r = tsrun_unix_addr_init(&a, path);
-  if (r < 0) {
-    napi_value x = tsrun_throw_errno(env, -r, "open", path);
-    free(path);
-    return x;
+/* releaseStart(fifoPath, replyPath) -> Buffer | null: release a created
+ * init (init.c). Opens the reply FIFO first (so nothing the init says is
+ * missed), writes one byte to the start FIFO, then reads the reply until
+ * EOF: empty once the init has exec'd (its end closes on execve), or the
+ * init's error message (sync packets). null: nobody reads the start FIFO,
+ * the init is gone. Blocks until the init execs or exits. */
+static napi_value js_release_start(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  char *fifo = NULL, *reply = NULL;
+  napi_value out = NULL;
+  if (!tsrun_get_args(env, info, 2, argv) || !tsrun_get_string(env, argv[0], &fifo) ||
+      !tsrun_get_string(env, argv[1], &reply))
+    goto done;
+  int rfd = open(reply, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (rfd < 0) {
+    out = tsrun_throw_errno(env, errno, "open", reply);
+    goto done;
   }
-  int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  r = s < 0 ? -1 : connect(s, (struct sockaddr *)&a.sa, a.len);
-  int e = errno;
-  tsrun_unix_addr_release(&a);
-  if (r < 0) {
-    if (s >= 0) close(s);
-    napi_value x = tsrun_throw_errno(env, e, "connect", path);
-    free(path);
-    return x;
+  int gfd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (gfd < 0) {
+    int e = errno;
+    close(rfd);
+    if (e == ENXIO) napi_get_null(env, &out);
+    else out = tsrun_throw_errno(env, e, "open", fifo);
+    goto done;
   }
-  free(path);
-  return tsrun_make_i32(env, s);
+  ssize_t w;
+  do w = write(gfd, "g", 1);
+  while (w < 0 && errno == EINTR);
+  int we = errno;
+  close(gfd);
+  if (w < 0) {
+    close(rfd);
+    if (we == EPIPE) napi_get_null(env, &out);
+    else out = tsrun_throw_errno(env, we, "write", fifo);
+    goto done;
+  }
+  int fl = fcntl(rfd, F_GETFL);
+  if (fl >= 0) fcntl(rfd, F_SETFL, fl & ~O_NONBLOCK);
+  size_t cap = 4096, len = 0;
+  char *buf = malloc(cap);
+  for (;;) {
+    if (len == cap) {
+      char *bigger = realloc(buf, cap *= 2);
+      if (!bigger) break;
+      buf = bigger;
+    }
+    ssize_t r = read(rfd, buf + len, cap - len);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    len += (size_t)r;
+  }
+  close(rfd);
+  void *data;
+  napi_create_buffer_copy(env, len, buf, &data, &out);
+  free(buf);
+done:
+  free(fifo);
+  free(reply);
+  return out;
 }
 
 /* closeFd(fd) */
@@ -279,14 +325,10 @@ static napi_value js_close_fd(napi_env env, napi_callback_info info) {
 
 void tsrun_register_spawn(napi_env env, napi_value exports) {
   static const tsrun_fn fns[] = {
-      {"spawnInit", js_spawn_init},
-      {"syncRecv", js_sync_recv},
-      {"syncSend", js_sync_send},
-      {"waitPid", js_wait_pid},
-      {"waitPidAsync", js_wait_pid_async},
-      {"setChildSubreaper", js_set_child_subreaper},
-      {"connectSeqpacket", js_connect_seqpacket},
-      {"closeFd", js_close_fd},
+      {"spawnInit", js_spawn_init},        {"syncRecv", js_sync_recv},
+      {"syncSend", js_sync_send},          {"waitPid", js_wait_pid},
+      {"waitPidAsync", js_wait_pid_async}, {"setChildSubreaper", js_set_child_subreaper},
+      {"releaseStart", js_release_start},  {"closeFd", js_close_fd},
   };
   tsrun_export(env, exports, fns, sizeof fns / sizeof fns[0]);
 }

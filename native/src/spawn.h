@@ -10,7 +10,7 @@
 typedef void (*tsrun_child_fn)(void *arg, int sync_fd);
 napi_value tsrun_fork_with_sync(napi_env env, tsrun_child_fn child, void *arg);
 
-/* spawnInit, syncRecv, syncSend, waitPid, waitPidAsync, setChildSubreaper, connectSeqpacket, closeFd */
+/* spawnInit, syncRecv, syncSend, waitPid, waitPidAsync, setChildSubreaper, releaseStart, closeFd */
 void tsrun_register_spawn(napi_env env, napi_value exports);
 
 #endif

@@ -16,6 +16,7 @@ enum tsrun_sync_type {
   SYNC_ERROR = 7,        /* child -> parent: `err` is an errno (0: none), text the failing step */
   SYNC_WARNING = 8,      /* child -> parent: text */
   SYNC_STATE = 9,        /* parent -> child: text is the state JSON for startContainer hooks */
+  SYNC_COMMIT = 10,      /* parent -> init, after READY: the state is stored; outlive tsrun from now on */
 };
 
 struct tsrun_sync_hdr {
@@ -26,5 +27,8 @@ struct tsrun_sync_hdr {
 };
 
 #define TSRUN_SYNC_MAX (256 * 1024)
+/* text of one message: the receiver keeps room for a terminating NUL
+ * (src/native/sync.ts SYNC_TEXT_MAX; create refuses larger states up front) */
+#define TSRUN_SYNC_TEXT_MAX (TSRUN_SYNC_MAX - 1)
 
 #endif

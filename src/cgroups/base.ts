@@ -37,6 +37,8 @@ export interface CgroupEnv {
 }
 
 const DESTROY_WAIT_MS = 10_000;
+/** how long one SIGKILL round waits before signalling again */
+const KILL_ROUND_MS = 500;
 const RMDIR_RETRY_MS = 5_000;
 
 function errnoOf(err: unknown): string {
@@ -95,6 +97,23 @@ export abstract class BaseManager {
       resources: structuredClone(this.current),
       configDevicePaths: [...this.configDevicePaths],
     };
+  }
+
+  /**
+   * The descriptor as it will be once create() has run: `created` lists
+   * every directory of the container's path that does not exist yet. The
+   * create journal records it before the first mkdir.
+   */
+  plannedDescriptor(): CgroupDescriptor {
+    const planned = [...this.created];
+    for (const h of this.hierarchies) {
+      let dir = h.mountpoint;
+      for (const part of path.posix.relative(h.mountpoint, h.dir).split('/').filter(Boolean)) {
+        dir = path.posix.join(dir, part);
+        if (!planned.includes(dir) && !fs.existsSync(dir)) planned.push(dir);
+      }
+    }
+    return { ...this.descriptor(), created: planned };
   }
 
   mountPlan(req: CgroupMountRequest): CgroupMountPlan {
@@ -187,7 +206,8 @@ export abstract class BaseManager {
         }
       }
     } catch (err) {
-      for (const d of [...made].reverse()) this.rmdirTree(d, false);
+      // just made, so empty unless another container's create uses them now
+      for (const d of [...made].reverse()) removeIfEmpty(d);
       throw err;
     }
     this.created.push(...made.filter((d) => !this.created.includes(d)));
@@ -251,19 +271,18 @@ export abstract class BaseManager {
 
   /**
    * rmdir a cgroup dir and the sub-cgroups inside it, deepest first; ENOENT
-   * counts as done. With `retry`, EBUSY (tasks still exiting) is retried for a
-   * while and a final failure throws; without it (rollback) failures are ignored.
+   * counts as done, EBUSY (tasks still exiting) is retried for a while, and a
+   * final failure throws.
    */
-  protected rmdirTree(dir: string, retry: boolean): void {
+  protected rmdirTree(dir: string): void {
     let entries: fs.Dirent[] = [];
     try {
       entries = fs.readdirSync(dir, { withFileTypes: true });
     } catch (err) {
       if (errnoOf(err) === 'ENOENT') return;
-      if (!retry) return;
       throw cgroupOpError('cannot list cgroup', dir, err, this.containerId);
     }
-    for (const e of entries) if (e.isDirectory()) this.rmdirTree(path.join(dir, e.name), retry);
+    for (const e of entries) if (e.isDirectory()) this.rmdirTree(path.join(dir, e.name));
     let lastErr: unknown;
     const tryRemove = (): boolean => {
       try {
@@ -275,7 +294,7 @@ export abstract class BaseManager {
         return false;
       }
     };
-    if (tryRemove() || !retry) return;
+    if (tryRemove()) return;
     if (errnoOf(lastErr) === 'EBUSY' && pollUntil(tryRemove, RMDIR_RETRY_MS)) return;
     throw cgroupOpError('cannot remove cgroup', dir, lastErr, this.containerId);
   }
@@ -288,21 +307,33 @@ export abstract class BaseManager {
    * inside create, before the descriptor was stored). Parents are never touched.
    */
   destroy(opts: DestroyOptions = {}): void {
-    if (this.exists() && this.pids().length > 0) {
-      this.killAll(SIGKILL);
-      if (!pollUntil(() => this.pids().length === 0, DESTROY_WAIT_MS)) {
-        const left = this.pids();
-        throw this.fail(`cannot destroy cgroup ${this.hierarchies[0]!.dir}: ${left.length} process(es) survive SIGKILL (${left.slice(0, 5).join(' ')})`);
-      }
-    }
+    this.killEverything();
+    const leaves = new Set(this.hierarchies.map((h) => h.dir));
     for (const dir of [...this.created].reverse()) {
-      // a parent create() made for this container may hold other containers by now
-      // (the namespace dir of the first container under it): removed only when empty
-      if (this.created.some((d) => d.startsWith(`${dir}/`))) removeIfEmpty(dir);
-      else this.rmdirTree(dir, true);
+      // the container's own dir goes with the sub-cgroups made inside it; a
+      // parent create made may hold other containers by now: only if empty
+      if (leaves.has(dir)) this.rmdirTree(dir);
+      else removeIfEmpty(dir);
     }
-    if (opts.includeUnrecordedLeaf) for (const h of this.hierarchies) this.rmdirTree(h.dir, true);
+    if (opts.includeUnrecordedLeaf) for (const dir of leaves) this.rmdirTree(dir);
     this.created = [];
+  }
+
+  /**
+   * SIGKILL everything in the container's cgroups until they are empty: a
+   * process may still be joining (a create killed half-way) or forking when
+   * the first round lands.
+   */
+  private killEverything(): void {
+    if (!this.exists() || this.pids().length === 0) return;
+    const deadline = Date.now() + DESTROY_WAIT_MS;
+    for (;;) {
+      this.killAll(SIGKILL);
+      if (pollUntil(() => this.pids().length === 0, Math.min(KILL_ROUND_MS, Math.max(0, deadline - Date.now())))) return;
+      if (Date.now() >= deadline) break;
+    }
+    const left = this.pids();
+    throw this.fail(`cannot destroy cgroup ${this.hierarchies[0]!.dir}: ${left.length} process(es) survive SIGKILL (${left.slice(0, 5).join(' ')})`);
   }
 }
 

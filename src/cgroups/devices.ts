@@ -67,9 +67,14 @@ export const DEFAULT_DEVICE_ALLOWS: ReadonlyArray<{ path?: string; type: 'c' | '
   { type: 'c', major: 10, minor: 200, access: 'rwm' },
 ];
 
+/** Where every container's device rules start (runc's emulator starts as a white-list). */
+const DENY_ALL_DEVICES: DeviceRule = { allow: false, type: 'a', major: -1, minor: -1, access: 'rwm', field: 'linux.resources.devices (everything denied first)' };
+
 /**
- * The config's rules followed by runc's default allows. Like runc, a default
- * whose device node the config itself lists in linux.devices (same path) is left out.
+ * A container's device rules, as runc computes them whether or not the config
+ * lists any: everything denied, then the config's rules, then runc's default
+ * allows. Like runc, a default whose device node the config itself lists in
+ * linux.devices (same path) is left out.
  */
 export function withDefaultAllows(rules: DeviceRule[], configDevicePaths: readonly string[] = []): DeviceRule[] {
   const listed = new Set(configDevicePaths);
@@ -81,7 +86,9 @@ export function withDefaultAllows(rules: DeviceRule[], configDevicePaths: readon
     access: d.access,
     field: `linux.resources.devices (default allow ${d.type} ${d.major < 0 ? '*' : d.major}:${d.minor < 0 ? '*' : d.minor} ${d.access})`,
   }));
-  return [...rules, ...defaults];
+  const first = rules[0];
+  const deniesAll = first !== undefined && !first.allow && first.type === 'a' && first.major < 0 && first.minor < 0 && first.access === 'rwm';
+  return [...(deniesAll ? [] : [DENY_ALL_DEVICES]), ...rules, ...defaults];
 }
 
 /** "c 1:3 rwm" as devices.allow/devices.deny take it. */

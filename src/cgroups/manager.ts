@@ -46,7 +46,8 @@ export interface CgroupManager {
   /** signal every process (v2 SIGKILL: cgroup.kill; else freeze, signal, thaw) */
   killAll(signal: number | NodeJS.Signals): void;
   /**
-   * kill leftovers, rmdir only what create() made (bottom-up, EBUSY retried);
+   * kill leftovers (SIGKILL rounds until empty), rmdir only what create()
+   * made (bottom-up, EBUSY retried; a parent only if nothing else uses it);
    * idempotent. includeUnrecordedLeaf: also the container's own dirs when no
    * descriptor recorded them (cleanup after a crash inside create)
    */
@@ -59,6 +60,8 @@ export interface CgroupManager {
   oomKillCount(): number;
   /** JSON for the state store; loadCgroupManager() rebuilds the manager from it */
   descriptor(): CgroupDescriptor;
+  /** descriptor() as it will be after create(): `created` holds every dir of the path that does not exist yet */
+  plannedDescriptor(): CgroupDescriptor;
   /** what a `cgroup` mount in the config becomes for this container */
   mountPlan(req: CgroupMountRequest): CgroupMountPlan;
 }

@@ -2,9 +2,11 @@
 // becomes for this container:
 //   v1 / hybrid: a tmpfs, one bind per v1 hierarchy of the container's own
 //     cgroup dir (flags from the config mount, so "ro" makes them read-only),
-//     symlinks for co-mounted controllers (cpu -> cpu,cpuacct), then the tmpfs
-//     is remounted read-only if the mount asks for ro. Like runc, the hybrid
-//     host's unified tree is not exposed.
+//     or, in a cgroup namespace of its own, one cgroup mount per hierarchy,
+//     symlinks for co-mounted controllers (cpu -> cpu,cpuacct). The tmpfs
+//     itself stays writable with "ro", as runc leaves it (it is the
+//     container's own, and holds nothing). Like runc, the hybrid host's
+//     unified tree is not exposed.
 //   v2: a cgroup2 mount when the container has its own cgroup namespace (it
 //     then shows the container's cgroup as its root), else a bind of the
 //     container's cgroup dir.
@@ -14,7 +16,7 @@ import { MS } from '../native/linux-constants';
 import type { CgroupLayout } from './detect';
 import type { HierarchyDir } from './paths';
 
-const { RDONLY: MS_RDONLY, NOSUID: MS_NOSUID, NODEV: MS_NODEV, NOEXEC: MS_NOEXEC, REMOUNT: MS_REMOUNT } = MS;
+const { RDONLY: MS_RDONLY, NOSUID: MS_NOSUID, NODEV: MS_NODEV, NOEXEC: MS_NOEXEC } = MS;
 const { NOATIME: MS_NOATIME, NODIRATIME: MS_NODIRATIME, BIND: MS_BIND, REC: MS_REC } = MS;
 const { RELATIME: MS_RELATIME, STRICTATIME: MS_STRICTATIME } = MS;
 
@@ -37,11 +39,6 @@ export interface CgroupMountPlan {
   mounts: MountPlan[];
   /** create after `mounts` (inside the tmpfs, v1 only) */
   symlinks: SymlinkPlan[];
-  /**
-   * mount(2) calls to make after the symlinks exist: on v1 with "ro", the
-   * MS_REMOUNT|MS_RDONLY of the tmpfs (source "", fstype "").
-   */
-  finalRemounts: MountPlan[];
 }
 
 function plan(p: Partial<MountPlan> & Pick<MountPlan, 'source' | 'destination'>): MountPlan {
@@ -64,16 +61,15 @@ export function cgroupMountPlan(layout: CgroupLayout, dirs: readonly HierarchyDi
   if (layout === 'v2') {
     const dir = dirs.find((d) => d.key === '');
     if (req.cgroupNamespace || !dir) {
-      return {
-        mounts: [plan({ source: 'cgroup', destination: dest, fstype: 'cgroup2', flags: req.flags & REMOUNTABLE, propagation: req.propagation })],
-        symlinks: [],
-        finalRemounts: [],
-      };
+      // the kernel may refuse it in a user namespace: then, as runc, a bind of
+      // the container's cgroup (what the namespace would have shown)
+      const m = plan({ source: 'cgroup', destination: dest, fstype: 'cgroup2', flags: req.flags & REMOUNTABLE, propagation: req.propagation });
+      if (dir) m.fallbackSource = dir.dir;
+      return { mounts: [m], symlinks: [] };
     }
     return {
       mounts: [plan({ source: dir.dir, destination: dest, flags: MS_BIND | MS_REC, remountFlags, propagation: req.propagation })],
       symlinks: [],
-      finalRemounts: [],
     };
   }
   const mounts: MountPlan[] = [
@@ -83,14 +79,27 @@ export function cgroupMountPlan(layout: CgroupLayout, dirs: readonly HierarchyDi
   for (const h of dirs) {
     if (h.key === '') continue;
     const name = path.posix.basename(h.mountpoint);
-    mounts.push(plan({ source: h.dir, destination: path.posix.join(dest, name), flags: MS_BIND | MS_REC, remountFlags, propagation: req.propagation }));
+    const destination = path.posix.join(dest, name);
+    if (req.cgroupNamespace) {
+      // in its own cgroup namespace the container mounts each hierarchy itself
+      // (its root is the container's cgroup), as runc does
+      const named = name === 'systemd';
+      mounts.push(
+        plan({
+          source: named ? 'systemd' : 'cgroup',
+          destination,
+          fstype: 'cgroup',
+          flags: TMPFS_FLAGS | (req.flags & MS_RDONLY),
+          data: named ? 'name=systemd' : name,
+          propagation: req.propagation,
+        }),
+      );
+    } else {
+      mounts.push(plan({ source: h.dir, destination, flags: MS_BIND | MS_REC, remountFlags, propagation: req.propagation }));
+    }
     if (name.includes(',')) {
       for (const ctrl of name.split(',')) symlinks.push({ target: name, linkPath: path.posix.join(dest, ctrl) });
     }
   }
-  const finalRemounts =
-    req.flags & MS_RDONLY
-      ? [plan({ source: '', destination: dest, flags: MS_REMOUNT | MS_RDONLY | TMPFS_FLAGS, data: 'mode=755' })]
-      : [];
-  return { mounts, symlinks, finalRemounts };
+  return { mounts, symlinks };
 }

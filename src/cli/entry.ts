@@ -15,6 +15,8 @@ import * as boot from '../boot/bundle-cache';
 type MainFn = (argv: readonly string[]) => Promise<number>;
 
 export const BUNDLE = path.join(boot.BUNDLE_DIR, 'tsrun.js');
+/** The same CLI without the modules only other commands use (scripts/bundle.js). */
+export const LIFECYCLE_BUNDLE = path.join(boot.BUNDLE_DIR, 'tsrun-lifecycle.js');
 export const CACHE_DIR = boot.CACHE_DIR;
 export type { BundleSource } from '../boot/bundle-cache';
 
@@ -24,6 +26,37 @@ const COMMANDS = new Set([
   'pause', 'resume', 'update', 'events', 'spec', 'features',
   'pull', 'images', 'image', 'rmi', 'login', 'logout',
 ]);
+
+/**
+ * The commands an engine calls for every container once it exists: the
+ * lifecycle bundle holds what they run, about half of the CLI (no zod, config
+ * validation, seccomp, rootfs or image code), so they read, deserialize and
+ * run half as much. scripts/bundle.js builds it from this list.
+ */
+export const LIFECYCLE_COMMANDS: readonly string[] = ['state', 'start', 'kill', 'delete', 'pause', 'resume', 'list', 'ps', 'events'];
+
+interface LifecycleExports {
+  main: MainFn;
+  splitGlobalArgs: (argv: readonly string[], env: { euid: number; xdgRuntimeDir?: string; cwd: string }) => { help: boolean; version: boolean; command?: string; rest: string[] };
+  findCommand: (name: string) => { name: string } | undefined;
+}
+
+/**
+ * Whether the lifecycle bundle runs this call exactly as the whole CLI would:
+ * its command, read as main() reads it, is one of LIFECYCLE_COMMANDS, or
+ * main() stops before any command runs (bad global flags, an unknown command).
+ */
+function lifecycleRuns(lean: LifecycleExports, argv: readonly string[]): boolean {
+  let split;
+  try {
+    split = lean.splitGlobalArgs(argv, { euid: process.geteuid?.() ?? 0, xdgRuntimeDir: process.env.XDG_RUNTIME_DIR, cwd: process.cwd() });
+  } catch {
+    return true;
+  }
+  if (split.help || split.version || split.command === undefined || split.command === 'help' || split.command === 'h') return false;
+  const def = lean.findCommand(split.command);
+  return def === undefined || LIFECYCLE_COMMANDS.includes(def.name);
+}
 
 /** Read the CLI's bundle (undefined when there is none). */
 export function readBundle(): boot.BundleSource | undefined {
@@ -40,9 +73,17 @@ export const writeCache = boot.writeCache;
 
 function run(): void {
   const argv = process.argv.slice(2);
-  const b = readBundle();
-  // the command only picks a cache file: a wrong guess costs speed, never behaviour
-  const loaded = b ? boot.loadBundle<{ main?: MainFn }>(b, argv.find((a) => COMMANDS.has(a)) ?? 'other', module) : undefined;
+  // the command only picks a cache file and a bundle: a wrong guess costs speed, never behaviour
+  const use = argv.find((a) => COMMANDS.has(a)) ?? 'other';
+  let loaded: boot.LoadedBundle<{ main?: MainFn }> | undefined;
+  const leanSource = LIFECYCLE_COMMANDS.includes(use) ? boot.readBundle(LIFECYCLE_BUNDLE) : undefined;
+  if (leanSource) {
+    const lean = boot.loadBundle<LifecycleExports>(leanSource, use, module);
+    if (lifecycleRuns(lean.exports, argv)) loaded = lean;
+    else delete require.cache[LIFECYCLE_BUNDLE];
+  }
+  const b = loaded ? undefined : readBundle();
+  if (b) loaded = boot.loadBundle<{ main?: MainFn }>(b, use, module);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const main = loaded?.exports.main ?? (require('./main') as { main: MainFn }).main;
   main(argv).then(

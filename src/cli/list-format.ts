@@ -2,7 +2,9 @@
 // padding 3, spaces): each column is as wide as its widest cell plus 3, and
 // the last column (OWNER) is not padded. For stopped containers STATUS also
 // says why, as one token: stopped(exited) or stopped(dead); `--format json`
-// keeps "stopped" and adds a statusDetail field instead.
+// keeps "stopped" and adds a statusDetail field instead. A container whose
+// state.json is damaged shows as <status>(damaged), its status taken from the
+// create journal; json adds a "damage" field saying what is wrong.
 import type { ListEntry } from '../container/operations';
 
 const MIN_WIDTH = 12;
@@ -27,6 +29,7 @@ function runeLength(s: string): number {
 }
 
 export function statusColumn(e: ListEntry): string {
+  if (e.damage !== undefined) return `${e.status}(damaged)`;
   return e.status === 'stopped' && e.statusDetail ? `stopped(${e.statusDetail})` : e.status;
 }
 

@@ -28,6 +28,7 @@ import {
   type Process,
   type RlimitType,
 } from '../../oci-spec/runtime';
+import * as path from 'node:path';
 import { formatJsonPath } from '../../oci-spec/validate';
 import { OVERLAY_ANNOTATION, overlayProblems } from '../rootfs/overlay';
 import { error, runChecks, warning, type Check, type CheckResult, type Finding } from '../validate/checks';
@@ -55,6 +56,12 @@ export interface HostFacts {
   selinuxEnabled?: boolean;
   /** `--no-pivot`: the rootfs is entered with MS_MOVE + chroot instead of pivot_root. */
   noPivotRoot?: boolean;
+  /**
+   * What the rootfs holds at the destination of each proc or sysfs mount (by
+   * index in `mounts`), when that is not a directory or missing: "a symlink",
+   * "not a directory". Gathered by preflight (src/rootfs/mount-targets.ts).
+   */
+  mountTargets?: ReadonlyMap<number, string>;
 }
 
 // ---------------------------------------------------------------------------
@@ -136,6 +143,47 @@ const checkArgs: ProcessCheck = (p, _facts, base) => {
   if (!p.args || p.args.length === 0) return [error(at(base, 'args'), 'must contain at least one entry (the program to run)')];
   if (!p.args[0]) return [error(at(base, 'args', 0), 'must not be empty: it names the program to run')];
   return [];
+};
+
+/** runc: every entry is NAME=VALUE with a non-empty name (NULs: checkArgsAndEnv). */
+const checkEnv: ProcessCheck = (p, _facts, base) =>
+  (p.env ?? []).flatMap((e, i) => {
+    const eq = e.indexOf('=');
+    if (eq < 0) return [error(at(base, 'env', i), `must be NAME=VALUE, got ${JSON.stringify(e)}`)];
+    if (eq === 0) return [error(at(base, 'env', i), `the variable name must not be empty, got ${JSON.stringify(e)}`)];
+    return [];
+  });
+
+/** The kernel's limit on one argument or environment string (MAX_ARG_STRLEN: 32 pages). */
+const MAX_ARG_STRLEN = 131072;
+
+/** execve takes C strings: a NUL would cut an entry short, and one string may not exceed MAX_ARG_STRLEN. */
+const checkArgsAndEnv: ProcessCheck = (p, _facts, base) => {
+  const findings: Finding[] = [];
+  for (const field of ['args', 'env'] as const) {
+    (p[field] ?? []).forEach((entry, i) => {
+      if (entry.includes('\0')) findings.push(error(at(base, field, i), 'must not contain a NUL byte: execve would cut the string there'));
+      const bytes = Buffer.byteLength(entry);
+      if (bytes >= MAX_ARG_STRLEN) {
+        findings.push(error(at(base, field, i), `is ${bytes} bytes; execve accepts strings of at most ${MAX_ARG_STRLEN - 1} bytes (MAX_ARG_STRLEN)`));
+      }
+    });
+  }
+  return findings;
+};
+
+/** runc's user package keeps ids below 2^31 (32-bit platforms, and -1 as "unset" in the kernel's APIs). */
+const MAX_ID = 2 ** 31 - 1;
+
+const checkUserIds: ProcessCheck = (p, _facts, base) => {
+  const user = p.user;
+  if (!user) return [];
+  const ids: [string, number][] = [
+    [at(base, 'user', 'uid'), user.uid],
+    [at(base, 'user', 'gid'), user.gid],
+    ...(user.additionalGids ?? []).map((g, i): [string, number] => [at(base, 'user', 'additionalGids', i), g]),
+  ];
+  return ids.filter(([, v]) => v > MAX_ID).map(([where, v]) => error(where, `uids and gids must be in range 0-${MAX_ID}, got ${v}`));
 };
 
 const checkCwd: ProcessCheck = (p, _facts, base) =>
@@ -249,6 +297,9 @@ const checkProcessLabels: ProcessCheck = (p, facts, base) => {
 
 const PROCESS_CHECKS: readonly ProcessCheck[] = [
   checkArgs,
+  checkEnv,
+  checkArgsAndEnv,
+  checkUserIds,
   checkCwd,
   checkCapabilities,
   checkRlimits,
@@ -434,7 +485,9 @@ function checkOneMount(m: Mount, i: number, hasUserns: boolean): Finding[] {
   const options = m.options ?? [];
   const bind = isBindMount(m);
   if (!m.destination) findings.push(error(`${base}.destination`, 'must not be empty'));
-  else if (!isAbsolute(m.destination)) {
+  else if (isRootDestination(m.destination)) {
+    findings.push(error(`${base}.destination`, `${bind ? 'a bind mount' : 'a mount'} onto "/" would replace the root filesystem; name it in root.path instead`));
+  } else if (!isAbsolute(m.destination)) {
     findings.push(warning(`${base}.destination`, `is relative (${JSON.stringify(m.destination)}); relative destinations are deprecated and taken as relative to "/"`));
   }
   for (const field of ['destination', 'source', 'type'] as const) {
@@ -464,6 +517,23 @@ function checkOneMount(m: Mount, i: number, hasUserns: boolean): Finding[] {
   }
   return findings;
 }
+
+/** "/", "//", "/.", "/a/.." and a relative "." all name the container's root. */
+function isRootDestination(dest: string): boolean {
+  return path.posix.normalize(`/${dest}`) === '/';
+}
+
+/**
+ * proc and sysfs only on a real directory, never through a symlink in the
+ * rootfs (CVE-2019-16884: a procfs mounted elsewhere lets the image fake
+ * /proc/self/attr and escape its LSM profile). runc's words.
+ */
+const checkSpecialMountTargets: Check<Config, HostFacts> = (config, facts) =>
+  (config.mounts ?? []).flatMap((m, i) => {
+    const found = facts.mountTargets?.get(i);
+    if (!found || (m.type !== 'proc' && m.type !== 'sysfs')) return [];
+    return [error(`mounts[${i}].destination`, `filesystem ${JSON.stringify(m.type)} must be mounted on ordinary directory: ${m.destination} is ${found} in the rootfs`)];
+  });
 
 const checkMounts: Check<Config, HostFacts> = (config) => {
   const hasUserns = namespaceMap(config).has('user');
@@ -596,6 +666,7 @@ export const configChecks: readonly Check<Config, HostFacts>[] = [
   checkSysctl,
   checkRootfsPropagation,
   checkMounts,
+  checkSpecialMountTargets,
   checkMaskedAndReadonlyPaths,
   checkMountLabel,
   checkDevices,

@@ -1,9 +1,13 @@
-// Reading the bundle's config.json: a missing file, bad JSON or a schema
-// violation becomes a ConfigError that names the file and the JSON path.
+// Reading the bundle's config.json: a missing file, bad JSON, what a strict
+// JSON reader refuses (a byte order mark, duplicate keys: validate/json-text)
+// or a schema violation becomes a ConfigError that names the file and the
+// JSON path.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseConfig, parseJsonText, SpecValidationError, type Config } from '../../oci-spec';
 import { ConfigError, fromNodeError } from '../errors';
+import { jsonTextChecks } from '../validate/json-text';
+import { formatFinding, runChecks } from '../validate/checks';
 
 export function loadBundleConfig(bundle: string, containerId?: string): Config {
   const file = path.join(bundle, 'config.json');
@@ -16,7 +20,12 @@ export function loadBundleConfig(bundle: string, containerId?: string): Config {
     throw fromNodeError('read config.json', err, { containerId, path: file });
   }
   try {
-    return parseConfig(parseJsonText(text, 'config.json'), 'config.json');
+    const doc = parseJsonText(text, 'config.json');
+    const { errors } = runChecks(jsonTextChecks, { text, doc }, undefined);
+    if (errors.length) {
+      throw new ConfigError(errors.map((f) => formatFinding('config.json', f)).join('; '), { containerId, path: file, jsonPath: errors[0]!.path });
+    }
+    return parseConfig(doc, 'config.json');
   } catch (err) {
     if (err instanceof SpecValidationError) {
       throw new ConfigError(err.message, { containerId, path: file, jsonPath: err.jsonPath, cause: err });

@@ -52,7 +52,8 @@ export class Container {
 
 /** The OCI state object hooks get on stdin. */
 export function hookState(s: Pick<StoredState, 'id' | 'bundle' | 'annotations'>, status: string, pid: number): string {
-  const o: Record<string, unknown> = { ociVersion: OCI_VERSION, id: s.id, status, pid, bundle: s.bundle };
+  // runtime-spec's State has pid,omitempty: a stopped container's state has none (runc)
+  const o: Record<string, unknown> = { ociVersion: OCI_VERSION, id: s.id, status, ...(pid > 0 ? { pid } : {}), bundle: s.bundle };
   if (s.annotations && Object.keys(s.annotations).length) o.annotations = s.annotations;
   return JSON.stringify(o);
 }

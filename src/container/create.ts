@@ -1,6 +1,12 @@
 // `create`: validate, make the state dir and cgroups, fork the init and drive
 // it until it waits for `start`. A failure at any step removes everything
 // this call made: processes, cgroups, state dir.
+//
+// Crash safety (docs/reliability.md): journal.json records each side effect
+// before it happens (the cgroup dirs, then the init's pid), and
+// until state.json is written (the commit) the init and stage 1 die with this
+// process. So a create killed at any instant leaves either nothing, or a
+// state dir that says what exists, which `delete --force` undoes.
 import { OCI_VERSION } from '../../oci-spec/version';
 import * as path from 'node:path';
 import type { Config } from '../../oci-spec';
@@ -12,6 +18,7 @@ import { log } from '../log';
 import { native, type Native } from '../native';
 import { connectSeccompAgent, containerProcessStateJson } from '../seccomp/listener';
 import { buildSeccompPlan, unknownSyscallsWarning } from '../seccomp/plan';
+import type { CreateJournal } from '../state/journal';
 import { writePidFile } from '../state/pidfile';
 import { processStartTime } from '../state/proc';
 import { StateStore, type ContainerHandle } from '../state/store';
@@ -26,7 +33,7 @@ import type { CreateOptions, RuntimeContext } from './options';
 import { buildInitPlan, rootfsPath } from './plan';
 import { preflight } from './preflight';
 import { parseMountOptions } from '../rootfs/mount-options';
-import { SECCOMP_CACHE_DIR, START_SOCKET } from '../state/types';
+import { SECCOMP_CACHE_DIR } from '../state/types';
 
 export interface CreateDeps {
   native: Native;
@@ -34,8 +41,6 @@ export interface CreateDeps {
 }
 
 export interface CreateRequest extends CreateOptions {
-  /** `run`: tsrun is the subreaper and must reap what it kills */
-  reap?: boolean;
   /** `run` with a terminal and no --console-socket: the end tsrun itself receives on */
   consoleSocketFd?: number;
   /** the bundle's config.json, when the caller has loaded it already */
@@ -89,13 +94,16 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest, d
     else log.warn(text);
   }
 
-  const handle = store.create(id);
+  // the journal is in the state dir from the instant the dir is visible, before any cgroup exists
+  const journal: CreateJournal = { formatVersion: 1, id, bundle, cgroup: cgroup.plannedDescriptor(), processes: [] };
+  const handle = store.create(id, journal);
+  let initStartTime = 0;
   const fds: number[] = [];
   let cgroupMade = false;
   try {
     cgroup.create();
     cgroupMade = true;
-    cgroup.setResources(fromSpecResources(config.linux?.resources));
+    const resources = fromSpecResources(config.linux?.resources);
     const connect = (what: string, socketPath: string): number => {
       try {
         return track(fds, deps.native.connectUnix(socketPath));
@@ -110,8 +118,10 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest, d
       id,
       bundle,
       config,
-      startSocketPath: path.join(handle.dir, START_SOCKET),
+      startFifoPath: handle.startFifoPath,
+      startReplyPath: handle.startReplyPath,
       host: host.plan,
+      noNewKeyring: req.noNewKeyring,
       noPivot: req.noPivot,
       preserveFds: req.preserveFds,
       consoleSocketFd,
@@ -133,13 +143,33 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest, d
     for (const w of planWarnings) log.warn(w);
 
     const base = { id, bundle, annotations: config.annotations ?? {} };
+    const stateOf = (initPid: number): StoredState => ({
+      formatVersion: STATE_FORMAT_VERSION,
+      id,
+      initPid,
+      initStartTime,
+      bundle,
+      rootfs: rootfsPath(bundle, config),
+      created: createdTimestamp(),
+      owner: '',
+      annotations: config.annotations ?? {},
+      config,
+      cgroup: cgroup.descriptor(),
+      ...(req.noNewKeyring ? { noNewKeyring: true } : {}),
+    });
+    let state: StoredState | undefined;
     const initPid = await launchInit(
       deps.native,
       plan,
       {
         joinCgroups: (pid) => cgroup.apply(pid),
         writeIdMaps: (pid) => writeIdMaps(pid, config.linux?.uidMappings ?? [], config.linux?.gidMappings ?? [], id),
-        initStarted: (pid) => hookState(base, 'creating', pid),
+        initStarted: (pid) => {
+          initStartTime = processStartTime(pid) ?? 0;
+          journal.processes.push({ role: 'init', pid, startTime: initStartTime });
+          handle.writeJournal(journal);
+          return hookState(base, 'creating', pid);
+        },
         agentState: (pid) =>
           containerProcessStateJson({
             ociVersion: OCI_VERSION,
@@ -148,33 +178,26 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest, d
             state: { ociVersion: OCI_VERSION, id, status: 'creating', pid, bundle, annotations: config.annotations },
           }),
         runCreateHooks: async (pid) => {
+          // the limits once the init has forked and made its mounts, before
+          // the hooks (runc applies them at this point too): a pids.limit of
+          // 0 or a tight memory limit must not stop the init's own setup
+          cgroup.setResources(resources);
           const state = JSON.parse(hookState(base, 'creating', pid)) as unknown;
           await runHooks('prestart', config.hooks?.prestart, state, { containerId: id });
           await runHooks('createRuntime', config.hooks?.createRuntime, state, { containerId: id });
           return hookState(base, 'created', pid);
         },
+        // the commit: once state.json exists, the init may outlive us
+        commit: (pid) => {
+          state = stateOf(pid);
+          handle.write(state);
+          if (req.pidFile) writePidFile(req.pidFile, pid);
+        },
         warning: (text) => log.warn(text),
       },
-      { reap: req.reap === true },
     );
-
-    const state: StoredState = {
-      formatVersion: STATE_FORMAT_VERSION,
-      id,
-      initPid,
-      initStartTime: processStartTime(initPid) ?? 0,
-      bundle,
-      rootfs: rootfsPath(bundle, config),
-      created: createdTimestamp(),
-      owner: '',
-      annotations: config.annotations ?? {},
-      config,
-      cgroup: cgroup.descriptor(),
-    };
-    handle.write(state);
-    if (req.pidFile) writePidFile(req.pidFile, initPid);
     handle.release();
-    return { id, initPid, state };
+    return { id, initPid, state: state! };
   } catch (err) {
     undoCreate(handle, cgroupMade ? cgroup : undefined);
     // runtime-spec lifecycle: a failed create (a failing create hook included)
@@ -191,12 +214,18 @@ function track(fds: number[], fd: number): number {
   return fd;
 }
 
-/** Leave things as if create had never been attempted. */
+/**
+ * Leave things as if create had never been attempted. When the cgroups
+ * cannot be removed, the state dir (its journal) stays, so that `delete
+ * --force` can finish the job later instead of losing track of them.
+ */
 function undoCreate(handle: ContainerHandle, cgroup: CgroupManager | undefined): void {
   try {
     cgroup?.destroy();
   } catch (err) {
-    log.warn(`cleanup after failed create: ${(err as Error).message}`);
+    log.warn(`cleanup after failed create: ${(err as Error).message}; ${handle.dir} keeps the record for \`tsrun delete --force ${handle.id}\``);
+    handle.release();
+    return;
   }
   try {
     handle.destroy();

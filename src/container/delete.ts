@@ -1,39 +1,49 @@
 // `delete`: destroy a stopped (or created) container: kill what is left,
 // remove its cgroups and state dir, run the poststop hooks. --force does it
-// in any state, and for an unknown id removes whatever is left and succeeds.
+// in any state, and repairs from whatever is left when state.json is missing
+// or damaged (repair.ts); for an id with no state directory at all it removes
+// the id's default cgroup if one exists, and succeeds.
 import * as fs from 'node:fs';
-import { ContainerNotFoundError, TsrunError } from '../errors';
 import { SIGKILL } from '../native/linux-constants';
-import { readProcStat } from '../state/proc';
+import { waitGone } from '../state/proc';
 import { StateStore } from '../state/store';
 import { assertCan } from '../state/transitions';
 import { Container, runPoststopHooks } from './container';
 import type { DeleteOptions, RuntimeContext } from './options';
-
-const KILL_WAIT_MS = 10_000;
+import { removeOrphanCgroups, repairFromLeftovers } from './repair';
 
 export async function deleteContainer(ctx: RuntimeContext, opts: DeleteOptions): Promise<void> {
-  let c: Container;
+  if (opts.force) return forceDelete(ctx, opts.id);
+  const c = Container.open(ctx, opts.id);
   try {
-    c = Container.open(ctx, opts.id);
-  } catch (err) {
-    if (err instanceof ContainerNotFoundError && opts.force) {
-      new StateStore(ctx.root).removeLeftover(opts.id);
-      return;
-    }
-    throw err;
-  }
-  try {
-    const { status } = c.status();
-    assertCan('delete', status, c.id, opts.force ? ['force'] : []);
-    if (status !== 'stopped') {
-      killInit(c, status === 'paused');
-      await waitGone(c.state.initPid, c.state.initStartTime);
-    }
-    await destroy(c);
+    await destroyInAnyState(c, false);
   } finally {
     c.release();
   }
+}
+
+async function forceDelete(ctx: RuntimeContext, id: string): Promise<void> {
+  const store = new StateStore(ctx.root);
+  store.dirOf(id); // the id is checked first
+  store.sweepAbandoned();
+  const found = store.inspect(id);
+  if (!found) return removeOrphanCgroups(ctx, id);
+  try {
+    if (!found.state) return await repairFromLeftovers(ctx, id, found);
+    await destroyInAnyState(new Container(found.handle, found.state), true);
+  } finally {
+    found.handle.release();
+  }
+}
+
+async function destroyInAnyState(c: Container, force: boolean): Promise<void> {
+  const { status } = c.status();
+  assertCan('delete', status, c.id, force ? ['force'] : []);
+  if (status !== 'stopped') {
+    killInit(c, status === 'paused');
+    await waitGone(c.state.initPid, c.state.initStartTime);
+  }
+  await destroy(c);
 }
 
 function killInit(c: Container, paused: boolean): void {
@@ -43,17 +53,6 @@ function killInit(c: Container, paused: boolean): void {
     // already gone
   }
   if (paused) c.cgroup().thaw();
-}
-
-/** Poll until the init is gone or a zombie (runc: 100 × 100 ms). */
-export async function waitGone(pid: number, startTime: number, timeoutMs = KILL_WAIT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const st = readProcStat(pid);
-    if (!st || st.startTime !== startTime || st.state === 'Z' || st.state === 'X') return;
-    if (Date.now() > deadline) throw new TsrunError(`container init ${pid} did not exit after SIGKILL`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** Remove everything create made, then run the poststop hooks (failures only warn). */

@@ -28,7 +28,7 @@ import { checkExecProcess, resolveExecProcess } from './exec-process';
 import { readHost, NS_FILE, type Host } from './host';
 import { ContainerProcessError, errnoName } from './init-process';
 import type { ExecOptions, RuntimeContext } from './options';
-import { processPlan } from './plan';
+import { processPlan, sessionKeyringName } from './plan';
 import { closeConsolePair, openConsolePair, receiveMaster, startRelay, type ConsolePair, type TerminalRelay } from './terminal-relay';
 
 export interface ExecDeps {
@@ -189,6 +189,7 @@ function launch(
       process: proc,
       preserveFds: opts.preserveFds,
       consoleSocketFd,
+      ...(c.state.noNewKeyring ? {} : { sessionKeyring: sessionKeyringName(id) }),
     };
     ({ pid: stage1, syncFd } = n.spawnExec(plan));
     // into the container's cgroups before it joins the namespaces (a cgroup

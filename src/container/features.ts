@@ -9,6 +9,8 @@ import type { Native } from '../native';
 import { KNOWN_MOUNT_OPTIONS } from '../rootfs/mount-options';
 import { seccompFeatureAnnotations, seccompFeatures } from '../seccomp/features';
 
+const SESSION_KEYRING_ANNOTATION = 'tsrun.session-keyring';
+
 /** `runtimeAnnotations`: the caller's version facts (the CLI knows its build). */
 export function featuresDocument(n: Pick<Native, 'seccompInfo'>, runtimeAnnotations: Record<string, string> = {}): Features {
   return {
@@ -31,6 +33,9 @@ export function featuresDocument(n: Pick<Native, 'seccompInfo'>, runtimeAnnotati
     },
     annotations: {
       ...seccompFeatureAnnotations(n),
+      // every container joins a session keyring of its own ("_ses.<id>", as
+      // runc); create --no-new-keyring keeps the caller's
+      [SESSION_KEYRING_ANNOTATION]: 'per-container',
       ...runtimeAnnotations,
     },
     // tsrun changes no behaviour on any config.json annotation

@@ -86,4 +86,24 @@ export function readHost(): Host {
   };
 }
 
+/**
+ * Namespace types whose configured `path` is tsrun's own namespace (same device and
+ * inode as /proc/self/ns/<type>). A path that cannot be read is left to the init,
+ * which reports it when it joins.
+ */
+export function namespacesSameAsRuntime(namespaces: readonly { type: NamespaceType; path?: string }[]): Set<NamespaceType> {
+  const same = new Set<NamespaceType>();
+  for (const ns of namespaces) {
+    if (!ns.path) continue;
+    try {
+      const joined = fs.statSync(ns.path);
+      const own = fs.statSync(`/proc/self/ns/${NS_FILE[ns.type]}`);
+      if (joined.dev === own.dev && joined.ino === own.ino) same.add(ns.type);
+    } catch {
+      // unreadable: the init's join names the path and errno
+    }
+  }
+  return same;
+}
+
 export { NS_FILE };

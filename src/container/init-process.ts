@@ -1,5 +1,7 @@
 // Drives a forked init through its sync protocol (native/src/sync.h):
-// cgroups -> user namespace maps -> init pid -> create hooks -> ready.
+// cgroups -> user namespace maps -> init pid -> create hooks -> ready ->
+// commit. Stage 1 and the init are both tsrun's children (the init through
+// CLONE_PARENT) and die with it until the commit (native/src/lifeline.h).
 import * as os from 'node:os';
 import { describeErrno, TsrunError } from '../errors';
 import type { Native, SyncMessage } from '../native';
@@ -18,6 +20,9 @@ export interface InitCallbacks {
   /** mounts are ready, before pivot_root: run prestart/createRuntime hooks;
    *  returns the "created" state JSON the init hands to later hooks */
   runCreateHooks(initPid: number): Promise<string>;
+  /** the init is ready and waits: store the state. Until this returns, the
+   *  init dies with tsrun; afterwards it must outlive it */
+  commit(initPid: number): void;
   warning(text: string): void;
 }
 
@@ -43,11 +48,11 @@ function fromChildError(m: SyncMessage, id: string): ContainerProcessError {
 }
 
 /**
- * Spawn the init for `plan` and run the protocol until it waits for `start`.
- * Returns the init's host pid. On failure every process it made is killed
- * (and reaped when `reap`: tsrun is the subreaper in `run`).
+ * Spawn the init for `plan` and run the protocol until it waits for `start`
+ * and the state is committed (cb.commit). Returns the init's host pid. On
+ * failure every process it made is killed and reaped (both are our children).
  */
-export async function launchInit(n: Native, plan: InitPlan, cb: InitCallbacks, opts: { reap: boolean }): Promise<number> {
+export async function launchInit(n: Native, plan: InitPlan, cb: InitCallbacks): Promise<number> {
   const id = plan.containerId;
   const { pid: stage1, syncFd } = n.spawnInit(plan);
   let initPid = 0;
@@ -93,6 +98,8 @@ export async function launchInit(n: Native, plan: InitPlan, cb: InitCallbacks, o
         case SYNC.ERROR:
           throw fromChildError(m, id);
         case SYNC.READY:
+          cb.commit(initPid);
+          n.syncSend(syncFd, SYNC.COMMIT, 0, '');
           return initPid;
         default:
           throw new TsrunError(`container init sent an unknown message (${m.type})`, { containerId: id });
@@ -110,12 +117,10 @@ export async function launchInit(n: Native, plan: InitPlan, cb: InitCallbacks, o
     }
     if (initPid) {
       killQuietly(initPid);
-      if (opts.reap) {
-        try {
-          n.waitPid(initPid, false);
-        } catch {
-          // not our child
-        }
+      try {
+        n.waitPid(initPid, false);
+      } catch {
+        // reaped already
       }
     }
     throw err;
@@ -132,18 +137,31 @@ function killQuietly(pid: number): void {
   }
 }
 
+/** A created init is gone: nobody reads its start FIFO. */
+export class InitGoneError extends TsrunError {}
+
 /**
- * Release a created init: connect to its start socket and say go. Resolves
- * once the init has exec'd the user program (its end closes on execve);
- * rejects with the init's own error when a startContainer hook or execve fails.
+ * Release a created init through its start FIFOs. Returns once the init has
+ * exec'd the user program (its end of the reply FIFO closes on execve);
+ * throws the init's own error when a startContainer hook or execve fails.
  */
-export function releaseInit(n: Native, startSocketPath: string, id: string): void {
-  const fd = n.connectSeqpacket(startSocketPath);
-  try {
-    n.syncSend(fd, SYNC.GO, 0, '');
-    const m = n.syncRecv(fd);
-    if (m && m.type === SYNC.ERROR) throw fromChildError(m, id);
-  } finally {
-    n.closeFd(fd);
+export function releaseInit(n: Native, paths: { fifo: string; reply: string }, id: string): void {
+  const reply = n.releaseStart(paths.fifo, paths.reply);
+  if (reply === null) throw new InitGoneError('the container init is gone', { containerId: id });
+  for (const m of parseSyncPackets(reply)) {
+    if (m.type === SYNC.ERROR) throw fromChildError(m, id);
   }
+}
+
+/** Sync packets written back to back into a FIFO (header, then text; native/src/sync.h). */
+function parseSyncPackets(buf: Buffer): SyncMessage[] {
+  const out: SyncMessage[] = [];
+  let off = 0;
+  while (off + 16 <= buf.length) {
+    const len = buf.readUInt32LE(off + 12);
+    const end = Math.min(buf.length, off + 16 + len);
+    out.push({ type: buf.readUInt32LE(off), value: buf.readInt32LE(off + 4), err: buf.readInt32LE(off + 8), text: buf.toString('utf8', off + 16, end) });
+    off = end;
+  }
+  return out;
 }

@@ -31,15 +31,19 @@ export interface PlanHost {
 }
 
 /** What a `cgroup`-type mount becomes (the cgroup manager knows the layout). */
-type CgroupMountExpander = (m: Mount) => { mounts: MountPlan[]; symlinks: SymlinkPlan[]; finalRemounts: MountPlan[] };
+type CgroupMountExpander = (m: Mount) => { mounts: MountPlan[]; symlinks: SymlinkPlan[] };
 
 export interface PlanInput {
   id: string;
   /** absolute bundle directory */
   bundle: string;
   config: Config;
-  startSocketPath: string;
+  /** the start FIFOs' paths (the state dir's START_FIFO and START_REPLY) */
+  startFifoPath: string;
+  startReplyPath: string;
   host: PlanHost;
+  /** --no-new-keyring: the container keeps the caller's session keyring */
+  noNewKeyring?: boolean;
   noPivot?: boolean;
   preserveFds?: number;
   consoleSocketFd?: number;
@@ -72,14 +76,12 @@ export function buildInitPlan(input: PlanInput): PlanResult {
 
   const mounts: MountPlan[] = [];
   const symlinks: SymlinkPlan[] = [];
-  const lateMounts: MountPlan[] = [];
   for (const m of config.mounts ?? []) {
     if (m.type === 'cgroup') {
       if (!input.expandCgroupMount) throw new Error('cgroup mount without a cgroup manager');
       const x = input.expandCgroupMount(m);
       mounts.push(...x.mounts);
       symlinks.push(...x.symlinks);
-      lateMounts.push(...x.finalRemounts);
       continue;
     }
     mounts.push(mountPlan(m, input.bundle));
@@ -110,17 +112,19 @@ export function buildInitPlan(input: PlanInput): PlanResult {
     // mknod is not allowed in a user namespace: bind the host's nodes instead
     bindDevices: inUserNs,
     symlinks,
-    lateMounts,
     setupDev,
     maskedPaths: linux.maskedPaths ?? [],
     readonlyPaths: linux.readonlyPaths ?? [],
-    hostname: config.hostname ?? null,
-    domainname: config.domainname ?? null,
+    // runc sets neither when it is empty: the UTS namespace keeps the caller's names
+    hostname: config.hostname || null,
+    domainname: config.domainname || null,
     sysctl: Object.entries(linux.sysctl ?? {}).map(([k, v]) => [k.replace(/\./g, '/'), v]),
     timeOffsets: timeOffsetLines(linux.timeOffsets),
     personality: linux.personality ? (PERSONALITY[linux.personality.domain] ?? -1) : -1,
     process,
-    startSocketPath: input.startSocketPath,
+    startFifoPath: input.startFifoPath,
+    startReplyPath: input.startReplyPath,
+    ...sessionKeyring(input.id, input.noNewKeyring === true, inUserNs),
     createContainerHooks: (config.hooks?.createContainer ?? []).map(hookPlan),
     startContainerHooks: (config.hooks?.startContainer ?? []).map(hookPlan),
     preserveFds: input.preserveFds ?? 0,
@@ -128,6 +132,19 @@ export function buildInitPlan(input: PlanInput): PlanResult {
   };
   void newUserNs;
   return { plan, warnings };
+}
+
+/**
+ * runc's session keyring: "_ses.<id>", searchable by the possessor's uid
+ * (KEY_USR_SEARCH), or in a user namespace by others (KEY_OTH_SEARCH).
+ */
+function sessionKeyring(id: string, noNewKeyring: boolean, inUserNs: boolean): { sessionKeyring?: string; sessionKeyringPerm?: number } {
+  if (noNewKeyring) return {};
+  return { sessionKeyring: sessionKeyringName(id), sessionKeyringPerm: inUserNs ? 0x8 : 0x80000 };
+}
+
+export function sessionKeyringName(id: string): string {
+  return `_ses.${id}`;
 }
 
 /** Filesystems that take no SELinux context= option (runc labels them otherwise or not at all). */
@@ -172,8 +189,9 @@ function timeOffsetLines(
   return Object.entries(offsets).map(([clock, o]) => `${clock} ${String(o?.secs ?? 0)} ${o?.nanosecs ?? 0}\n`);
 }
 
+/** A hook without `env` gets the container process's environment, as runc's init gives it. */
 function hookPlan(h: { path: string; args?: string[]; env?: string[]; timeout?: number }): HookPlan {
-  return { path: h.path, args: h.args ?? [h.path], env: h.env ?? [], timeout: h.timeout ?? 0 };
+  return { path: h.path, args: h.args ?? [h.path], env: h.env ?? [], inheritEnv: h.env === undefined, timeout: h.timeout ?? 0 };
 }
 
 /** Capability names -> bit mask, keeping only what this host can grant. */
@@ -195,6 +213,25 @@ export function capabilityMask(names: readonly string[] | undefined, grantable: 
 function grantableCapabilities(host: PlanHost): bigint {
   const all = (1n << BigInt(host.lastCap + 1)) - 1n;
   return all & host.boundingSet;
+}
+
+/**
+ * One entry per variable, the last one given winning, in the order of those
+ * last entries (runc's prepareEnv). HOME, when missing or empty, is added by
+ * the child from the container's /etc/passwd (native/src/process.c).
+ */
+export function dedupeEnv(env: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (let i = env.length - 1; i >= 0; i--) {
+    const e = env[i]!;
+    const eq = e.indexOf('=');
+    const name = eq < 0 ? e : e.slice(0, eq);
+    if (seen.has(name)) continue;
+    seen.add(name);
+    out.push(e);
+  }
+  return out.reverse();
 }
 
 export function processPlan(p: Process | undefined, host: PlanHost, warnings: string[]): ProcessPlan {
@@ -226,7 +263,7 @@ export function processPlan(p: Process | undefined, host: PlanHost, warnings: st
   }));
   return {
     args: p.args ?? [],
-    env: p.env ?? [],
+    env: dedupeEnv(p.env ?? []),
     cwd: p.cwd,
     user: {
       uid: p.user.uid,

@@ -8,8 +8,13 @@ import { fromSpecResources } from '../cgroups/resources';
 import { ConfigError } from '../errors';
 import { seccompChecks } from '../seccomp/checks';
 import { error, formatFinding, runChecks, type Finding } from '../validate/checks';
+import { SYNC_TEXT_MAX } from '../native/sync';
+import { inspectSpecialMountTargets } from '../rootfs/mount-targets';
+import { containerProcessStateJson } from '../seccomp/listener';
+import { OCI_VERSION } from '../../oci-spec/version';
 import { configChecks } from './config-checks';
-import type { Host } from './host';
+import { hookState } from './container';
+import { namespacesSameAsRuntime, type Host } from './host';
 import { rootfsPath } from './plan';
 
 export interface PreflightInput {
@@ -26,7 +31,9 @@ export interface PreflightInput {
 export function preflight(input: PreflightInput): string[] {
   const { config } = input;
   const findings: Finding[] = [];
-  const cfg = runChecks(configChecks, config, input.host.checks);
+  const mountTargets = inspectSpecialMountTargets(rootfsPath(input.bundle, config), config.mounts ?? []);
+  const facts = { ...input.host.checks, mountTargets, namespacesSameAsRuntime: namespacesSameAsRuntime(config.linux?.namespaces ?? []) };
+  const cfg = runChecks(configChecks, config, facts);
   findings.push(...cfg.errors, ...cfg.warnings);
   const resources = { linux: { resources: fromSpecResources(config.linux?.resources) } };
   const res = runChecks(resourceChecks, resources, { cgroupHost: cgroupHostFacts() });
@@ -34,6 +41,7 @@ export function preflight(input: PreflightInput): string[] {
   const sec = runChecks(seccompChecks, config, undefined);
   findings.push(...sec.errors, ...sec.warnings);
   findings.push(...commandLineChecks(input));
+  findings.push(...syncChannelChecks(input));
   const errors = findings.filter((f) => f.severity === 'error');
   if (errors.length) {
     const lines = errors.map((f) => formatFinding('config.json', f));
@@ -64,6 +72,39 @@ function commandLineChecks(input: PreflightInput): Finding[] {
   }
   if (!terminal && input.consoleSocket) {
     out.push(error('process.terminal', 'cannot use console socket if tsrun will not detach or allocate tty'));
+  }
+  return out;
+}
+
+/**
+ * The init receives the container state (for its hooks, and with a seccomp
+ * listener the state its agent gets) over the sync channel, whose messages
+ * have a limit: a config whose annotations (or listener metadata) make that
+ * state larger is refused here, before any side effect, naming both sizes.
+ */
+function syncChannelChecks(input: PreflightInput): Finding[] {
+  const { config } = input;
+  const widestPid = 2 ** 31 - 1;
+  const base = { id: input.id, bundle: input.bundle, annotations: config.annotations ?? {} };
+  const limit = `tsrun hands the init at most ${SYNC_TEXT_MAX} bytes per message (its sync channel's limit)`;
+  const out: Finding[] = [];
+  const state = Buffer.byteLength(hookState(base, 'creating', widestPid));
+  if (state > SYNC_TEXT_MAX) {
+    out.push(error('annotations', `make the container state the init hands to its hooks ${state} bytes; ${limit}`));
+  }
+  const seccomp = config.linux?.seccomp;
+  if (seccomp?.listenerPath) {
+    const agent = Buffer.byteLength(
+      containerProcessStateJson({
+        ociVersion: OCI_VERSION,
+        pid: widestPid,
+        metadata: seccomp.listenerMetadata,
+        state: { ociVersion: OCI_VERSION, id: input.id, status: 'creating', pid: widestPid, bundle: input.bundle, annotations: config.annotations },
+      }),
+    );
+    if (agent > SYNC_TEXT_MAX && state <= SYNC_TEXT_MAX) {
+      out.push(error('linux.seccomp.listenerMetadata', `with the annotations, makes the state sent to the seccomp agent ${agent} bytes; ${limit}`));
+    }
   }
   return out;
 }

@@ -2,7 +2,7 @@
 // included), as host pids. `--format json` prints the pid list; the table
 // format runs the host's ps(1) (default `-ef`) and keeps its header and the
 // rows whose PID column is one of the container's.
-import { spawnSync } from 'node:child_process';
+import type * as ChildProcess from 'node:child_process';
 import { loadCgroupManager } from '../cgroups/manager';
 import { TsrunError } from '../errors';
 import { log } from '../log';
@@ -19,6 +19,9 @@ export interface PsDeps {
 const defaultDeps = (): PsDeps => ({ out: (t) => writeAllSync(1, t), runPs: runHostPs });
 
 function runHostPs(args: string[]): string {
+  // loaded here, not at the top: node:child_process (with net and streams) costs every other command ~3 ms
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { spawnSync } = require('node:child_process') as typeof ChildProcess;
   const r = spawnSync('ps', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.error) throw new TsrunError(`ps ${args.join(' ')}: ${r.error.message}`, { cause: r.error });
   if (r.status !== 0) throw new TsrunError(`ps ${args.join(' ')} exited with status ${r.status ?? r.signal}: ${(r.stderr + r.stdout).trim()}`);

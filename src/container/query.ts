@@ -2,7 +2,10 @@
 // replaced atomically, and hooks run by create/start (which hold the lock) may
 // call `tsrun state` themselves.
 import fs from 'node:fs';
+import { ContainerNotFoundError, DamagedStateError } from '../errors';
 import { log } from '../log';
+import { OCI_VERSION } from '../../oci-spec/version';
+import type { StoredState } from '../state/types';
 import { StateStore } from '../state/store';
 import { deriveStatus, type StatusProbe } from '../state/status';
 import { isFrozen } from '../cgroups/freezer-probe';
@@ -22,7 +25,10 @@ export function stateOf(ctx: RuntimeContext, opts: StateOptions, deps: Operation
 }
 
 /**
- * A container that cannot be read is reported as a warning and skipped (runc
+ * A container whose state.json is missing (and no create holds its lock) or
+ * damaged is listed as damaged, with a warning, its status and pid taken from
+ * the create journal when that is sound; `delete --force` removes it. One
+ * that cannot be read at all is reported as a warning and skipped (runc
  * prints and continues). A missing default root means no containers; a
  * missing explicit --root is an error (runc).
  */
@@ -42,10 +48,42 @@ export function listAll(ctx: RuntimeContext, _opts: ListOptions, deps: Operation
       out.push(entry);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // deleted while we listed
-      log.warn(`load container ${id}: ${(e as Error).message}`);
+      let damage: string;
+      if (e instanceof DamagedStateError) damage = e.damage;
+      else if (e instanceof ContainerNotFoundError) {
+        if (store.busy(id)) continue; // a create in progress, or a delete
+        damage = 'state.json is missing';
+      } else {
+        log.warn(`load container ${id}: ${(e as Error).message}`);
+        continue;
+      }
+      log.warn(`container ${id}: ${damage}; \`tsrun delete --force ${id}\` removes it`);
+      out.push(damagedEntry(store, id, damage, probe, userName));
     }
   }
   return out;
+}
+
+/** A damaged container as list shows it: what the journal says about its init, if anything. */
+function damagedEntry(store: StateStore, id: string, damage: string, probe: Partial<StatusProbe>, userName: (uid: number) => string): ListEntry {
+  const dir = store.dirOf(id);
+  const journal = store.readJournal(id);
+  const init = journal?.processes.find((p) => p.role === 'init');
+  let status: ListEntry['status'] = 'stopped';
+  let pid = 0;
+  if (init) {
+    const stored = { initPid: init.pid, initStartTime: init.startTime, cgroup: journal!.cgroup } as StoredState;
+    const derived = deriveStatus(stored, dir, probe);
+    status = derived.status;
+    pid = derived.pid;
+  }
+  let owner = '';
+  try {
+    owner = userName(fs.statSync(dir).uid);
+  } catch {
+    // removed meanwhile
+  }
+  return { ociVersion: OCI_VERSION, id, pid, status, bundle: journal?.bundle ?? '', rootfs: '', created: '', owner, damage };
 }
 
 /** uid -> name from /etc/passwd, read once; "#<uid>" when unknown (runc). */

@@ -1,5 +1,6 @@
-// `run`: create + start; in the foreground, wait for the init (tsrun is the
-// subreaper, so the init becomes its child once stage 1 exits), forward
+// `run`: create + start; in the foreground, wait for the init (tsrun's own
+// child: stage 1 forks it with CLONE_PARENT; tsrun is also the subreaper of
+// what the container leaves behind), forward
 // signals to it, then destroy the container. Exits with the container's
 // status, or 128+signal. With process.terminal and no --console-socket, the
 // foreground run relays the container's pty to its own stdio.
@@ -35,7 +36,7 @@ export async function runContainer(ctx: RuntimeContext, opts: RunOptions, n: Nat
   let created: CreatedContainer;
   let relay: TerminalRelay | undefined;
   try {
-    created = await createContainer(ctx, { ...opts, reap: subreaper, config, consoleSocketFd: pair?.containerEnd }, deps);
+    created = await createContainer(ctx, { ...opts, config, consoleSocketFd: pair?.containerEnd }, deps);
     if (pair) {
       try {
         relay = startRelay(n, receiveMaster(n, pair, opts.id));
@@ -76,7 +77,7 @@ export async function runContainer(ctx: RuntimeContext, opts: RunOptions, n: Nat
 async function killAndCleanup(ctx: RuntimeContext, opts: RunOptions, initPid: number, n: Native): Promise<void> {
   try {
     process.kill(initPid, 'SIGKILL');
-    if (!opts.noSubreaper) await n.waitPidAsync(initPid).catch(() => undefined);
+    await n.waitPidAsync(initPid).catch(() => undefined);
   } catch {
     // gone already
   }

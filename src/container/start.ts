@@ -1,12 +1,12 @@
 // `start`: release a created init, then run the poststart hooks. The init's
-// start socket closes on a successful execve; a failing startContainer hook or
-// execve comes back over it as the init's own error.
+// reply FIFO closes on a successful execve; a failing startContainer hook or
+// execve comes back through it as the init's own error.
 import * as fs from 'node:fs';
 import { runHooks } from '../hooks/run';
 import { native, type Native } from '../native';
 import { log } from '../log';
 import { Container, hookState } from './container';
-import { releaseInit } from './init-process';
+import { InitGoneError, releaseInit } from './init-process';
 import type { RuntimeContext, StartOptions } from './options';
 import { assertCan, refusal } from '../state/transitions';
 
@@ -16,16 +16,16 @@ export async function startContainer(ctx: RuntimeContext, opts: StartOptions, n:
     const st = c.status();
     assertCan('start', st.status, c.id);
     try {
-      releaseInit(n, c.handle.startSocketPath, c.id);
+      releaseInit(n, { fifo: c.handle.startFifoPath, reply: c.handle.startReplyPath }, c.id);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      // nobody listens: the init died between create and start
-      if (code === 'ECONNREFUSED' || code === 'ENOENT') {
+      // nobody reads the start FIFO: the init died between create and start
+      if (err instanceof InitGoneError || (err as NodeJS.ErrnoException).code === 'ENOENT') {
         throw refusal('start', 'stopped', c.id, err);
       }
       throw err;
     } finally {
-      fs.rmSync(c.handle.startSocketPath, { force: true });
+      fs.rmSync(c.handle.startFifoPath, { force: true });
+      fs.rmSync(c.handle.startReplyPath, { force: true });
     }
     const state = JSON.parse(hookState(c.state, 'running', c.state.initPid)) as unknown;
     try {

@@ -5,7 +5,7 @@
 // with the window size kept in sync on SIGWINCH. The container's stdio is the
 // pty, so tsrun's own streams are not shared with it here.
 import * as fs from 'node:fs';
-import * as tty from 'node:tty';
+import type * as Tty from 'node:tty';
 import { TsrunError } from '../errors';
 import type { Native } from '../native';
 import { writeAllSync } from '../write-all';
@@ -69,6 +69,11 @@ export function startRelay(n: Native, master: number, io: RelayIo = { stdin: 0, 
   syncSize();
   process.on('SIGWINCH', syncSize);
 
+  // loaded here, not at the top: node:tty (with net and streams) would cost every command ~3 ms;
+  // after the size is applied, which the container's process may read at once
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const tty = require('node:tty') as typeof Tty;
+
   // container -> our stdout
   let ended = false;
   let onEnd: () => void = () => undefined;
@@ -101,7 +106,7 @@ export function startRelay(n: Native, master: number, io: RelayIo = { stdin: 0, 
     }
     saved = undefined;
   };
-  let input: tty.ReadStream | fs.ReadStream;
+  let input: Tty.ReadStream | fs.ReadStream;
   if (tty.isatty(io.stdin)) {
     saved = n.makeRaw(io.stdin);
     process.on('exit', restore);

@@ -1,6 +1,7 @@
 // OCI hooks (runtime-spec config.md#posix-platform-hooks): each hook runs in
 // order; `path` is what is executed, `args` is its full argv (args[0] is
-// argv[0]), its environment is exactly `env`, the container state JSON arrives
+// argv[0]), its environment is exactly `env` (without one, tsrun's own, as
+// runc's hooks inherit runc's), the container state JSON arrives
 // on stdin, and `timeout` (seconds) bounds it. A hook that fails, times out or
 // cannot be started stops the sequence with a HookRunError naming the hook.
 //
@@ -164,7 +165,8 @@ export const spawnHookProcess: HookSpawner = (inv) =>
     const { spawn } = require('node:child_process') as typeof ChildProcess;
     const child = spawn(hook.path, argv.slice(1), {
       argv0: argv[0],
-      env: envArrayToObject(hook.env),
+      // no env in the config: tsrun's own, as runc's hooks get runc's
+      env: hook.env === undefined ? process.env : envArrayToObject(hook.env),
       cwd: inv.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
       windowsHide: true,

@@ -26,8 +26,12 @@ export interface Native {
   /** waitpid(2) of one child on a worker thread */
   waitPidAsync(pid: number): Promise<WaitResult>;
   setChildSubreaper(on: boolean): void;
-  /** connect a SOCK_SEQPACKET unix socket (paths longer than sun_path work) */
-  connectSeqpacket(path: string): number;
+  /**
+   * Release a created init: write to its start FIFO, then read its reply FIFO
+   * until EOF (empty: the init exec'd; else sync packets carrying its error).
+   * null when nobody reads the start FIFO (the init is gone).
+   */
+  releaseStart(fifoPath: string, replyPath: string): Buffer | null;
   closeFd(fd: number): void;
 
   /**

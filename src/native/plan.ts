@@ -30,6 +30,12 @@ export interface MountPlan {
   recursiveAttrClr: number;
   /** create the destination as an empty file rather than a directory (bind of a file) */
   destinationIsFile: boolean;
+  /**
+   * when the kernel refuses the mount (EPERM, EBUSY: cgroup2 in some user
+   * namespaces), bind this host path there instead, with `flags` applied
+   * to the bind (runc's fallback for a cgroup2 mount)
+   */
+  fallbackSource?: string;
 }
 
 export interface DevicePlan {
@@ -81,6 +87,8 @@ export interface HookPlan {
   path: string;
   args: string[];
   env: string[];
+  /** the config gives no env: the hook gets the container process's (as runc) */
+  inheritEnv: boolean;
   /** seconds; 0 = no timeout */
   timeout: number;
 }
@@ -147,8 +155,6 @@ export interface InitPlan {
   bindDevices: boolean;
   /** /dev/fd, /dev/stdin, ..., /dev/ptmx and cgroup v1 co-mount links */
   symlinks: SymlinkPlan[];
-  /** mounts made after the symlinks exist (the read-only remount of a v1 cgroup tmpfs) */
-  lateMounts: MountPlan[];
   /** set up /dev/ptmx -> pts/ptmx and /dev/console (only when /dev is a fresh tmpfs) */
   setupDev: boolean;
   maskedPaths: string[];
@@ -162,8 +168,14 @@ export interface InitPlan {
   /** linux.personality domain (PER_LINUX32 etc.), -1 none */
   personality: number;
   process: ProcessPlan;
-  /** host path of the start socket; the init blocks on it until `start` */
-  startSocketPath: string;
+  /** host paths of the start FIFOs the init makes: it blocks reading the
+   *  first until `start` writes to it, and answers on the second */
+  startFifoPath: string;
+  startReplyPath: string;
+  /** the session keyring to join ("_ses.<id>", as runc), or absent with --no-new-keyring */
+  sessionKeyring?: string;
+  /** permission bits added to that keyring (searchable by the possessor's uid, or by others in a user namespace) */
+  sessionKeyringPerm?: number;
   /** run by the init inside the container's namespaces, before pivot_root */
   createContainerHooks: HookPlan[];
   /** run by the init inside the container, right before execve */
@@ -184,4 +196,6 @@ export interface ExecPlan {
   preserveFds: number;
   /** connected console socket (or tsrun's own socket pair end) for process.terminal; -1: none */
   consoleSocketFd: number;
+  /** the container's session keyring, joined by name (absent: created with --no-new-keyring) */
+  sessionKeyring?: string;
 }

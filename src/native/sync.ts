@@ -10,4 +10,12 @@ export const SYNC = {
   ERROR: 7,
   WARNING: 8,
   STATE: 9,
+  COMMIT: 10,
 } as const;
+
+/**
+ * The longest text one message may carry (native/src/sync.h
+ * TSRUN_SYNC_TEXT_MAX): the state JSON the init hands to its hooks must fit,
+ * so create checks it before any side effect.
+ */
+export const SYNC_TEXT_MAX = 256 * 1024 - 1;

@@ -4,10 +4,11 @@ import path from 'node:path';
 import { fromNodeError } from '../errors';
 
 /**
- * Write `data` to a temp file in the same directory, fsync it, then rename it
- * over `file`. The result has exactly `mode`.
+ * Write `data` to a temp file in the same directory, fsync it (unless
+ * `sync: false`: enough when only a dying process, not the machine, is the
+ * risk), then rename it over `file`. The result has exactly `mode`.
  */
-export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): void {
+export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600, opts: { sync?: boolean } = {}): void {
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${uniqueSuffix()}`);
   let fd: number | undefined;
@@ -15,7 +16,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 
     fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, mode);
     fs.fchmodSync(fd, mode);
     writeAll(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-    fs.fsyncSync(fd);
+    if (opts.sync !== false) fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = undefined;
     fs.renameSync(tmp, file);

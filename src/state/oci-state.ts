@@ -17,6 +17,8 @@ export interface OciState {
   owner: string;
   /** `list --format json` only: why a stopped container stopped */
   statusDetail?: StoppedDetail;
+  /** `list` only: state.json cannot be used (what is wrong); status and pid come from the create journal */
+  damage?: string;
 }
 
 export function toOciState(stored: StoredState, status: StatusResult, owner: string = stored.owner ?? ''): OciState {

@@ -2,6 +2,7 @@
 // and field 22 (start time in clock ticks since boot). The command name (field
 // 2) may contain spaces and parentheses, so fields are counted after the last ')'.
 import fs from 'node:fs';
+import { TsrunError } from '../errors';
 
 export interface ProcStat {
   /** one-letter state: R S D Z T t X I ... */
@@ -42,4 +43,18 @@ export function readProcStat(pid: number, procRoot = '/proc'): ProcStat | undefi
 /** The start time to store for a freshly created init (PID-reuse guard). */
 export function processStartTime(pid: number, procRoot = '/proc'): number | undefined {
   return readProcStat(pid, procRoot)?.startTime;
+}
+
+/**
+ * Poll until process `pid` with `startTime` is gone or a zombie (runc: 100 ×
+ * 100 ms after SIGKILL). Throws after `timeoutMs`.
+ */
+export async function waitGone(pid: number, startTime: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const st = readProcStat(pid);
+    if (!st || st.startTime !== startTime || st.state === 'Z' || st.state === 'X') return;
+    if (Date.now() > deadline) throw new TsrunError(`process ${pid} did not exit within ${timeoutMs / 1000}s after SIGKILL`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

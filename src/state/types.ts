@@ -31,13 +31,20 @@ export interface StoredState {
   cgroup: CgroupDescriptor;
   /** a delete/cleanup step failed; the container is reported as dead */
   cleanupFailed?: boolean;
+  /** created with --no-new-keyring: exec'd processes keep the caller's session keyring too */
+  noNewKeyring?: boolean;
 }
 
 /** Files inside a container's state directory. */
 export const STATE_FILE = 'state.json';
 export const LOCK_FILE = '.lock';
-/** the init's start socket (runc uses a FIFO): present while the init waits for `start` */
-export const START_SOCKET = 'start.sock';
+/**
+ * The init's start FIFOs (made by the init's first stage): present while the
+ * init waits for `start`, which writes a byte to START_FIFO and reads the
+ * init's error, or EOF once it has exec'd, from START_REPLY.
+ */
+export const START_FIFO = 'start.fifo';
+export const START_REPLY = 'start.reply';
 /**
  * <root>/:seccomp-cache holds compiled seccomp filters. ':' never occurs in a
  * container id, so no container can be named like it and `list` skips it.

@@ -27,7 +27,7 @@ export interface Bundle {
 }
 
 /** One shared copy of busybox for all test processes (kept between runs; refreshed when the host's changes). */
-const BUSYBOX_CACHE_DIR = path.join(os.tmpdir(), 'tsrun-test-cache');
+export const BUSYBOX_CACHE_DIR = path.join(os.tmpdir(), 'tsrun-test-cache');
 
 let cache: { busybox: string; applets: string[] } | undefined;
 

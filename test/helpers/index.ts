@@ -5,3 +5,5 @@ export * from './leftovers';
 export * from './lab';
 export * from './proc';
 export * from './wait';
+export * from './stored-state';
+export * from './faults';

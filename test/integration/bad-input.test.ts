@@ -134,6 +134,26 @@ describe('the bundle and config.json', () => {
     }
   });
 
+  it("a net.* sysctl with the caller's own network namespace joined by path is refused, and the host's value stays", async () => {
+    const key = 'net.core.somaxconn';
+    const hostValue = fs.readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim();
+    const other = String(Number(hostValue) + 7);
+    for (const nsPath of ['/proc/self/ns/net', `/proc/${process.pid}/ns/net`]) {
+      const b = bundle((s) => {
+        const i = s.linux.namespaces.findIndex((n) => n.type === 'network');
+        const net = { type: 'network', path: nsPath };
+        if (i === -1) s.linux.namespaces.push(net);
+        else s.linux.namespaces[i] = net;
+        Object.assign(s.linux, { sysctl: { [key]: other } });
+      });
+      const index = JSON.parse(fs.readFileSync(path.join(b.dir, 'config.json'), 'utf8')).linux.namespaces.findIndex((n: { type: string }) => n.type === 'network');
+      expect(await createFails(b.dir)).toBe(
+        `config.json: linux.sysctl["${key}"]: linux.namespaces[${index}].path is the host's network namespace, which this would change`,
+      );
+      expect(fs.readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim()).toBe(hostValue);
+    }
+  });
+
   it('an invalid container id', async () => {
     const b = bundle();
     const r = await tsrun(['--root', root, 'create', '--bundle', b.dir, 'bad/id']);
@@ -169,9 +189,10 @@ describe('the rootfs and the process', () => {
     }
   });
 
-  it('a cwd that does not exist inside the rootfs', async () => {
-    const b = bundle((s) => void (s.process.cwd = '/no/such/dir'));
-    expect(await createFails(b.dir)).toBe('chdir to cwd /no/such/dir: no such file or directory (ENOENT)');
+  it('a cwd under a file (a missing one is made, as runc makes it)', async () => {
+    // a missing cwd is made (as runc makes it); one under a file cannot be
+    const b = bundle((s) => void (s.process.cwd = '/bin/busybox/dir'));
+    expect(await createFails(b.dir)).toBe('chdir to cwd /bin/busybox/dir: not a directory (ENOTDIR)');
   });
 
   it('a namespace path that does not exist (fails in stage 1, after the cgroups exist)', async () => {
@@ -258,3 +279,63 @@ describe('mount destinations through symlinks stay inside the rootfs', () => {
   });
 });
 
+
+describe('what runc refuses on purpose is refused at validation, with the JSON path (issue 10)', () => {
+  it('a bind mount onto "/"', async () => {
+    const b = bundle((s) => void s.mounts.push({ destination: '/', type: 'bind', source: work, options: ['rbind'] }));
+    expect(await createFails(b.dir)).toBe(
+      `config.json: mounts[${b.spec.mounts.length - 1}].destination: a bind mount onto "/" would replace the root filesystem; name it in root.path instead`,
+    );
+  });
+
+  it('proc or sysfs on a symlink in the rootfs (CVE-2019-16884): before any side effect, and again in the init', async () => {
+    let b = bundle();
+    fs.rmSync(path.join(b.rootfs, 'proc'), { recursive: true, force: true });
+    fs.symlinkSync('/tmp', path.join(b.rootfs, 'proc'));
+    const procIndex = b.spec.mounts.findIndex((m) => m.type === 'proc');
+    expect(await createFails(b.dir)).toBe(
+      `config.json: mounts[${procIndex}].destination: filesystem "proc" must be mounted on ordinary directory: /proc is a symlink in the rootfs`,
+    );
+    // a symlink that appears only once an earlier mount is in place: the init's own check
+    const host = fs.mkdtempSync(path.join(work, 'mounted-dir-'));
+    fs.symlinkSync('/tmp', path.join(host, 'proc'));
+    b = bundle((s) => {
+      s.mounts.push({ destination: '/x', type: 'bind', source: host, options: ['rbind'] });
+      s.mounts.push({ destination: '/x/proc', type: 'proc', source: 'proc' });
+    });
+    expect(await createFails(b.dir)).toBe('filesystem "proc" must be mounted on ordinary directory: /x/proc is a symlink in the rootfs');
+    fs.rmSync(host, { recursive: true });
+  });
+
+  it('a byte order mark, or a key twice in one object', async () => {
+    const b = bundle();
+    const text = fs.readFileSync(b.configPath, 'utf8');
+    fs.writeFileSync(b.configPath, `\uFEFF${text}`);
+    expect(await createFails(b.dir)).toBe(
+      'config.json: starts with a byte order mark (U+FEFF), which JSON does not allow (runc refuses it too); save it as UTF-8 without a BOM',
+    );
+    fs.writeFileSync(b.configPath, text.replace('"process": {', '"process": {\n\t\t"cwd": "/tmp",'));
+    expect(await createFails(b.dir)).toBe('config.json: process.cwd: duplicate key "cwd" in one object: JSON readers disagree on which value wins');
+  });
+
+  it('a gid of 2^31 or more, and a NUL byte in an env entry', async () => {
+    let b = bundle((s) => void ((s.process.user as { additionalGids?: number[] }).additionalGids = [2 ** 31]));
+    expect(await createFails(b.dir)).toBe('config.json: process.user.additionalGids[0]: uids and gids must be in range 0-2147483647, got 2147483648');
+    b = bundle((s) => void (s.process.env = ['A=1', 'B=x\0y']));
+    expect(await createFails(b.dir)).toBe('config.json: process.env[1]: must not contain a NUL byte: execve would cut the string there');
+  });
+
+  it('a 50 MB config is refused up front, naming its size and the limit; a 250 KB state goes through', async () => {
+    let b = bundle((s) => void (s.annotations = { 'org.example/blob': 'x'.repeat(50 * 1024 * 1024) }));
+    expect(await createFails(b.dir)).toMatch(
+      /^config\.json: annotations: make the container state the init hands to its hooks 524\d{5} bytes; tsrun hands the init at most 262143 bytes per message \(its sync channel's limit\)$/,
+    );
+    // below the limit but above the kernel's default socket buffer (208 KiB): works
+    b = bundle((s) => {
+      s.annotations = { 'org.example/blob': 'y'.repeat(250 * 1024) };
+      s.process.args = ['true'];
+    });
+    const r = await lab.runBundle(b);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+  });
+});

@@ -7,8 +7,8 @@ import { defaultSpec, formatSpecJson } from '../../src/container/default-spec';
 import { defaultSeccompProfile } from '../../src/seccomp/default-profile';
 import { processStartTime } from '../../src/state/proc';
 import { StateStore } from '../../src/state/store';
-import { STATE_FORMAT_VERSION, type StoredState } from '../../src/state/types';
-import { assertNoLeftovers, CLI_MAIN, cliEnv, makeTestRoot, snapshotLeftovers, tsrun, uniqueId, type LeftoverSnapshot } from '../helpers';
+import type { StoredState } from '../../src/state/types';
+import { assertNoLeftovers, CLI_MAIN, cliEnv, makeTestRoot, snapshotLeftovers, storedState, tsrun, uniqueId, type LeftoverSnapshot } from '../helpers';
 
 const testRoot = makeTestRoot('cli');
 const root = testRoot.root;
@@ -43,26 +43,13 @@ async function stopInit(p: ChildProcess): Promise<void> {
 function storeContainer(id: string, pid: number, extra: Partial<StoredState> = {}, opts: { fifo?: boolean } = {}): void {
   const store = new StateStore(root);
   const h = store.create(id);
-  if (opts.fifo) execFileSync('mkfifo', ['-m', '622', h.startSocketPath]);
-  h.write({
-    formatVersion: STATE_FORMAT_VERSION,
-    id,
-    initPid: pid,
-    initStartTime: processStartTime(pid) ?? 0,
-    bundle: `/bundles/${id}`,
-    rootfs: `/bundles/${id}/rootfs`,
-    created: '2026-11-22T09:12:31.781515712Z',
-    owner: '',
-    annotations: {},
-    config: {} as StoredState['config'],
-    cgroup: {} as StoredState['cgroup'],
-    ...extra,
-  });
+  if (opts.fifo) execFileSync('mkfifo', ['-m', '622', h.startFifoPath]);
+  h.write(storedState(id, { initPid: pid, initStartTime: processStartTime(pid) ?? 0, ...extra }));
   h.release();
 }
 
 function removeContainer(id: string): void {
-  new StateStore(root).removeLeftover(id);
+  new StateStore(root).inspect(id)?.handle.destroy();
 }
 
 describe('state', () => {
@@ -93,7 +80,7 @@ describe('state', () => {
       ].join('\n'),
     );
 
-    fs.unlinkSync(path.join(root, id, 'start.sock')); // what start does
+    fs.unlinkSync(path.join(root, id, 'start.fifo')); // what start does
     r = await tsrun(['--root', root, 'state', id]);
     expect(JSON.parse(r.stdout)).toMatchObject({ status: 'running', pid });
 

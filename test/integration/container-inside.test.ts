@@ -98,19 +98,36 @@ describe('the process and its view of the system', () => {
     expect(out).toBe(['.', '..', 'bin', 'dev', 'etc', 'proc', 'root', 'sys', 'tmp', 'done', ''].join('\n'));
   });
 
-  it('has the environment and working directory from config.json, nothing more', async () => {
+  it('has the environment and working directory from config.json, and HOME from /etc/passwd (as runc)', async () => {
     // /proc/1/environ is what execve got, before the shell adds PWD/SHLVL
     const out = await inside('tr "\\0" "\\n" < /proc/1/environ; echo ---; pwd; readlink /proc/1/cwd', {
-      process: { env: ['PATH=/bin', 'A=1', 'B=with space', 'EMPTY='], cwd: '/tmp' },
+      process: { env: ['PATH=/bin', 'A=1', 'B=with space', 'EMPTY=', 'A=2'], cwd: '/tmp' },
     });
-    expect(out).toBe('PATH=/bin\nA=1\nB=with space\nEMPTY=\n---\n/tmp\n/tmp\n');
+    // one entry per name, the last one winning; HOME is root's home in the image's /etc/passwd
+    expect(out).toBe('PATH=/bin\nB=with space\nEMPTY=\nA=2\nHOME=/root\n---\n/tmp\n/tmp\n');
   });
 
-  it('fails create with a clear error when cwd does not exist', async () => {
-    const b = lab.shBundle('true', { process: { cwd: '/does/not/exist' } });
+  it('a HOME in process.env stays; a user /etc/passwd does not know gets HOME=/', async () => {
+    // "; true": the shell stays PID 1 (an exec'd tr would read the environ of the mm it replaced)
+    const given = await inside('tr "\\0" "\\n" < /proc/1/environ; true', { process: { env: ['PATH=/bin', 'HOME=/data'] } });
+    expect(given).toBe('PATH=/bin\nHOME=/data\n');
+    const unknown = await inside('tr "\\0" "\\n" < /proc/1/environ; true', { process: { env: ['PATH=/bin'], user: { uid: 4321, gid: 4321 } } });
+    expect(unknown).toBe('PATH=/bin\nHOME=/\n');
+  });
+
+  it('makes a cwd that does not exist (as runc), inside the rootfs', async () => {
+    const b = lab.shBundle('pwd', { process: { cwd: '/does/not/exist' } });
+    const r = await lab.runBundle(b);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('/does/not/exist\n');
+    expect(fs.statSync(path.join(b.rootfs, 'does', 'not', 'exist')).mode & 0o777).toBe(0o755);
+  });
+
+  it('fails create with a clear error when cwd is not a directory', async () => {
+    const b = lab.shBundle('true', { process: { cwd: '/bin/busybox' } });
     const r = await lab.runBundle(b);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('chdir to cwd /does/not/exist: no such file or directory (ENOENT)');
+    expect(r.stderr).toContain('chdir to cwd /bin/busybox: not a directory (ENOTDIR)');
   });
 });
 
@@ -490,9 +507,10 @@ describe('filesystem', () => {
     expect(mountAt(mounts, '/dev/mqueue').fstype).toBe('mqueue');
     const sys = mountAt(mounts, '/sys');
     expect([sys.fstype, ...['ro', 'nosuid', 'noexec', 'nodev'].map((o) => sys.opts.includes(o))]).toEqual(['sysfs', true, true, true, true]);
-    const cg = mountAt(mounts, '/sys/fs/cgroup');
-    expect(cg.opts).toContain('ro');
+    // the tmpfs holding the hierarchies stays writable, as runc leaves it;
     // one read-only cgroup mount per host v1 hierarchy, each showing the container's own cgroup
+    const cg = mountAt(mounts, '/sys/fs/cgroup');
+    expect([cg.fstype, cg.opts.includes('rw')]).toEqual(['tmpfs', true]);
     const hostHierarchies = fs
       .readFileSync('/proc/self/mountinfo', 'utf8')
       .split('\n')

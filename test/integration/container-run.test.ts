@@ -2,11 +2,11 @@
 // layout into the test's own image root, run on an overlayfs rootfs mounted
 // inside the container's mount namespace; volumes, users, env and limits;
 // the states of `container ls -a`; and nothing left behind.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findCgroupDirs, makeRootfs, makeTestRoot, testTempDir, type TestRoot } from '../helpers';
+import { findCgroupDirs, makeRootfs, makeTestRoot, testTempDir, tsrunSpawn, type TestRoot } from '../helpers';
 import { imageCli, type ImageCli } from './helpers/images';
 import { buildImage, tarDir, writeLayout } from './helpers/oci-image';
 
@@ -224,4 +224,196 @@ describe('resources', () => {
     expect(lines.slice(0, 3)).toEqual(['209715200', '50000 100000', '50']);
     expect(r.stderr).toMatch(/can't fork|Resource temporarily unavailable|Cannot allocate/i);
   });
+});
+
+interface LsRow {
+  ID: string;
+  Names: string;
+  State: string;
+  Status: string;
+  ExitCode?: number;
+}
+
+async function lsAll(): Promise<LsRow[]> {
+  return (await ok(['container', 'ls', '-a', '--format', 'json'])).split('\n').filter(Boolean).map((l) => JSON.parse(l) as LsRow);
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** node processes whose command line names the container id (the monitor is not node) */
+function nodeProcessesOf(id: string): string[] {
+  const out: string[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const exe = fs.readlinkSync(`/proc/${pid}/exe`);
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (/\/node$/.test(exe) && cmd.includes(id)) out.push(`${pid} ${cmd.replace(/\0/g, ' ')}`);
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+function monitorsOf(id: string): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return fs.readlinkSync(`/proc/${p}/exe`).endsWith('/tsrun-monitor') && fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(id);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+describe('detached containers and their states', () => {
+  it('ls -a shows created, running, paused, exited (code) and dead; the exit code is recorded with no node process alive', async () => {
+    await ok(['container', 'create', '--name', 's-created', 'busybox:test', 'true']);
+    const running = (await ok(['container', 'run', '-d', '--name', 's-running', 'busybox:test', 'sleep', '1000'])).trim();
+    expect(running).toMatch(/^[a-f0-9]{64}$/);
+    await ok(['container', 'run', '-d', '--name', 's-paused', 'busybox:test', 'sleep', '1000']);
+    await ok(['container', 'pause', 's-paused']);
+    const fifo = path.join(dir, 'exit-gate');
+    fs.mkdirSync(fifo);
+    const exited = (await ok(['container', 'run', '-d', '--name', 's-exited', '-v', `${fifo}:/gate`, 'busybox:test', 'sh', '-c', 'echo out; echo err >&2; while [ ! -e /gate/go ]; do sleep 0.1; done; exit 3'])).trim();
+    // while it runs, no node process is alive for it
+    expect(nodeProcessesOf(exited)).toEqual([]);
+    fs.writeFileSync(path.join(fifo, 'go'), '');
+    await until('s-exited to exit', async () => ((await lsAll()).find((r) => r.Names === 's-exited')?.State === 'exited' ? true : undefined));
+    const dead = (await ok(['container', 'create', '--name', 's-dead', 'busybox:test', 'true'])).trim();
+    // its monitor killed, then its runtime state removed behind tsrun container's back: nothing
+    // can say how it ended, Docker's dead
+    for (const pid of monitorsOf(dead)) process.kill(pid, 'SIGKILL');
+    await ok(['delete', '--force', dead]);
+    const rows = await lsAll();
+    const state = (n: string) => rows.find((r) => r.Names === n);
+    expect(state('s-created')?.State).toBe('created');
+    expect(state('s-running')?.State).toBe('running');
+    expect(state('s-running')?.Status).toMatch(/^Up /);
+    expect(state('s-paused')?.State).toBe('paused');
+    expect(state('s-paused')?.Status).toMatch(/\(Paused\)$/);
+    expect(state('s-exited')?.Status).toMatch(/^Exited \(3\) .* ago$/);
+    expect(state('s-dead')?.Status).toBe('Dead');
+    const table = await ok(['container', 'ls', '-a']);
+    expect(table.split('\n')[0]).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES$/);
+    expect((await ok(['container', 'ls'])).split('\n').filter((l) => l.includes('s-')).length).toBe(2);
+    expect(await ok(['container', 'logs', 's-exited'])).toBe('out\nerr\n');
+    // the runc view sees them too
+    expect((await ok(['list', '-q'])).split('\n')).toContain(running);
+    await ok(['container', 'rm', '-f', 's-created', 's-running', 's-paused', 's-exited', 's-dead']);
+    expect((await lsAll()).filter((r) => r.Names.startsWith('s-'))).toEqual([]);
+  });
+
+  it('a running container whose runtime state.json is damaged is listed dead; rm -f removes it through delete --force and stops its monitor', async () => {
+    const id = (await ok(['container', 'run', '-d', '--name', 'damaged', 'busybox:test', 'sleep', '1000'])).trim();
+    expect(monitorsOf(id).length).toBe(1);
+    expect(findCgroupDirs(id).length).toBeGreaterThan(0);
+    // what a tsrun killed while writing it could leave without the atomic write: the state is unusable, the journal sound
+    fs.writeFileSync(path.join(root.root, id, 'state.json'), '{"ociVersion": "1.0.2", "id": ');
+    expect((await lsAll()).find((r) => r.Names === 'damaged')?.State).toBe('dead');
+    const rm = await c(['container', 'rm', '-f', 'damaged']);
+    expect(rm.stderr).toMatch(/state\.json is not valid JSON.*cleaning up from the create journal/);
+    expect(rm.code).toBe(0);
+    expect(findCgroupDirs(id)).toEqual([]);
+    expect(monitorsOf(id)).toEqual([]);
+    expect(nodeProcessesOf(id)).toEqual([]);
+    expect(containerDirs()).not.toContain(id);
+    expect(fs.existsSync(path.join(root.root, id))).toBe(false);
+  });
+
+  it('stop sends the stop signal, then SIGKILL after the timeout', async () => {
+    await ok(['container', 'run', '-d', '--name', 'stop-sig', '--stop-signal', 'USR1', 'busybox:test', 'sh', '-c', "trap 'exit 42' USR1; while :; do sleep 0.1; done"]);
+    await ok(['container', 'stop', 'stop-sig']);
+    expect((await lsAll()).find((r) => r.Names === 'stop-sig')?.Status).toMatch(/^Exited \(42\)/);
+    await ok(['container', 'run', '-d', '--name', 'stop-deaf', 'busybox:test', 'sh', '-c', "trap '' TERM; while :; do sleep 0.1; done"]);
+    const t0 = Date.now();
+    await ok(['container', 'stop', '-t', '1', 'stop-deaf']);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
+    expect((await lsAll()).find((r) => r.Names === 'stop-deaf')?.Status).toMatch(/^Exited \(137\)/);
+    // an exited container starts again, on the same upper dir
+    await ok(['container', 'rm', 'stop-sig', 'stop-deaf']);
+  });
+
+  it('--rm -d removes the container when it exits; -d output is in logs; start -a of a created one attaches', async () => {
+    const id = (await ok(['container', 'run', '--rm', '-d', 'busybox:test', 'sh', '-c', 'echo bye'])).trim();
+    await until('the --rm container to go', async () => (containerDirs().includes(id) ? undefined : true));
+    expect((await lsAll()).find((r) => r.ID === id)).toBeUndefined();
+    await ok(['container', 'create', '--name', 'att', 'busybox:test', 'sh', '-c', 'echo attached; exit 5']);
+    const r = await c(['container', 'start', '-a', 'att']);
+    expect(r.stdout).toBe('attached\n');
+    expect(r.code).toBe(5);
+    await ok(['container', 'rm', 'att']);
+  });
+});
+
+describe('layers', () => {
+  it('a 120-layer image runs (lower dirs far over a page); 501 layers are refused before anything is created', async () => {
+    const before = containerDirs();
+    const many = (n: number) => [busyboxLayer, ...Array.from({ length: n - 1 }, (_, i) => layerOf({ [`l/${i}`]: `${i}\n` }))];
+    await loadImage('many:120', many(120));
+    expect(await ok(['container', 'run', '--rm', 'many:120', 'sh', '-c', 'cat /l/0 /l/118; ls /l | wc -l'])).toBe('0\n118\n119\n');
+    await loadImage('many:501', many(501));
+    const r = await c(['container', 'run', '--rm', 'many:501', 'true']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/501 layers, more than overlayfs's limit of 500/);
+    expect(containerDirs()).toEqual(before);
+  }, 300_000);
+});
+
+describe('terminal', () => {
+  it('-it gives a shell under a pseudo-terminal (driven by script)', async () => {
+    const line = `tsrun --root ${root.root} --image-root ${cli.root} --registries-config ${cli.configFile} container run --network none --rm -it busybox:test sh`;
+    const tsrunBin = path.join(__dirname, '../../bin/tsrun');
+    const r = spawnSync('script', ['-qec', line.replace(/^tsrun/, tsrunBin), '/dev/null'], { input: 'tty; echo "T=$TERM"; exit 4\n', encoding: 'utf8', timeout: 60_000 });
+    expect(r.stdout).toMatch(/\/dev\/pts\/0/);
+    expect(r.stdout).toMatch(/T=xterm/);
+    expect(r.status).toBe(4);
+  });
+});
+
+describe('SIGKILL of tsrun container run', () => {
+  it('at 20 random points, followed by container rm -f and image prune, leaves nothing behind', async () => {
+    const before = containerDirs();
+    const devNull = fs.openSync('/dev/null', 'w');
+    try {
+      for (let i = 0; i < 20; i++) {
+        const args = ['--root', root.root, '--image-root', cli.root, '--registries-config', cli.configFile, 'container', 'run', '--network', 'none', ...(i % 2 ? ['--rm'] : []), '-v', `/anon-${i}`, 'busybox:test', 'sh', '-c', 'echo x; sleep 1'];
+        const p = tsrunSpawn(args, { stdout: devNull, stderr: devNull, timeout: 60_000 });
+        await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 2000)));
+        p.child.kill('SIGKILL');
+        await p.exited;
+      }
+    } finally {
+      fs.closeSync(devNull);
+    }
+    const leftIds = containerDirs().filter((d) => !before.includes(d));
+    const ids = (await ok(['container', 'ls', '-aq'])).split('\n').filter(Boolean);
+    for (const id of leftIds) expect(ids).toContain(id.slice(0, 12));
+    const mine = ids.filter((s) => leftIds.some((d) => d.startsWith(s)));
+    if (mine.length) await ok(['container', 'rm', '-f', '-v', ...mine]);
+    await ok(['image', 'prune']);
+    expect(containerDirs()).toEqual(before);
+    expect(overlayMounts()).toEqual([]);
+    for (const id of leftIds) {
+      expect(findCgroupDirs(id)).toEqual([]);
+      expect(nodeProcessesOf(id)).toEqual([]);
+    }
+    expect((await ok(['list', '-q'])).split('\n').filter((l) => leftIds.includes(l))).toEqual([]);
+    expect(fs.readdirSync(path.join(cli.root, 'in-use')).filter((f) => leftIds.some((d) => f.startsWith(d)))).toEqual([]);
+    expect(fs.readdirSync(path.join(cli.root, 'container-names')).filter((n) => before.length === 0 && n)).toEqual([]);
+    expect((await ok(['volume', 'ls', '-q'])).trim()).toBe('');
+    // the image still runs: prune kept what it needs
+    expect(await ok(['container', 'run', '--rm', 'busybox:test', 'echo', 'still'])).toBe('still\n');
+  }, 300_000);
 });

@@ -197,6 +197,47 @@ describe('ownership', () => {
   });
 });
 
+describe('the lifecycle bundle', () => {
+  const lean = () => path.join(tree, 'dist', 'bundle', 'tsrun-lifecycle.js');
+  const leanId = () => fs.readFileSync(lean(), 'latin1').slice('// tsrun bundle '.length, '// tsrun bundle '.length + 16);
+
+  it('runs the lifecycle commands, with the same output as the whole CLI', () => {
+    const missing = ['--root', stateRoot, 'state', `${TEST_PREFIX}entry-missing`];
+    const whole = cli(missing);
+    const listed = cli(['--root', stateRoot, 'list', '--format', 'json']);
+    fs.copyFileSync(path.join(PROJECT_ROOT, 'dist', 'bundle', 'tsrun-lifecycle.js'), lean());
+    try {
+      clearCache();
+      const r = cli(missing);
+      expect(r.code).toBe(whole.code);
+      expect(r.stderr.replace(/time="[^"]*"/g, '')).toBe(whole.stderr.replace(/time="[^"]*"/g, ''));
+      const l = cli(['--root', stateRoot, 'list', '--format', 'json']);
+      expect(l.code, l.stderr).toBe(0);
+      expect(l.stdout).toBe(listed.stdout);
+      // the cache written is the lifecycle bundle's
+      expect(cacheFiles('list').map((f) => f.split('-')[1])).toEqual([leanId()]);
+    } finally {
+      fs.rmSync(lean(), { force: true });
+    }
+  });
+
+  it('leaves other commands to the whole CLI, also when a flag value looks like a lifecycle command', () => {
+    fs.copyFileSync(path.join(PROJECT_ROOT, 'dist', 'bundle', 'tsrun-lifecycle.js'), lean());
+    try {
+      // the guess from the words says "state"; the command is create
+      const r = cli(['--root', 'state', 'create', '--bundle', path.join(tree, 'no-such-bundle'), `${TEST_PREFIX}entry-create`]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('JSON specification file config.json not found in bundle');
+      expect(r.stderr).not.toContain('internal error');
+      const spec = cli(['spec', '--bundle', tree]);
+      expect(spec.code, spec.stderr).toBe(0);
+    } finally {
+      fs.rmSync(lean(), { force: true });
+      fs.rmSync(path.join(tree, 'config.json'), { force: true });
+    }
+  });
+});
+
 describe('without a bundle', () => {
   it('runs the per-module build with the same output', () => {
     const bundled = cli(['--version']);

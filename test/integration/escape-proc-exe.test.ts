@@ -50,7 +50,7 @@ async function launch(bundle: Bundle, id: string, others: Bundle[]): Promise<Pic
     const f = path.join(lab.root, id, 'state.json');
     if (!fs.existsSync(f)) return false;
     initPid = (JSON.parse(fs.readFileSync(f, 'utf8')) as { initPid: number }).initPid;
-    return initPid > 0 && fs.existsSync(`/proc/${initPid}`) && !fs.existsSync(path.join(lab.root, id, 'start.sock'));
+    return initPid > 0 && fs.existsSync(`/proc/${initPid}`) && !fs.existsSync(path.join(lab.root, id, 'start.fifo'));
   }, 20_000);
   return { initPid, result };
 }

@@ -6,9 +6,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContainerExistsError, ContainerNotFoundError } from '../../src/errors';
 import { writePidFile } from '../../src/state/pidfile';
+import { processStartTime } from '../../src/state/proc';
 import { StateStore } from '../../src/state/store';
 import { STATE_FORMAT_VERSION, type StoredState } from '../../src/state/types';
-import { assertNoLeftovers, cliEnv, makeTestRoot, PROJECT_ROOT, snapshotLeftovers, uniqueId, type LeftoverSnapshot } from '../helpers';
+import { assertNoLeftovers, cliEnv, makeTestRoot, PROJECT_ROOT, snapshotLeftovers, storedState, uniqueId, type LeftoverSnapshot } from '../helpers';
 
 const DIST_STORE = path.join(PROJECT_ROOT, 'dist', 'src', 'state', 'store.js');
 const testRoot = makeTestRoot('store');
@@ -23,22 +24,7 @@ afterAll(() => {
   assertNoLeftovers(before);
 });
 
-function state(id: string, extra: Partial<StoredState> = {}): StoredState {
-  return {
-    formatVersion: STATE_FORMAT_VERSION,
-    id,
-    initPid: 1,
-    initStartTime: 1,
-    bundle: '/b',
-    rootfs: '/b/rootfs',
-    created: '2026-11-22T09:12:31.781515712Z',
-    owner: '',
-    annotations: {},
-    config: {} as StoredState['config'],
-    cgroup: {} as StoredState['cgroup'],
-    ...extra,
-  };
-}
+const state = storedState;
 
 interface Child {
   /** lines the child printed so far */
@@ -112,15 +98,66 @@ describe('layout and permissions', () => {
     store.open(id).destroy();
   });
 
-  it('treats a directory without state.json as not existing, and removeLeftover clears it', () => {
+  it('treats a directory without state.json as not existing; inspect finds it and its removal clears it', () => {
     const store = new StateStore(root);
     const id = uniqueId('half');
     store.create(id).release(); // a create that died before writing state.json
     expect(() => store.open(id)).toThrow(ContainerNotFoundError);
     expect(() => store.create(id)).toThrow(ContainerExistsError);
-    expect(store.removeLeftover(id)).toBe(true);
-    expect(store.removeLeftover(id)).toBe(false);
+    const found = store.inspect(id)!;
+    expect(found).toMatchObject({ stateMissing: true, damage: [], state: undefined, journal: undefined });
+    expect(found.handle.locked).toBe(true);
+    found.handle.destroy();
+    expect(store.inspect(id)).toBeUndefined();
     expect(fs.existsSync(path.join(root, id))).toBe(false);
+  });
+
+  it('a directory made with a journal holds it from the instant it has its name (written before the rename)', () => {
+    const store = new StateStore(root);
+    const id = uniqueId('journaled');
+    const journal = { formatVersion: 1 as const, id, bundle: '/b', cgroup: state(id).cgroup, processes: [] };
+    const h = store.create(id, journal);
+    expect(fs.readdirSync(root).some((n) => n.startsWith(':creating:'))).toBe(false);
+    expect(fs.statSync(h.journalPath).mode & 0o777).toBe(0o600);
+    expect(store.readJournal(id)).toEqual(journal);
+    h.release();
+    const found = store.inspect(id)!;
+    expect(found).toMatchObject({ stateMissing: true, damage: [], journal });
+    found.handle.destroy();
+    expect(fs.existsSync(path.join(root, id))).toBe(false);
+  });
+
+  it('sweeps directories of creates whose creator is gone, never a live one\'s', () => {
+    const store = new StateStore(root);
+    store.ensureRoot();
+    const self = `:creating:${process.pid}:${processStartTime(process.pid)}:x`;
+    const dead = `:creating:${process.pid}:${(processStartTime(process.pid) ?? 0) + 1}:y`; // same pid, other start: a previous process
+    const foreign = ':creating:not-ours';
+    for (const n of [self, dead, foreign]) fs.mkdirSync(path.join(root, n));
+    store.sweepAbandoned();
+    expect(fs.existsSync(path.join(root, self))).toBe(true);
+    expect(fs.existsSync(path.join(root, dead))).toBe(false);
+    expect(fs.existsSync(path.join(root, foreign))).toBe(true);
+    for (const n of [self, foreign]) fs.rmSync(path.join(root, n), { recursive: true });
+  });
+
+  it('inspect reads whatever a damaged directory holds; removal takes state, journal and lock last', () => {
+    const store = new StateStore(root);
+    const id = uniqueId('inspect');
+    const h = store.create(id);
+    h.writeJournal({ formatVersion: 1, id, bundle: '/b', cgroup: state(id).cgroup, processes: [{ role: 'init', pid: 5, startTime: 9 }] });
+    fs.writeFileSync(h.statePath, '{"id": ');
+    h.release();
+    const found = store.inspect(id)!;
+    expect(found.state).toBeUndefined();
+    expect(found.stateMissing).toBe(false);
+    expect(found.damage).toEqual(['state.json is not valid JSON (invalid JSON at line 1 column 8: expected a value after the colon, but the input ended)']);
+    expect(found.journal?.processes).toEqual([{ role: 'init', pid: 5, startTime: 9 }]);
+    expect(store.readJournal(id)?.bundle).toBe('/b');
+    expect(store.busy(id)).toBe(true); // inspect holds the lock
+    found.handle.destroy();
+    expect(fs.existsSync(path.join(root, id))).toBe(false);
+    expect(store.inspect(id)).toBeUndefined();
   });
 
   it('lists only valid container directories', () => {
@@ -139,7 +176,7 @@ describe('layout and permissions', () => {
     const id = uniqueId('bad');
     const h = store.create(id);
     fs.writeFileSync(h.statePath, '{not json');
-    expect(() => store.read(id)).toThrow(`state of container ${id} is corrupt`);
+    expect(() => store.read(id)).toThrow('container state is damaged: state.json is not valid JSON (invalid JSON at line 1 column 2');
     fs.writeFileSync(h.statePath, JSON.stringify(state(id, { formatVersion: STATE_FORMAT_VERSION + 1 })));
     expect(() => store.read(id)).toThrow('this tsrun reads up to');
     h.destroy();
@@ -225,9 +262,9 @@ describe('locking between processes', () => {
   it('of several concurrent creates of one id exactly one wins', async () => {
     const id = uniqueId('race');
     const script = `
-      try { const h = store.create(args[0]); h.write({ formatVersion: 1, id: args[0], initPid: process.pid, initStartTime: 0, bundle: '/b', rootfs: '/r', created: '', owner: '', annotations: {}, config: {}, cgroup: {} }); h.release(); console.log('won'); }
+      try { const h = store.create(args[0]); h.write({ ...JSON.parse(args[1]), initPid: process.pid }); h.release(); console.log('won'); }
       catch (e) { console.log('lost: ' + e.message); }`;
-    const racers = Array.from({ length: 6 }, () => child(script, id));
+    const racers = Array.from({ length: 6 }, () => child(script, id, JSON.stringify(state(id))));
     const results = await Promise.all(racers.map((r) => r.done));
     const outs = results.map((r) => r.stdout.trim());
     expect(outs.filter((o) => o === 'won')).toHaveLength(1);
@@ -270,25 +307,28 @@ describe('atomic state.json replacement', () => {
 });
 
 describe('pid files', () => {
-  it('are decimal without a newline, written via .<name> and renamed', () => {
+  it('are decimal without a newline, written via a hidden temporary name and renamed', () => {
     const dir = path.join(root, '..', 'pids');
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, 'init.pid');
     writePidFile(file, 12345);
     expect(fs.readFileSync(file, 'utf8')).toBe('12345');
-    expect(fs.existsSync(path.join(dir, '.init.pid'))).toBe(false);
+    expect(fs.readdirSync(dir)).toEqual(['init.pid']);
     writePidFile(file, 7); // replaces an existing one
     expect(fs.readFileSync(file, 'utf8')).toBe('7');
+    expect(fs.readdirSync(dir)).toEqual(['init.pid']);
   });
 
-  it('refuse when the temporary name exists (O_EXCL) and leave the old file', () => {
+  it('are not blocked by a temporary file a killed runtime left (runc\'s fixed ".<name>" would be)', () => {
     const dir = path.join(root, '..', 'pids');
+    fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, 'x.pid');
     fs.writeFileSync(file, '1');
     fs.writeFileSync(path.join(dir, '.x.pid'), 'stale');
-    expect(() => writePidFile(file, 99)).toThrow(/file exists \(EEXIST\)/);
-    expect(fs.readFileSync(file, 'utf8')).toBe('1');
+    writePidFile(file, 99);
+    expect(fs.readFileSync(file, 'utf8')).toBe('99');
     expect(() => writePidFile(path.join(dir, 'nodir', 'p'), 1)).toThrow(/no such file or directory/);
     expect(() => writePidFile(file, 0)).toThrow('invalid pid');
+    expect(fs.readdirSync(dir).filter((n) => n.startsWith('.x.pid.'))).toEqual([]);
   });
 });

@@ -99,16 +99,17 @@ describe('v2 manager on a fake cgroupfs', () => {
     m.create();
     rec.clear();
     m.setResources({ blockIO: { weight: 500 } });
-    expect(rec.writes).toEqual(['c1/io.bfq.weight <- 500']);
+    // every container gets runc's device program, rules in the config or not
+    expect(rec.writes).toEqual(['c1/io.bfq.weight <- 500', 'BPF c1']);
   });
 
-  it('zero means unset: nothing is written for docker\'s zeros, and no device program without rules', () => {
+  it('zero means unset: nothing is written for docker\'s zeros, only runc\'s default device program', () => {
     fake.populate('/c1');
     const m = manager();
     m.create();
     rec.clear();
     m.setResources({ memory: { limit: 0, reservation: 0, swap: 0, kernel: 0, disableOOMKiller: false }, cpu: { shares: 0, quota: 0, period: 0 }, blockIO: { weight: 0 } });
-    expect(rec.writes).toEqual([]);
+    expect(rec.writes).toEqual(['BPF c1']);
   });
 
   it('enables the controllers top-down along a nested path and records only the dirs it made', () => {
@@ -121,6 +122,25 @@ describe('v2 manager on a fake cgroupfs', () => {
     expect(fs.existsSync(path.join(fake.root, 'a/b'))).toBe(false);
     expect(fs.existsSync(path.join(fake.root, 'a'))).toBe(true);
     m.destroy(); // idempotent
+  });
+
+  it('plans the dirs create will make before making them (the create journal records them first)', () => {
+    fake.populate('/a');
+    const m = manager('/a/b/c1');
+    const planned = m.plannedDescriptor();
+    expect(planned.created).toEqual([path.join(fake.root, 'a/b'), path.join(fake.root, 'a/b/c1')]);
+    expect(fs.existsSync(path.join(fake.root, 'a/b'))).toBe(false); // planning touches nothing
+    m.create();
+    expect(m.descriptor().created).toEqual(planned.created);
+  });
+
+  it('without a record (delete --force repairing), removes the container\'s own dir, never a parent', () => {
+    fake.populate('/a');
+    fs.mkdirSync(path.join(fake.root, 'a/b/c1'), { recursive: true });
+    const bare = cgroupManagerFor({ containerId: 'c1', cgroupsPath: '/a/b/c1', host: fake.host });
+    bare.destroy({ includeUnrecordedLeaf: true });
+    expect(fs.existsSync(path.join(fake.root, 'a/b/c1'))).toBe(false);
+    expect(fs.existsSync(path.join(fake.root, 'a/b'))).toBe(true);
   });
 
   it('destroy leaves a parent it made alone while another container lives in it', () => {

@@ -131,6 +131,30 @@ describe('root and process', () => {
     ]);
     expect(check((c) => (c.process.args = ['', 'x'])).errors).toEqual(['config.json: process.args[0]: must not be empty: it names the program to run']);
   });
+  it('refuses a NUL byte in an env entry or argument, and strings execve cannot take (MAX_ARG_STRLEN)', () => {
+    expect(check((c) => c.process.env.push('A=b\0c')).errors).toEqual([
+      'config.json: process.env[2]: must not contain a NUL byte: execve would cut the string there',
+    ]);
+    expect(check((c) => (c.process.args = ['sh', '-c\0x'])).errors).toEqual([
+      'config.json: process.args[1]: must not contain a NUL byte: execve would cut the string there',
+    ]);
+    expect(check((c) => c.process.env.push(`BIG=${'x'.repeat(131068)}`)).errors).toEqual([
+      'config.json: process.env[2]: is 131072 bytes; execve accepts strings of at most 131071 bytes (MAX_ARG_STRLEN)',
+    ]);
+    expect(check((c) => c.process.env.push(`BIG=${'x'.repeat(131067)}`))).toEqual(clean);
+  });
+  it("refuses uids and gids from 2^31 up, in runc's words", () => {
+    expect(check((c) => (c.process.user.gid = 2 ** 31)).errors).toEqual([
+      'config.json: process.user.gid: uids and gids must be in range 0-2147483647, got 2147483648',
+    ]);
+    expect(check((c) => (c.process.user.additionalGids = [5, 4294967295])).errors).toEqual([
+      'config.json: process.user.additionalGids[1]: uids and gids must be in range 0-2147483647, got 4294967295',
+    ]);
+    expect(check((c) => (c.process.user.uid = 2 ** 31)).errors).toEqual([
+      'config.json: process.user.uid: uids and gids must be in range 0-2147483647, got 2147483648',
+    ]);
+    expect(check((c) => (c.process.user = { uid: 2 ** 31 - 1, gid: 2 ** 31 - 1, additionalGids: [2 ** 31 - 1] }))).toEqual(clean);
+  });
   it('requires an absolute cwd', () => {
     expect(check((c) => (c.process.cwd = 'srv')).errors).toEqual(['config.json: process.cwd: must be an absolute path, got "srv"']);
     expect(check((c) => (c.process.cwd = '/srv'))).toEqual(clean);
@@ -419,6 +443,25 @@ describe('rootfs propagation, mounts, masked and readonly paths', () => {
     });
     expect(check((c) => (c.mounts[0].destination = '')).errors).toEqual(['config.json: mounts[0].destination: must not be empty']);
     expect(check((c) => (c.mounts[0].source = 'pr\0oc')).errors).toEqual(['config.json: mounts[0].source: must not contain a NUL byte']);
+  });
+  it('refuses a mount onto "/" in any spelling, a bind mount included', () => {
+    for (const destination of ['/', '//', '/.', '/tmp/..', '.']) {
+      expect(check((c) => c.mounts.push({ destination, type: 'bind', source: '/srv', options: ['rbind'] })).errors).toEqual([
+        'config.json: mounts[7].destination: a bind mount onto "/" would replace the root filesystem; name it in root.path instead',
+      ]);
+    }
+    expect(check((c) => c.mounts.push({ destination: '/', type: 'tmpfs', source: 'tmpfs' })).errors).toEqual([
+      'config.json: mounts[7].destination: a mount onto "/" would replace the root filesystem; name it in root.path instead',
+    ]);
+  });
+  it('refuses proc or sysfs on a symlink or non-directory in the rootfs (CVE-2019-16884), from the facts preflight gathers', () => {
+    const facts = capableHost({ mountTargets: new Map([[0, 'a symlink'], [5, 'not a directory']]) });
+    expect(check(() => undefined, facts).errors).toEqual([
+      'config.json: mounts[0].destination: filesystem "proc" must be mounted on ordinary directory: /proc is a symlink in the rootfs',
+      'config.json: mounts[5].destination: filesystem "sysfs" must be mounted on ordinary directory: /sys is not a directory in the rootfs',
+    ]);
+    // other filesystem types are not special
+    expect(check(() => undefined, capableHost({ mountTargets: new Map([[1, 'a symlink']]) }))).toEqual(clean);
   });
   it('checks bind mounts: option, source, no filesystem-specific options', () => {
     expect(check((c) => c.mounts.push({ destination: '/data', type: 'bind', source: '/srv' })).errors).toEqual([

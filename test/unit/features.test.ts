@@ -53,6 +53,11 @@ describe('features', () => {
     expect(doc.linux!.seccomp!.archs).toEqual(['SCMP_ARCH_X32', 'SCMP_ARCH_X86', 'SCMP_ARCH_X86_64']);
     expect(doc.linux!.seccomp!.supportedFlags).toEqual(['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG']);
     expect(doc.linux!.seccomp!.actions).toContain('SCMP_ACT_NOTIFY');
-    expect(doc.annotations).toEqual({ 'io.github.seccomp.libseccomp.version': '2.5.4', 'tsrun.version': '0.1.0' });
+    expect(doc.annotations).toEqual({
+      'io.github.seccomp.libseccomp.version': '2.5.4',
+      // a session keyring per container (native/src/keyring.c), as runc
+      'tsrun.session-keyring': 'per-container',
+      'tsrun.version': '0.1.0',
+    });
   });
 });

@@ -30,12 +30,13 @@ function callbacks(): InitCallbacks & { calls: string[] } {
     writeIdMaps: (pid) => void calls.push(`idmaps ${pid}`),
     initStarted: (pid) => (calls.push(`started ${pid}`), `{"status":"creating","pid":${pid}}`),
     runCreateHooks: async (pid) => (calls.push(`hooks ${pid}`), `{"status":"created","pid":${pid}}`),
+    commit: (pid) => void calls.push(`commit ${pid}`),
     warning: (t) => void calls.push(`warning ${t}`),
   };
 }
 
 describe('launchInit', () => {
-  it('walks cgroups, id maps, init pid, create hooks, ready — in that order', async () => {
+  it('walks cgroups, id maps, init pid, create hooks, ready, commit — in that order', async () => {
     const { n, sent, waited, closed } = fakeNative([
       msg(SYNC.USERNS_MAP, 100),
       msg(SYNC.INIT_PID, 101),
@@ -44,14 +45,15 @@ describe('launchInit', () => {
       msg(SYNC.READY),
     ]);
     const cb = callbacks();
-    await expect(launchInit(n, plan, cb, { reap: false })).resolves.toBe(101);
-    expect(cb.calls).toEqual(['cgroups 100', 'idmaps 100', 'started 101', 'warning careful', 'hooks 101']);
+    await expect(launchInit(n, plan, cb)).resolves.toBe(101);
+    expect(cb.calls).toEqual(['cgroups 100', 'idmaps 100', 'started 101', 'warning careful', 'hooks 101', 'commit 101']);
     expect(sent).toEqual([
       [SYNC.GO, 0, ''],
       [SYNC.GO, 0, ''],
       [SYNC.STATE, 0, '{"status":"creating","pid":101}'],
       [SYNC.GO, 0, ''],
       [SYNC.STATE, 0, '{"status":"created","pid":101}'],
+      [SYNC.COMMIT, 0, ''], // only after the state is stored: until then the init dies with tsrun
     ]);
     expect(waited).toEqual([100]); // stage 1 reaped once, after it reported the init
     expect(closed).toEqual([7]);
@@ -60,7 +62,7 @@ describe('launchInit', () => {
   it('turns a child error into a message with the errno described, and kills what it made', async () => {
     const kill = vi.spyOn(process, 'kill').mockImplementation(() => true);
     const { n, closed } = fakeNative([msg(SYNC.INIT_PID, 101), msg(SYNC.ERROR, 0, 'mount proc to /proc (type proc)', 13)]);
-    await expect(launchInit(n, plan, callbacks(), { reap: false })).rejects.toThrow(
+    await expect(launchInit(n, plan, callbacks())).rejects.toThrow(
       'mount proc to /proc (type proc): permission denied (EACCES)',
     );
     expect(kill.mock.calls.map((c) => c[0])).toEqual([100, 101]);
@@ -68,10 +70,26 @@ describe('launchInit', () => {
     kill.mockRestore();
   });
 
+  it('does not commit when storing the state fails: the init is killed and reaped, not released', async () => {
+    const kill = vi.spyOn(process, 'kill').mockImplementation(() => true);
+    const { n, sent, waited } = fakeNative([msg(SYNC.INIT_PID, 101), msg(SYNC.READY)]);
+    const cb = {
+      ...callbacks(),
+      commit: () => {
+        throw new Error('disk full');
+      },
+    };
+    await expect(launchInit(n, plan, cb)).rejects.toThrow('disk full');
+    expect(sent.map((m) => m[0])).not.toContain(SYNC.COMMIT);
+    expect(kill.mock.calls.map((c) => c[0])).toEqual([100, 101]);
+    expect(waited).toEqual([100, 101]); // both are tsrun's children
+    kill.mockRestore();
+  });
+
   it('reports an init that died without a word, with its status', async () => {
     const kill = vi.spyOn(process, 'kill').mockImplementation(() => true);
     const { n } = fakeNative([null]);
-    await expect(launchInit(n, plan, callbacks(), { reap: false })).rejects.toThrow(
+    await expect(launchInit(n, plan, callbacks())).rejects.toThrow(
       'container init exited unexpectedly (exit status 1)',
     );
     kill.mockRestore();
@@ -81,7 +99,7 @@ describe('launchInit', () => {
     const { n, sent } = fakeNative([msg(SYNC.INIT_PID, 101), msg(SYNC.READY)]);
     const withListener = { containerId: 'c1', process: { seccompListenerFd: 9 } } as unknown as InitPlan;
     const cb = { ...callbacks(), agentState: (pid: number) => `{"pid":${pid},"fds":["seccompFd"]}` };
-    await launchInit(n, withListener, cb, { reap: false });
+    await launchInit(n, withListener, cb);
     expect(sent.map((s) => s[2])).toContain('{"pid":101,"fds":["seccompFd"]}');
   });
 });

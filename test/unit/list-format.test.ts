@@ -55,6 +55,13 @@ describe('tabwriter-compatible table', () => {
     expect(formatListTable([])).toBe('ID          PID         STATUS      BUNDLE      CREATED     OWNER\n');
   });
 
+  it('marks a damaged container with the status its journal gives, and json says what is damaged', () => {
+    const e = entry({ status: 'running', damage: 'state.json is empty' });
+    expect(statusColumn(e)).toBe('running(damaged)');
+    expect(statusColumn(entry({ status: 'stopped', pid: 0, damage: 'state.json is missing' }))).toBe('stopped(damaged)');
+    expect(JSON.parse(formatListJson([e]))[0]).toMatchObject({ status: 'running', damage: 'state.json is empty' });
+  });
+
   it('status column', () => {
     expect(statusColumn(entry({ status: 'created' }))).toBe('created');
     expect(statusColumn(entry({ status: 'stopped', statusDetail: 'dead' }))).toBe('stopped(dead)');

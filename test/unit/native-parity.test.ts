@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NAMESPACE_TYPES, SECCOMP_ACTIONS, SECCOMP_ARCHS, SECCOMP_FLAGS, SECCOMP_OPERATORS } from '../../oci-spec/runtime';
 import { SECCOMP_FILTER_FLAG } from '../../src/native/linux-constants';
-import { SYNC } from '../../src/native/sync';
+import { SYNC, SYNC_TEXT_MAX } from '../../src/native/sync';
 
 const NATIVE_SRC = path.join(__dirname, '..', '..', 'native', 'src');
 const source = (file: string) => fs.readFileSync(path.join(NATIVE_SRC, file), 'utf8');
@@ -75,5 +75,11 @@ describe('sync channel', () => {
     const body = /enum tsrun_sync_type \{([^}]*)\}/.exec(source('sync.h'))![1]!;
     const c = Object.fromEntries([...body.matchAll(/SYNC_(\w+)\s*=\s*(\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
     expect(c).toEqual(SYNC);
+  });
+
+  it('src/native/sync.ts knows the text limit of native/src/sync.h', () => {
+    const m = /#define TSRUN_SYNC_MAX \((\d+) \* (\d+)\)/.exec(source('sync.h'))!;
+    expect(source('sync.h')).toContain('#define TSRUN_SYNC_TEXT_MAX (TSRUN_SYNC_MAX - 1)');
+    expect(SYNC_TEXT_MAX).toBe(Number(m[1]) * Number(m[2]) - 1);
   });
 });

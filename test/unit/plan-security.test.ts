@@ -14,7 +14,7 @@ function plan(edit: (c: LooseSpec) => void, h = host()) {
   const spec = defaultSpec() as LooseSpec;
   spec.mounts = spec.mounts.filter((m) => m.type !== 'cgroup');
   edit(spec);
-  return buildInitPlan({ id: 'c1', bundle: '/b', config: parseConfig(spec, 'config.json'), startSocketPath: '/run/x/start.sock', host: h });
+  return buildInitPlan({ id: 'c1', bundle: '/b', config: parseConfig(spec, 'config.json'), startFifoPath: '/run/x/start.fifo', startReplyPath: '/run/x/start.reply', host: h });
 }
 
 describe('linux.mountLabel', () => {

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig, parseJsonText, type Config } from '../../oci-spec';
 import { MS, S_IFCHR } from '../../src/native/linux-constants';
-import { buildInitPlan, capabilityMask, mountPlan, processPlan, propagationFlags, type PlanHost } from '../../src/container/plan';
+import { buildInitPlan, capabilityMask, dedupeEnv, mountPlan, processPlan, propagationFlags, type PlanHost } from '../../src/container/plan';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'oci');
 const load = (name: string): Config =>
@@ -19,9 +19,10 @@ function plan(config: Config, extra: Partial<Parameters<typeof buildInitPlan>[0]
     id: 'c1',
     bundle: '/bundles/c1',
     config,
-    startSocketPath: '/run/tsrun/c1/start.sock',
+    startFifoPath: '/run/tsrun/c1/start.fifo',
+    startReplyPath: '/run/tsrun/c1/start.reply',
     host,
-    expandCgroupMount: () => ({ mounts: [], symlinks: [], finalRemounts: [] }),
+    expandCgroupMount: () => ({ mounts: [], symlinks: [] }),
     ...extra,
   });
 }
@@ -45,7 +46,30 @@ describe('buildInitPlan', () => {
     expect(p.maskedPaths).toContain('/proc/kcore');
     expect(p.readonlyPaths).toContain('/proc/sys');
     expect(p.bindDevices).toBe(false);
-    expect(p.startSocketPath).toBe('/run/tsrun/c1/start.sock');
+    expect(p.startFifoPath).toBe('/run/tsrun/c1/start.fifo');
+    expect(p.startReplyPath).toBe('/run/tsrun/c1/start.reply');
+  });
+
+  it('joins a session keyring of the container\'s own, as runc (searchable by uid, or by others in a user namespace)', () => {
+    const c = load('containerd.json');
+    expect(plan(c).plan).toMatchObject({ sessionKeyring: '_ses.c1', sessionKeyringPerm: 0x80000 });
+    const u = load('containerd.json');
+    u.linux = { ...u.linux, namespaces: [...(u.linux?.namespaces ?? []), { type: 'user' }] };
+    expect(plan(u).plan).toMatchObject({ sessionKeyring: '_ses.c1', sessionKeyringPerm: 0x8 });
+    const none = plan(c, { noNewKeyring: true }).plan;
+    expect(none.sessionKeyring).toBeUndefined();
+    expect(none.sessionKeyringPerm).toBeUndefined();
+  });
+
+  it('dedupes process.env keeping the last value of each name, as runc', () => {
+    expect(dedupeEnv(['A=1', 'PATH=/bin', 'A=2', 'B=', 'B=x'])).toEqual(['PATH=/bin', 'A=2', 'B=x']);
+  });
+
+  it('leaves an empty hostname and domainname unset (the UTS namespace keeps the caller\'s)', () => {
+    const c = load('containerd.json');
+    c.hostname = '';
+    c.domainname = '';
+    expect(plan(c).plan).toMatchObject({ hostname: null, domainname: null });
   });
 
   it('binds the host devices instead of mknod in a user namespace', () => {
@@ -74,10 +98,11 @@ describe('buildInitPlan', () => {
   it('passes hooks run by the init and expands cgroup mounts through the manager', () => {
     const c = load('podman.json');
     c.hooks = { createContainer: [{ path: '/bin/a' }], startContainer: [{ path: '/bin/b', args: ['b', '-x'], env: ['A=1'], timeout: 3 }] };
-    const expanded = { mounts: [mountPlan({ destination: '/sys/fs/cgroup', type: 'tmpfs', source: 'tmpfs' }, '/b')], symlinks: [], finalRemounts: [] };
+    const expanded = { mounts: [mountPlan({ destination: '/sys/fs/cgroup', type: 'tmpfs', source: 'tmpfs' }, '/b')], symlinks: [] };
     const { plan: p } = plan(c, { expandCgroupMount: () => expanded });
-    expect(p.createContainerHooks).toEqual([{ path: '/bin/a', args: ['/bin/a'], env: [], timeout: 0 }]);
-    expect(p.startContainerHooks).toEqual([{ path: '/bin/b', args: ['b', '-x'], env: ['A=1'], timeout: 3 }]);
+    // no env: the hook gets the process's environment (runc's init gives it its own)
+    expect(p.createContainerHooks).toEqual([{ path: '/bin/a', args: ['/bin/a'], env: [], inheritEnv: true, timeout: 0 }]);
+    expect(p.startContainerHooks).toEqual([{ path: '/bin/b', args: ['b', '-x'], env: ['A=1'], inheritEnv: false, timeout: 3 }]);
     expect(p.mounts.filter((m) => m.destination === '/sys/fs/cgroup').map((m) => m.fstype)).toEqual(['tmpfs']);
   });
 

@@ -48,3 +48,54 @@ describe('preflight', () => {
     expect(errorsOf({ memory: { limit: 200 * 1024 * 1024, swap: -1 } })).toEqual([]);
   });
 });
+
+describe('preflight: what only the bundle or the sync channel can tell', () => {
+  const base = {
+    ociVersion: '1.3.0',
+    root: { path: 'rootfs' },
+    process: { user: { uid: 0, gid: 0 }, args: ['true'], cwd: '/' },
+    linux: { namespaces: [{ type: 'mount' }, { type: 'pid' }] },
+  };
+  const errorsFor = (doc: Record<string, unknown>): string[] => {
+    try {
+      preflight({ id: 'c1', bundle, config: parseConfig(doc), host, detached: true });
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      return (e as ConfigError).message.split(/; (?=config\.json: )/);
+    }
+    return [];
+  };
+
+  it('refuses proc and sysfs mounted through a symlink or on a file of the rootfs (CVE-2019-16884)', () => {
+    const rootfs = path.join(bundle, 'rootfs');
+    fs.symlinkSync('/tmp', path.join(rootfs, 'proc'));
+    fs.writeFileSync(path.join(rootfs, 'sys'), '');
+    fs.mkdirSync(path.join(rootfs, 'etc'));
+    fs.symlinkSync('/tmp', path.join(rootfs, 'etc', 'link'));
+    try {
+      const mounts = [
+        { destination: '/proc', type: 'proc', source: 'proc' },
+        { destination: '/sys', type: 'sysfs', source: 'sysfs' },
+        { destination: '/etc/link', type: 'tmpfs', source: 'tmpfs' },
+        { destination: '/etc/link/x', type: 'proc', source: 'proc' },
+      ];
+      expect(errorsFor({ ...base, mounts })).toEqual([
+        'config.json: mounts[0].destination: filesystem "proc" must be mounted on ordinary directory: /proc is a symlink in the rootfs',
+        'config.json: mounts[1].destination: filesystem "sysfs" must be mounted on ordinary directory: /sys is not a directory in the rootfs',
+      ]);
+    } finally {
+      for (const p of ['proc', 'sys', 'etc']) fs.rmSync(path.join(rootfs, p), { recursive: true });
+    }
+    expect(errorsFor({ ...base, mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }] })).toEqual([]);
+  });
+
+  it('refuses annotations whose state the init could not receive, naming the size and the limit (a 50 MB config)', () => {
+    const errors = errorsFor({ ...base, annotations: { big: 'x'.repeat(50 * 1024 * 1024) } });
+    expect(errors).toEqual([
+      expect.stringMatching(
+        /^config\.json: annotations: make the container state the init hands to its hooks 524289\d\d bytes; tsrun hands the init at most 262143 bytes per message \(its sync channel's limit\)$/,
+      ),
+    ]);
+    expect(errorsFor({ ...base, annotations: { big: 'x'.repeat(200 * 1024) } })).toEqual([]);
+  });
+});

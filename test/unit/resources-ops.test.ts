@@ -309,7 +309,8 @@ describe('update rollback', () => {
     fake = fakeCgroupfs('v2');
     fake.populate('/c1', { 'pids.max': 'max\n', 'memory.max': 'max\n' });
     const warnings: string[] = [];
-    const m = cgroupManagerFor({ containerId: 'c1', cgroupsPath: '/c1', host: fake.host, warn: (w) => warnings.push(w) });
+    // the fake tree is no cgroupfs: the device program goes nowhere
+    const m = cgroupManagerFor({ containerId: 'c1', cgroupsPath: '/c1', host: fake.host, warn: (w) => warnings.push(w), native: { loadDeviceFilter: () => undefined } });
     m.setResources({ pids: { limit: 10 } });
     expect(fs.readFileSync(fake.file('', '/c1', 'pids.max'), 'utf8')).toBe('10');
     fs.rmSync(fake.file('', '/c1', 'memory.max')); // the "kernel" refuses memory.max

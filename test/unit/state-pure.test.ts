@@ -23,9 +23,9 @@ function stored(over: Partial<StoredState> = {}): StoredState {
   };
 }
 
-/** A fake /proc and state dir: which pids exist, in which state, and whether start.sock is there. */
+/** A fake /proc and state dir: which pids exist, in which state, and whether start.fifo is there. */
 function probe(procs: Record<number, ProcStat>, fifo: boolean, paused = false): Partial<StatusProbe> {
-  return { readProc: (pid) => procs[pid], startSocketExists: (p) => fifo && p === '/root/c1/start.sock', isPaused: () => paused };
+  return { readProc: (pid) => procs[pid], startFifoExists: (p) => fifo && p === '/root/c1/start.fifo', isPaused: () => paused };
 }
 
 describe('created timestamps (Go RFC3339Nano, UTC)', () => {
@@ -64,7 +64,7 @@ describe('/proc/<pid>/stat parsing', () => {
 describe('status derivation', () => {
   const alive = { 4242: { state: 'S', startTime: 777 } };
 
-  it('created: init alive and start.sock present', () => {
+  it('created: init alive and start.fifo present', () => {
     expect(deriveStatus(stored(), '/root/c1', probe(alive, true))).toEqual({ status: 'created', pid: 4242 });
   });
 

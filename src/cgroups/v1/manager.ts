@@ -69,7 +69,10 @@ export class V1Manager extends BaseManager {
     const warn = (m: string) => this.warn(m);
     const memDir = this.dirOf('memory');
     const blkioDir = this.dirOf('blkio');
-    const rules = devices && (res.devices ?? []).length > 0 ? withDefaultAllows(normalizeDeviceRules(res.devices), this.configDevicePaths) : [];
+    // runc's device rules apply to every container; without a devices
+    // hierarchy only rules the config asks for are an error
+    const implicitOnly = (res.devices ?? []).length === 0;
+    const rules = devices && !(implicitOnly && this.dirOf('devices') === undefined) ? withDefaultAllows(normalizeDeviceRules(res.devices), this.configDevicePaths) : [];
     const writes = [
       ...cpusetV1Writes(res.cpu),
       ...devicesV1Writes(rules),

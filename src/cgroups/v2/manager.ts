@@ -83,7 +83,6 @@ export class V2Manager extends BaseManager {
   }
 
   private applyDevices(res: LinuxResources): void {
-    if (!res.devices || res.devices.length === 0) return;
     const rules = withDefaultAllows(normalizeDeviceRules(res.devices), this.configDevicePaths);
     const nat = this.env.native ?? native();
     try {

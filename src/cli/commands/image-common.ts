@@ -1,6 +1,6 @@
 // Plumbing shared by the image commands. The image code itself (src/image)
 // is imported dynamically, so only these commands ever load it.
-import tty from 'node:tty';
+import type * as Tty from 'node:tty';
 import type { ImageEnv } from '../../image';
 import type { GlobalOptions } from '../globals';
 import type { CommandEnv } from './common';
@@ -11,7 +11,9 @@ export function loadImageApi() {
 }
 
 export function imageEnv(g: GlobalOptions, env: CommandEnv): ImageEnv {
-  const isTty = tty.isatty(1);
+  // loaded here, not at the top: node:tty (with net and streams) would cost every command
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const isTty = (require('node:tty') as typeof Tty).isatty(1);
   return {
     ...(g.imageRoot ? { imageRoot: g.imageRoot } : {}),
     ...(g.registriesConfig ? { registriesConfig: g.registriesConfig } : {}),

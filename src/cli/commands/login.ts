@@ -1,7 +1,7 @@
 // tsrun login: the password from --password-stdin, -p, or asked for on a
 // terminal (without echo), as docker login does.
 import fs from 'node:fs';
-import tty from 'node:tty';
+import type * as Tty from 'node:tty';
 import { UsageError } from '../../errors';
 import { log } from '../../log';
 import { native } from '../../native';
@@ -52,7 +52,8 @@ export const handler: CommandHandler = async (p, g, env) => {
     log.warn('login: using --password on the command line is insecure (other users see it in ps); use --password-stdin');
   }
   if (username === undefined || password === undefined) {
-    if (!tty.isatty(0)) throw new UsageError('login: no terminal to ask for credentials: use --username and --password-stdin');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- node:tty at the top would cost every command
+    if (!(require('node:tty') as typeof Tty).isatty(0)) throw new UsageError('login: no terminal to ask for credentials: use --username and --password-stdin');
     username ??= prompt('Username: ', false);
     password ??= prompt('Password: ', true);
   }

@@ -3,14 +3,15 @@
 // container (its runtime state under --root, seen by `tsrun list`), whose
 // bundle, upper and work dirs live under the image root (records.ts). Loaded
 // only by these commands; the image store through a dynamic import.
-import { spawn } from 'node:child_process';
+import type * as ChildProcess from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ContainerNotFoundError, TsrunError, UsageError } from '../../errors';
+import { ContainerNotFoundError, DamagedStateError, TsrunError, UsageError } from '../../errors';
 import { nativeExecutable } from '../../native';
 import { defaultSeccompProfile } from '../../seccomp/default-profile';
 import { OVERLAY_ANNOTATION, MAX_OVERLAY_LAYERS, type OverlaySpec } from '../../rootfs/overlay';
+import { readProcStat, waitGone } from '../../state/proc';
 import { defaultSpec } from '../default-spec';
 import { isCgroup2UnifiedHost } from '../spec-file';
 import { deleteContainer } from '../delete';
@@ -91,7 +92,8 @@ function observe(e: ImageRunEnv, records: ContainerRecords, r: ContainerRecord):
     const state: ContainerState = s.status === 'running' || s.status === 'paused' ? s.status : 'created';
     return { state, pid: s.pid ?? 0 };
   } catch (err) {
-    if (!(err instanceof ContainerNotFoundError)) throw err;
+    // no runtime state, or a damaged one (a create or delete killed half-way): Docker's dead, which rm -f removes
+    if (!(err instanceof ContainerNotFoundError) && !(err instanceof DamagedStateError)) throw err;
     return exit ? { state: 'exited', pid: 0, exit } : { state: 'dead', pid: 0 };
   }
 }
@@ -158,9 +160,10 @@ async function prepare(e: ImageRunEnv, req: CreateRequest): Promise<ContainerRec
         void st;
       } else {
         const volName = s.kind === 'named' ? s.name : Volumes.anonymousName();
-        const created = volumes.ensure(volName, s.kind === 'anonymous');
+        // recorded before it exists, so that a create killed in between leaves nothing rm cannot find
         record.volumes.push({ name: volName, anonymous: s.kind === 'anonymous', target: s.target });
         records.write(record);
+        const created = volumes.ensure(volName, s.kind === 'anonymous');
         if (created) volumes.copyUp(volName, image.layerTrees, s.target);
         source = volumes.data(volName);
       }
@@ -208,13 +211,35 @@ async function prepare(e: ImageRunEnv, req: CreateRequest): Promise<ContainerRec
   }
 }
 
-/** The runtime state, the layer hold, anonymous volumes (when asked) and the directory. */
-async function removeEverything(e: ImageRunEnv, records: ContainerRecords, volumes: Volumes, r: ContainerRecord, anonymousVolumes: boolean): Promise<void> {
+/**
+ * Stop the container's tsrun-monitor, if one still runs (pid and start time
+ * as it recorded them): otherwise its exit record and ON_EXIT command (a
+ * `delete --force` of the same id) could land after this removal, or on the
+ * container `start` makes anew. The monitor of a --rm container runs
+ * `container rm` as itself, in its own pid: that one is not stopped.
+ */
+async function stopMonitor(records: ContainerRecords, r: ContainerRecord): Promise<void> {
+  const m = records.readMonitor(r.id);
+  if (!m || m.pid === process.pid) return;
+  if (readProcStat(m.pid)?.startTime !== m.startTime) return;
   try {
-    await deleteContainer(e.ctx, { id: r.id, force: true });
-  } catch (err) {
-    if (!(err instanceof ContainerNotFoundError)) throw err;
+    process.kill(m.pid, 'SIGKILL');
+  } catch {
+    return; // gone already
   }
+  await waitGone(m.pid, m.startTime);
+}
+
+/**
+ * The monitor, the runtime state, the layer hold, anonymous volumes (when
+ * asked) and the directory. The runtime state always goes through the core's
+ * `delete --force`, which repairs from whatever a killed tsrun left (a
+ * journal without state.json, damaged state, only the default cgroup) and
+ * succeeds when there is nothing.
+ */
+async function removeEverything(e: ImageRunEnv, records: ContainerRecords, volumes: Volumes, r: ContainerRecord, anonymousVolumes: boolean): Promise<void> {
+  await stopMonitor(records, r);
+  await deleteContainer(e.ctx, { id: r.id, force: true });
   // CNI DEL from the attachment record: also after a tsrun killed between attach and start
   (await loadNetworkApi()).teardownContainerNetwork(networkEnvOf(e), r.id);
   const api = await loadImageApi();
@@ -233,7 +258,10 @@ async function createMonitored(e: ImageRunEnv, records: ContainerRecords, r: Con
   const create = [...e.self, '--root', e.ctx.root, 'create', '--bundle', records.bundle(r.id), '--pid-file', pidFile, r.id];
   // after the exit: --rm removes everything; otherwise the runtime state and cgroup go, as with Docker
   const onExit = r.autoRemove ? [...e.self, ...globals, 'container', 'rm', '-f', '-v', r.id] : [...e.self, '--root', e.ctx.root, 'delete', '--force', r.id];
-  const child = spawn(nativeExecutable('tsrun-monitor'), [records.exitFile(r.id), pidFile, '3', String(create.length), ...create, ...onExit], {
+  // loaded here, not at the top: node:child_process (with net and streams) costs every other command ~3 ms
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { spawn } = require('node:child_process') as typeof ChildProcess;
+  const child = spawn(nativeExecutable('tsrun-monitor'), [records.monitorFile(r.id), records.exitFile(r.id), pidFile, '3', String(create.length), ...create, ...onExit], {
     detached: true,
     stdio: [r.interactive ? 'inherit' : 'ignore', log, log, 'pipe'],
     env: e.env,
@@ -327,11 +355,8 @@ async function startOne(e: ImageRunEnv, records: ContainerRecords, r: ContainerR
   if (o.state === 'running' || o.state === 'paused') return;
   if (o.state !== 'created') {
     // exited or dead: made anew from the same bundle (the upper dir and volumes stay)
-    try {
-      await deleteContainer(e.ctx, { id: r.id, force: true });
-    } catch (err) {
-      if (!(err instanceof ContainerNotFoundError)) throw err;
-    }
+    await stopMonitor(records, r);
+    await deleteContainer(e.ctx, { id: r.id, force: true });
     if (r.tty) throw new UsageError(`container ${r.name} has a terminal (-t): start it again is not supported yet`);
     r.detached = true;
     records.write(r);

@@ -4,13 +4,25 @@
 //   containers/<id>/upper, work   its overlayfs upper and work dirs
 //   containers/<id>/container.log stdout+stderr of a detached container
 //   containers/<id>/exit.json     its exit status, once its init has exited
+//   containers/<id>/monitor.json  the tsrun-monitor of a detached container (pid, start time)
 //   container-names/<name>        the id holding a name (created O_EXCL: names are unique)
 // Their runtime state is an ordinary tsrun container's, under --root.
-import crypto from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TsrunError, UsageError } from '../../errors';
-import type { ContainerRecord, ExitRecord } from './types';
+import type { ContainerRecord, ExitRecord, MonitorRecord } from './types';
+
+/** node:crypto, loaded when first used: at the top it would cost every other command its load (the bundle refuses that). */
+function lazyCrypto(): typeof Crypto {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('node:crypto') as typeof Crypto;
+}
+
+/** 64 random hex digits: the ids of containers and anonymous volumes, as Docker makes them. */
+export function randomHexId(): string {
+  return lazyCrypto().randomBytes(32).toString('hex');
+}
 
 class NoSuchContainerError extends TsrunError {
   constructor(word: string) {
@@ -33,7 +45,7 @@ export class ContainerRecords {
   }
 
   static newId(): string {
-    return crypto.randomBytes(32).toString('hex');
+    return randomHexId();
   }
 
   containerDir(id: string): string {
@@ -51,6 +63,11 @@ export class ContainerRecords {
 
   exitFile(id: string): string {
     return path.join(this.containerDir(id), 'exit.json');
+  }
+
+  /** written by tsrun-monitor itself, before it runs the create */
+  monitorFile(id: string): string {
+    return path.join(this.containerDir(id), 'monitor.json');
   }
 
   /** The container's directory with its bundle, upper and work dirs (mode 0700: upper holds its files). */
@@ -81,9 +98,10 @@ export class ContainerRecords {
       }
       return name;
     }
+    const { randomInt } = lazyCrypto();
     for (;;) {
-      const pick = (l: string[]): string => l[crypto.randomInt(l.length)] as string;
-      const candidate = `${pick(ADJECTIVES)}_${pick(NOUNS)}${crypto.randomInt(10_000)}`;
+      const pick = (l: string[]): string => l[randomInt(l.length)] as string;
+      const candidate = `${pick(ADJECTIVES)}_${pick(NOUNS)}${randomInt(10_000)}`;
       try {
         fs.writeFileSync(path.join(this.namesDir, candidate), id, { flag: 'wx', mode: 0o600 });
         return candidate;
@@ -122,6 +140,15 @@ export class ContainerRecords {
   readExit(id: string): ExitRecord | undefined {
     try {
       return JSON.parse(fs.readFileSync(this.exitFile(id), 'utf8')) as ExitRecord;
+    } catch {
+      return undefined;
+    }
+  }
+
+  readMonitor(id: string): MonitorRecord | undefined {
+    try {
+      const m = JSON.parse(fs.readFileSync(this.monitorFile(id), 'utf8')) as Partial<MonitorRecord>;
+      return Number.isSafeInteger(m.pid) && Number.isSafeInteger(m.startTime) ? (m as MonitorRecord) : undefined;
     } catch {
       return undefined;
     }

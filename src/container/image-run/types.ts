@@ -78,3 +78,9 @@ export interface ExitRecord {
   code: number;
   finishedAt: string;
 }
+
+/** monitor.json: the tsrun-monitor of a detached container, as it recorded itself (start time in clock ticks) */
+export interface MonitorRecord {
+  pid: number;
+  startTime: number;
+}

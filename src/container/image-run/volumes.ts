@@ -1,12 +1,12 @@
 // Volumes, as Docker keeps them: <image-root>/volumes/<name>/_data, plus
 // volume.json (when and whether anonymous). A new, empty volume mounted over
 // a directory the image has is first filled with the image's content.
-import { execFileSync } from 'node:child_process';
-import crypto from 'node:crypto';
+import type * as ChildProcess from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TsrunError, UsageError } from '../../errors';
 import { VOLUME_NAME } from './mount-specs';
+import { randomHexId } from './records';
 
 export interface VolumeInfo {
   Name: string;
@@ -33,7 +33,7 @@ export class Volumes {
   }
 
   static anonymousName(): string {
-    return crypto.randomBytes(32).toString('hex');
+    return randomHexId();
   }
 
   /** Create the volume unless it exists; true when this call made it. */
@@ -93,6 +93,9 @@ export class Volumes {
       for (const w of whiteouts(src)) {
         fs.rmSync(path.join(data, w), { recursive: true, force: true });
       }
+      // loaded here, not at the top: node:child_process (with net and streams) costs every other command ~3 ms
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { execFileSync } = require('node:child_process') as typeof ChildProcess;
       execFileSync('cp', ['-a', '--no-dereference', `${src}/.`, `${data}/`], { stdio: ['ignore', 'ignore', 'pipe'] });
       for (const w of whiteouts(src)) fs.rmSync(path.join(data, w), { force: true });
     }

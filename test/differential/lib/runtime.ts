@@ -1,0 +1,119 @@
+// One run of one config under one runtime: `<runtime> --root R run --bundle B
+// <id>` in the foreground, as a shim-like caller would (fixed environment,
+// stdin /dev/null, soft RLIMIT_NOFILE 1024), with the probe as the container
+// process. Collects what the probe printed, the exit status, the hooks' log
+// and anything the run left behind.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { callerEnv, RUNC, tsrunCommand } from './env';
+
+export type RuntimeName = 'runc' | 'tsrun';
+
+export interface RunRequest {
+  runtime: RuntimeName;
+  id: string;
+  /** the state root (one per runtime and suite) */
+  root: string;
+  bundle: string;
+  noNewKeyring?: boolean;
+  timeoutMs: number;
+}
+
+export interface RunResult {
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  /** the probe's JSON, when it ran and printed it */
+  probe?: Record<string, unknown>;
+  /** stdout outside the probe's markers, and stderr: the runtime's own words */
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+const BEGIN = '\n@@probe-begin@@\n';
+const END = '@@probe-end@@\n';
+
+function command(req: RunRequest): { cmd: string; args: string[] } {
+  const flags = ['--root', req.root, 'run', '--bundle', req.bundle, ...(req.noNewKeyring ? ['--no-new-keyring'] : []), req.id];
+  if (req.runtime === 'runc') return { cmd: RUNC, args: flags };
+  const t = tsrunCommand();
+  return { cmd: t.cmd, args: [...t.args, ...flags] };
+}
+
+export function runOnce(req: RunRequest): Promise<RunResult> {
+  const { cmd, args } = command(req);
+  const started = Date.now();
+  // prlimit: the caller's soft open-file limit, as a login shell or a Go
+  // shim (which restores it for its children) passes it on
+  const child = spawn('prlimit', ['--nofile=1024:', '--', cmd, ...args], {
+    cwd: req.bundle,
+    env: callerEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }, req.timeoutMs);
+  return new Promise((resolve, reject) => {
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const r: RunResult = { exitCode: code, signal, timedOut, stdout, stderr, ms: Date.now() - started };
+      const b = stdout.indexOf(BEGIN);
+      const e = b >= 0 ? stdout.indexOf(END, b + BEGIN.length) : -1;
+      if (b >= 0 && e >= 0) {
+        const text = stdout.slice(b + BEGIN.length, e);
+        try {
+          r.probe = JSON.parse(text) as Record<string, unknown>;
+        } catch (err) {
+          r.stderr += `\n[harness] probe output is not JSON: ${(err as Error).message}`;
+        }
+        // the syscall probes come after the block, one line each
+        const rest: string[] = [];
+        const syscalls: Record<string, string> = {};
+        for (const line of stdout.slice(e + END.length).split('\n')) {
+          const m = /^@@sys (\S+) (\S+)$/.exec(line);
+          if (m) syscalls[m[1]!] = m[2]!;
+          else if (line) rest.push(line);
+        }
+        if (r.probe) r.probe.syscalls = syscalls;
+        r.stdout = [stdout.slice(0, b), ...rest].join('\n');
+      }
+      resolve(r);
+    });
+  });
+}
+
+/** `delete --force` what a timed-out or failed run may have left. */
+export function forceDelete(req: Pick<RunRequest, 'runtime' | 'root' | 'id'>): Promise<void> {
+  const flags = ['--root', req.root, 'delete', '--force', req.id];
+  const c = req.runtime === 'runc' ? { cmd: RUNC, args: flags } : (() => {
+    const t = tsrunCommand();
+    return { cmd: t.cmd, args: [...t.args, ...flags] };
+  })();
+  return new Promise((resolve) => {
+    const child = spawn(c.cmd, c.args, { env: callerEnv(), stdio: 'ignore' });
+    child.on('close', () => resolve());
+    child.on('error', () => resolve());
+  });
+}
+
+/** Did the runtime leave state for `id` under its root? */
+export function stateLeft(root: string, id: string): boolean {
+  return fs.existsSync(path.join(root, id));
+}
