@@ -296,6 +296,9 @@ const processArb = fc.record({
   exit: fc.constantFrom(0, 0, 0, 3),
 });
 
+/** seconds: a hook timeout that no hook of the generator's comes near */
+const HOOK_TIMEOUT_NEVER_REACHED = 120;
+
 const hooksArb = fc.oneof(
   { arbitrary: fc.constant(undefined), weight: 3 },
   {
@@ -314,8 +317,12 @@ const hooksArb = fc.oneof(
     .map((hs) => {
       const out: Record<string, Json[]> = {};
       for (const h of hs) {
-        // a slow hook sleeps 1.5 s: past a 1 s timeout, within a 5 s one
-        const hook = probeHook(h.kind, { env: h.env, timeout: h.timeout }, h.slow && h.timeout !== undefined ? ['--sleep', '1500'] : []);
+        // Only a slow hook with the 1 s timeout is meant to time out: it sleeps
+        // 1.5 s, so that holds however slow the machine. Every other timeout
+        // is far above what a hook's start-up can take on a loaded or emulated
+        // machine (the VM), so whether it fires never depends on timing.
+        const timeout = h.timeout === undefined ? undefined : h.slow && h.timeout === 1 ? 1 : HOOK_TIMEOUT_NEVER_REACHED;
+        const hook = probeHook(h.kind, { env: h.env, timeout }, h.slow && h.timeout !== undefined ? ['--sleep', '1500'] : []);
         // relative: the runtime's cwd (the bundle) holds a copy of the probe
         if (h.relative && h.kind !== 'startContainer') hook.path = 'probe-hook';
         (out[h.kind] ??= []).push(hook as unknown as Json);

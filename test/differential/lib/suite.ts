@@ -85,8 +85,8 @@ function unmountAll(mounts: string[]): void {
 }
 
 /** cgroup directories named `id` under the suite's parent or the caller's own cgroup. */
-function cgroupsLeft(id: string, parent: string): string[] {
-  const found: string[] = [];
+/** Each cgroup hierarchy this process is in, with its own path there. */
+function cgroupHierarchies(): { dir: string; callerPath: string }[] {
   const own = fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n').filter(Boolean);
   const base = '/sys/fs/cgroup';
   const hierarchies: { dir: string; callerPath: string }[] = [];
@@ -96,12 +96,30 @@ function cgroupsLeft(id: string, parent: string): string[] {
     if (ctrls === '') hierarchies.push({ dir: unifiedOnly ? base : path.join(base, 'unified'), callerPath: p });
     else for (const c of ctrls.replace('name=', '').split(',')) hierarchies.push({ dir: path.join(base, c), callerPath: p });
   }
-  for (const h of hierarchies) {
+  return hierarchies;
+}
+
+function cgroupsLeft(id: string, parent: string): string[] {
+  const found: string[] = [];
+  for (const h of cgroupHierarchies()) {
     for (const d of [path.join(h.dir, parent, id), path.join(h.dir, h.callerPath, id), path.join(h.dir, id)]) {
       if (fs.existsSync(d) && !found.includes(d)) found.push(d);
     }
   }
   return found;
+}
+
+/** The suite's parent cgroup (runc leaves parents by design): removed bottom-up once every case is done. */
+function removeSuiteCgroup(parent: string): void {
+  const rmTree = (dir: string): void => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) rmTree(path.join(dir, e.name));
+    fs.rmdirSync(dir);
+  };
+  for (const h of cgroupHierarchies()) {
+    for (const d of [path.join(h.dir, parent), path.join(h.dir, h.callerPath, parent)]) {
+      if (fs.existsSync(d)) rmTree(d);
+    }
+  }
 }
 
 /** The probe files linked into every rootfs, made once per suite in its work dir. */
@@ -117,6 +135,8 @@ function probeSetOf(opts: SuiteOptions): ProbeSet {
   return set;
 }
 
+const suiteCgroup = (opts: SuiteOptions): string => `tsrun-diff-${opts.tag}`;
+
 async function runRuntime(c: DiffCase, config: Spec, runtime: RuntimeName, idx: number, opts: SuiteOptions): Promise<RuntimeOutcome & { runDir: string; id: string }> {
   const id = `diff-${opts.tag}-${idx}-${runtime === 'runc' ? 'r' : 't'}`;
   const dir = path.join(opts.work, String(idx), runtime);
@@ -125,7 +145,7 @@ async function runRuntime(c: DiffCase, config: Spec, runtime: RuntimeName, idx: 
   const rd: RunDir = prepareRunDir(dir, probeSetOf(opts), shift);
   // searchable by the ids of a user namespace (mkdtemp makes the work dir 0700)
   for (let d = dir; d.startsWith(opts.work); d = path.dirname(d)) fs.chmodSync(d, 0o755);
-  const cgroup = `tsrun-diff-${opts.tag}`;
+  const cgroup = suiteCgroup(opts);
   fs.writeFileSync(path.join(rd.bundle, 'config.json'), materialize(config, { run: dir, probe: opts.probe, id, cgroup }));
   if (shift) shiftRootfsOwners(rd.rootfs, linux.uidMappings!, linux.gidMappings!);
   const root = path.join(opts.work, `state-${runtime}`);
@@ -283,6 +303,7 @@ export async function runSuite(cases: readonly DiffCase[], opts: SuiteOptions): 
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 2) }, worker));
+  removeSuiteCgroup(suiteCgroup(opts));
   return summarize(results);
 }
 
