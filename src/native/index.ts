@@ -211,6 +211,11 @@ export function native(): Native {
   return loaded;
 }
 
+/** A helper executable built beside the addon (native/build/Release/NAME). */
+export function nativeExecutable(name: string): string {
+  return path.join(path.dirname(addonPath()), name);
+}
+
 function addonPath(): string {
   // src/native (vitest) and dist/src/native (built) both sit below the project root
   let dir = __dirname;

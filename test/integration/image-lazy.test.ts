@@ -1,4 +1,5 @@
-// The image code loads only for image commands: `tsrun state` and
+// The image code loads only for image commands (the network code only for the
+// network commands): `tsrun state` and
 // `tsrun create` load none of it, from the bundle (dist/bundle/tsrun.js,
 // whose image part is the separate dist/bundle/image.js) or from the
 // per-module build. Checked from the modules node actually loaded.
@@ -15,6 +16,8 @@ let bundle: Bundle;
 
 /** Paths and markers that only image code has. */
 const IMAGE_MODULES = /\/dist\/bundle\/image\.js$|\/src\/image\/|\/node_modules\/(tar-stream|zstd-napi|@aws-sdk|@smithy)\//;
+/** The same for the network code (dist/bundle/network.js, src/network). */
+const NETWORK_MODULES = /\/dist\/bundle\/network\.js$|\/src\/network\//;
 
 function loaded(script: string, args: string[]): { code: number | null; modules: string[]; output: string } {
   const out = path.join(dir, `modules-${uniqueId('m')}.json`);
@@ -65,6 +68,15 @@ describe('lazy image code', () => {
     }
   });
 
+  it('the main bundle has no network code; the network chunk has it', () => {
+    const main = fs.readFileSync(path.join(PROJECT_ROOT, 'dist', 'bundle', 'tsrun.js'), 'utf8');
+    const chunk = fs.readFileSync(path.join(PROJECT_ROOT, 'dist', 'bundle', 'network.js'), 'utf8');
+    for (const marker of ['CNI_CONTAINERID', 'TSRUN-ISOLATION-1', 'Pool overlaps with other one']) {
+      expect(main).not.toContain(marker);
+      expect(chunk).toContain(marker);
+    }
+  });
+
   for (const [label, script] of [
     ['the bundle', CLI_ENTRY],
     ['the per-module build', CLI_MAIN],
@@ -76,17 +88,21 @@ describe('lazy image code', () => {
         expect(created.output).toBe('');
         expect(created.code).toBe(0);
         expect(created.modules.length).toBeGreaterThan(0);
-        expect(created.modules.filter((m) => IMAGE_MODULES.test(m))).toEqual([]);
+        expect(created.modules.filter((m) => IMAGE_MODULES.test(m) || NETWORK_MODULES.test(m))).toEqual([]);
         const state = loaded(script, ['state', id]);
         expect(state.code).toBe(0);
         expect(state.output).toContain('"status": "created"');
-        expect(state.modules.filter((m) => IMAGE_MODULES.test(m))).toEqual([]);
+        expect(state.modules.filter((m) => IMAGE_MODULES.test(m) || NETWORK_MODULES.test(m))).toEqual([]);
       } finally {
         spawnSync(process.execPath, [CLI_ENTRY, '--root', root.root, 'delete', '--force', id], { env: cliEnv() });
       }
       const images = loaded(script, ['--image-root', path.join(dir, 'images'), 'images']);
       expect(images.code).toBe(0);
       expect(images.modules.filter((m) => IMAGE_MODULES.test(m)).length).toBeGreaterThan(0);
+      const networks = loaded(script, ['--image-root', path.join(dir, 'images'), 'network', 'ls', '-q']);
+      expect(networks.code).toBe(0);
+      expect(networks.modules.filter((m) => NETWORK_MODULES.test(m)).length).toBeGreaterThan(0);
+      expect(networks.modules.filter((m) => IMAGE_MODULES.test(m))).toEqual([]);
     });
   }
 });

@@ -237,10 +237,20 @@ describe('command table', () => {
   it('has every runc subcommand this project supports, each flag once', () => {
     const runc = ['create', 'delete', 'events', 'exec', 'features', 'kill', 'list', 'pause', 'ps', 'resume', 'run', 'spec', 'start', 'state', 'update'];
     const images = ['image', 'images', 'login', 'logout', 'pull', 'rmi'];
-    expect(COMMANDS.map((c) => c.name).sort()).toEqual([...runc, ...images].sort());
+    const engine = ['container', 'network', 'volume'];
+    expect(COMMANDS.map((c) => c.name).sort()).toEqual([...runc, ...images, ...engine].sort());
     const image = COMMANDS.find((c) => c.name === 'image');
+    const network = COMMANDS.find((c) => c.name === 'network');
+    expect(network?.subcommands?.map((c) => c.name)).toEqual(['network create', 'network ls', 'network inspect', 'network rm', 'network prune']);
     expect(image?.subcommands?.map((c) => c.name)).toEqual(['image ls', 'image rm', 'image inspect', 'image prune', 'image load', 'image save', 'image pull']);
-    for (const c of [...COMMANDS, ...(image?.subcommands ?? [])]) {
+    const container = COMMANDS.find((c) => c.name === 'container');
+    expect(container?.subcommands?.map((c) => c.name.split(' ')[1]).sort()).toEqual(
+      ['create', 'exec', 'inspect', 'kill', 'logs', 'ls', 'pause', 'prune', 'rm', 'run', 'start', 'stop', 'unpause'],
+    );
+    const volume = COMMANDS.find((c) => c.name === 'volume');
+    expect(volume?.subcommands?.map((c) => c.name)).toEqual(['volume create', 'volume ls', 'volume rm', 'volume inspect', 'volume prune']);
+    const groups = COMMANDS.flatMap((c) => c.subcommands ?? []);
+    for (const c of [...COMMANDS, ...groups]) {
       const names = c.flags.flatMap((f) => [f.name, ...(f.aliases ?? []), ...(f.short ? [f.short] : [])]);
       expect(new Set(names).size, c.name).toBe(names.length);
     }
