@@ -105,7 +105,8 @@ const containerCreateFlags: FlagDef[] = [
   S('user', 'username or uid, with an optional group: name|uid[:group|gid]', 'u'),
   S('workdir', 'working directory inside the container', 'w'),
   S('entrypoint', "overwrite the image's ENTRYPOINT (\"\" clears it)"),
-  S('hostname', 'container host name'),
+  // -h is the host name, as in Docker (whose help is --help only)
+  S('hostname', 'container host name', 'h'),
   L('cap-add', 'add Linux capabilities'),
   L('cap-drop', 'drop Linux capabilities'),
   L('security-opt', 'no-new-privileges, seccomp=FILE or seccomp=unconfined'),

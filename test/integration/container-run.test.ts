@@ -155,6 +155,8 @@ describe('config from the image and the flags', () => {
   it('uses the image Entrypoint, Cmd, Env, WorkingDir and User when no flag overrides them', async () => {
     const out = await ok(['container', 'run', '--rm', '--hostname', 'h1', 'cfg:test']);
     expect(out).toBe('img /srv 1000:1000 h1\n');
+    // -h is the host name, as in Docker (not help): the UTS name and /etc/hostname
+    expect(await ok(['container', 'run', '--rm', '-h', 'h2', '--entrypoint', 'sh', 'cfg:test', '-c', 'hostname; cat /etc/hostname'])).toBe('h2\nh2\n');
   });
 
   it('-e, --env-file, -w, -u and a command override them; --entrypoint replaces the entrypoint', async () => {
