@@ -310,7 +310,11 @@ describe('detached containers and their states', () => {
     const table = await ok(['container', 'ls', '-a']);
     expect(table.split('\n')[0]).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES$/);
     expect((await ok(['container', 'ls'])).split('\n').filter((l) => l.includes('s-')).length).toBe(2);
-    expect(await ok(['container', 'logs', 's-exited'])).toBe('out\nerr\n');
+    // stdout and stderr come back apart, as with docker logs
+    const logs = await c(['container', 'logs', 's-exited']);
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toBe('out\n');
+    expect(logs.stderr).toBe('err\n');
     // the runc view sees them too
     expect((await ok(['list', '-q'])).split('\n')).toContain(running);
     await ok(['container', 'rm', '-f', 's-created', 's-running', 's-paused', 's-exited', 's-dead']);
@@ -357,6 +361,33 @@ describe('detached containers and their states', () => {
     expect(r.code).toBe(5);
     await ok(['container', 'rm', 'att']);
   });
+});
+
+describe('terminals and stdin of detached containers', () => {
+  it('run -dt: the container has a terminal, its output is in logs; start runs it again with a new one', async () => {
+    const id = (await ok(['container', 'run', '-d', '-t', '--name', 'dtty', 'busybox:test', 'sh', '-c', 'tty; echo "T=$TERM"; test -t 0 && echo stdin-is-a-tty'])).trim();
+    await until('dtty to exit', async () => ((await lsAll()).find((r) => r.ID === id)?.State === 'exited' ? true : undefined));
+    const first = await c(['container', 'logs', 'dtty']);
+    // one stream, as Docker's: the terminal's output (its line discipline turns \n into \r\n)
+    expect(first.stdout).toBe('/dev/pts/0\r\nT=xterm\r\nstdin-is-a-tty\r\n');
+    expect(first.stderr).toBe('');
+    const again = await c(['container', 'start', '-a', 'dtty']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe('/dev/pts/0\r\nT=xterm\r\nstdin-is-a-tty\r\n');
+    await ok(['container', 'rm', 'dtty']);
+  });
+
+  it('run -di keeps stdin open with nothing in it; run -d gives an empty stdin', async () => {
+    const script = 'timeout 3 cat; echo "cat:$?"';
+    await ok(['container', 'run', '-d', '-i', '--name', 'din', 'busybox:test', 'sh', '-c', script]);
+    await ok(['container', 'run', '-d', '--name', 'dnoin', 'busybox:test', 'sh', '-c', script]);
+    for (const n of ['din', 'dnoin']) await until(`${n} to exit`, async () => ((await lsAll()).find((r) => r.Names === n)?.State === 'exited' ? true : undefined));
+    expect(await ok(['container', 'logs', 'dnoin'])).toBe('cat:0\n');
+    // cat never saw an end of input: timeout had to stop it
+    expect(await ok(['container', 'logs', 'din'])).toMatch(/^cat:(?!0\n)\d+\n$/);
+    await ok(['container', 'rm', 'din', 'dnoin']);
+  });
+
 });
 
 describe('layers', () => {

@@ -2,7 +2,8 @@
 //   containers/<id>/record.json   what it was made from (ContainerRecord)
 //   containers/<id>/bundle/       config.json + rootfs/ (the overlay's mount point)
 //   containers/<id>/upper, work   its overlayfs upper and work dirs
-//   containers/<id>/container.log stdout+stderr of a detached container
+//   containers/<id>/container.log the output of a detached container: Docker's json-file records (json-log.ts)
+//   containers/<id>/monitor.log   what its tsrun-monitor and the command it runs at the exit say
 //   containers/<id>/exit.json     its exit status, once its init has exited
 //   containers/<id>/monitor.json  the tsrun-monitor of a detached container (pid, start time)
 //   container-names/<name>        the id holding a name (created O_EXCL: names are unique)
@@ -59,6 +60,16 @@ export class ContainerRecords {
 
   logFile(id: string): string {
     return path.join(this.containerDir(id), 'container.log');
+  }
+
+  /** the monitor's own stdout and stderr, and those of the command it runs once the container has exited */
+  monitorLogFile(id: string): string {
+    return path.join(this.containerDir(id), 'monitor.log');
+  }
+
+  /** where the monitor receives the pty master of a container with a terminal (-t) */
+  consoleSocket(id: string): string {
+    return path.join(this.containerDir(id), 'console.sock');
   }
 
   exitFile(id: string): string {
