@@ -363,7 +363,7 @@ describe('detached containers and their states', () => {
   });
 });
 
-describe('terminals and stdin of detached containers', () => {
+describe('terminals and stdin of detached containers, exec -u by name', () => {
   it('run -dt: the container has a terminal, its output is in logs; start runs it again with a new one', async () => {
     const id = (await ok(['container', 'run', '-d', '-t', '--name', 'dtty', 'busybox:test', 'sh', '-c', 'tty; echo "T=$TERM"; test -t 0 && echo stdin-is-a-tty'])).trim();
     await until('dtty to exit', async () => ((await lsAll()).find((r) => r.ID === id)?.State === 'exited' ? true : undefined));
@@ -388,6 +388,41 @@ describe('terminals and stdin of detached containers', () => {
     await ok(['container', 'rm', 'din', 'dnoin']);
   });
 
+  it('exec -u resolves names in the container\'s own /etc/passwd and /etc/group, a user added at run time included', async () => {
+    await ok(['container', 'run', '-d', '--name', 'users', 'busybox:test', 'sh', '-c', "echo 'late:x:1234:2000::/:/bin/sh' >> /etc/passwd; touch /tmp/ready; exec sleep 1000"]);
+    await until('the user to be added', async () => ((await c(['container', 'exec', 'users', 'test', '-e', '/tmp/ready'])).code === 0 ? true : undefined));
+    expect(await ok(['container', 'exec', '-u', 'app', 'users', 'id'])).toBe('uid=1000(app) gid=1000(app) groups=2000(extra)\n');
+    expect(await ok(['container', 'exec', '-u', 'late', 'users', 'sh', '-c', 'echo $(id -u):$(id -g)'])).toBe('1234:2000\n');
+    expect(await ok(['container', 'exec', '-u', 'nobody:app', 'users', 'sh', '-c', 'echo $(id -u):$(id -g)'])).toBe('65534:1000\n');
+    expect(await ok(['container', 'exec', '-u', '4321:4321', 'users', 'sh', '-c', 'echo $(id -u):$(id -g)'])).toBe('4321:4321\n');
+    const ghost = await c(['container', 'exec', '-u', 'ghost', 'users', 'id']);
+    expect(ghost.code).not.toBe(0);
+    expect(ghost.stderr).toMatch(/unable to find user ghost: no matching entries in container users's \/etc\/passwd/);
+    await ok(['container', 'rm', '-f', 'users']);
+  });
+});
+
+describe('opaque directories and whiteouts of the layers', () => {
+  it('a new volume is filled with what the container would see (an opaque dir hides the layers below, a whiteout deletes); the passwd lookup honours an opaque /etc', async () => {
+    await loadImage('opaque:test', [
+      busyboxLayer,
+      layerOf({ 'stuff/a': 'a\n', 'stuff/sub/old': 'old\n', 'stuff/gone': 'gone\n', 'stuff/dir-then-file/x': 'x\n' }),
+      // .wh..wh..opq: sub is opaque here; .wh.gone: gone is deleted; dir-then-file becomes a file
+      layerOf({ 'stuff/sub/.wh..wh..opq': '', 'stuff/sub/new': 'new\n', 'stuff/.wh.gone': '', 'stuff/dir-then-file': 'file\n', 'etc/.wh..wh..opq': '', 'etc/group': 'only:x:777:\n' }),
+    ]);
+    const list = 'cd /stuff && find . | sort && cat dir-then-file';
+    const merged = await ok(['container', 'run', '--rm', 'opaque:test', 'sh', '-c', list]);
+    expect(merged).toBe('.\n./a\n./dir-then-file\n./sub\n./sub/new\nfile\n');
+    const vol = `opq-${process.pid}`;
+    expect(await ok(['container', 'run', '--rm', '-v', `${vol}:/stuff`, 'opaque:test', 'sh', '-c', list])).toBe(merged);
+    await ok(['volume', 'rm', vol]);
+    // /etc is opaque in the top layer, which has no passwd: the busybox layer's (app, nobody) is not the image's
+    expect(await ok(['container', 'run', '--rm', 'opaque:test', 'sh', '-c', 'test -e /etc/passwd || echo no-passwd; cat /etc/group'])).toBe('no-passwd\nonly:x:777:\n');
+    expect(await ok(['container', 'run', '--rm', '-u', '1000:only', 'opaque:test', 'sh', '-c', 'echo $(id -u):$(id -g)'])).toBe('1000:777\n');
+    const r = await c(['container', 'run', '--rm', '-u', 'app', 'opaque:test', 'true']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/unable to find user app/);
+  });
 });
 
 describe('layers', () => {

@@ -26,7 +26,7 @@ import { startContainer } from '../start';
 import { buildContainerConfig, type OciMount } from './config';
 import { ContainerRecords } from './records';
 import type { ContainerFlags, ContainerRecord, ExitRecord, VolumeSpec } from './types';
-import { resolveUser } from './user';
+import { resolveUser, type ResolvedUser } from './user';
 import { Volumes } from './volumes';
 import { decodeLogRecords } from './json-log';
 
@@ -615,26 +615,41 @@ export async function containerLogs(e: ImageRunEnv, o: { name: string; follow: b
   return 0;
 }
 
+/**
+ * exec -u as Docker resolves it: in the files the container sees, which are
+ * its upper dir over the image's layers (the overlay is mounted only inside
+ * the container), read with the same rules as at create (whiteouts and
+ * opaque directories count, no symlink followed).
+ */
+async function containerUser(records: ContainerRecords, r: ContainerRecord, spec: string): Promise<ResolvedUser> {
+  let overlay: OverlaySpec;
+  try {
+    const config = JSON.parse(fs.readFileSync(path.join(records.bundle(r.id), 'config.json'), 'utf8')) as { annotations?: Record<string, string> };
+    overlay = JSON.parse(config.annotations?.[OVERLAY_ANNOTATION] ?? '') as OverlaySpec;
+  } catch (err) {
+    throw new TsrunError(`container ${r.name}: cannot read its rootfs layers from its bundle: ${(err as Error).message}`);
+  }
+  const trees = [...overlay.lowerDirs].reverse().concat(overlay.upperDir);
+  const api = await loadImageApi();
+  return resolveUser(spec, api.readImageFile(trees, 'etc/passwd')?.toString('utf8'), api.readImageFile(trees, 'etc/group')?.toString('utf8'), `container ${r.name}'s`);
+}
+
 export async function containerExec(e: ImageRunEnv, o: { name: string; args: string[]; env: string[]; user?: string; workdir?: string; tty: boolean; detach: boolean }): Promise<number> {
   const { records } = await paths(e);
   const r = records.find(o.name);
-  let user: { uid: number; gid?: number } | undefined;
-  if (o.user !== undefined) {
-    const m = /^(\d+)(?::(\d+))?$/.exec(o.user);
-    if (!m) throw new UsageError(`exec -u ${o.user}: expected uid[:gid]`);
-    user = { uid: Number(m[1]), ...(m[2] !== undefined ? { gid: Number(m[2]) } : {}) };
-  }
+  // names resolve in the container's own /etc/passwd and /etc/group: its upper dir over the image's layers
+  const user = o.user === undefined ? undefined : await containerUser(records, r, o.user);
   return execContainer(e.ctx, {
     id: r.id,
     args: o.args,
     env: o.env,
     tty: o.tty,
     detach: o.detach,
-    additionalGids: [],
+    additionalGids: user?.additionalGids ?? [],
     caps: [],
     preserveFds: 0,
     ignorePaused: false,
-    ...(user ? { user } : {}),
+    ...(user ? { user: { uid: user.uid, gid: user.gid } } : {}),
     ...(o.workdir ? { cwd: o.workdir } : {}),
   });
 }
