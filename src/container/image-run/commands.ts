@@ -182,7 +182,7 @@ async function prepare(e: ImageRunEnv, req: CreateRequest): Promise<ContainerRec
       addHosts: req.flags.addHosts,
     });
     for (const m of network.mounts) if (!mounts.some((x) => x.destination === m.destination)) mounts.push(m);
-    const overlay: OverlaySpec = { lowerDirs: [...image.layerTrees].reverse(), upperDir: dirs.upper, workDir: dirs.work };
+    const overlay: OverlaySpec = { lowerDirs: records.linkLowerDirs(id, [...image.layerTrees].reverse()), upperDir: dirs.upper, workDir: dirs.work };
     const config = buildContainerConfig({
       id,
       spec: defaultSpec({ cgroupNamespace: isCgroup2UnifiedHost(), seccomp: defaultSeccompProfile() as unknown as Record<string, unknown> }),
