@@ -118,13 +118,15 @@ function main() {
     const podman = spawnSync('podman', ['--version'], { encoding: 'utf8' });
     if (podman.status === 0) {
       const proot = path.join(o.dir, 'podman');
-      const p = (args) => inNs(['podman', '--root', path.join(proot, 'root'), '--runroot', path.join(proot, 'run'), ...args]);
+      // its own stores and network configs (not /etc/cni/net.d); runc, as crun refuses a hybrid cgroup host
+      const p = (args) => inNs(['podman', '--root', path.join(proot, 'root'), '--runroot', path.join(proot, 'run'), '--network-config-dir', path.join(proot, 'net.d'), '--runtime', 'runc', ...args]);
       execFileSync(p(['load', '-q', '-i', tar])[0], p(['load', '-q', '-i', tar]).slice(1));
       spawnSync(p(['network', 'create', '--subnet', '10.248.0.0/24', 'benchnet'])[0], p(['network', 'create', '--subnet', '10.248.0.0/24', 'benchnet']).slice(1));
       const limits = ['--ulimit', 'nofile=20000', '--ulimit', 'nproc=32768'];
       const pn = measure('podman none', () => p(['run', '--rm', ...limits, '--network', 'none', 'bench', 'true']));
       const pnet = measure('podman net', () => p(['run', '--rm', ...limits, '--network', 'benchnet', 'bench', 'true']));
-      rows.push([`podman ${podman.stdout.trim().split(' ').pop()}`, pn, pnet]);
+      const backend = spawnSync(p(['info', '--format', '{{.Host.NetworkBackend}}'])[0], p(['info', '--format', '{{.Host.NetworkBackend}}']).slice(1), { encoding: 'utf8' }).stdout.trim() || '?';
+      rows.push([`podman ${podman.stdout.trim().split(' ').pop()} (${backend})`, pn, pnet]);
       spawnSync(p(['network', 'rm', '-f', 'benchnet'])[0], p(['network', 'rm', '-f', 'benchnet']).slice(1));
     } else {
       rows.push(['podman', undefined, undefined]);
@@ -135,13 +137,13 @@ function main() {
   }
   const p = (s) => process.stdout.write(`${s}\n`);
   p(`container run --rm IMAGE true, ${o.runs} runs each, inside network namespace ${ns} (wall ms, median (p10–p90))`);
-  p(`${'engine'.padEnd(16)}${'--network none'.padEnd(22)}${'bridge network'.padEnd(22)}attach+detach (median difference)`);
+  p(`${'engine'.padEnd(22)}${'--network none'.padEnd(22)}${'bridge network'.padEnd(22)}attach+detach (median difference)`);
   for (const [name, none, net] of rows) {
     if (!none) {
-      p(`${name.padEnd(16)}not installed (apt-get install podman) — no figures`);
+      p(`${name.padEnd(22)}not installed (apt-get install podman) — no figures`);
       continue;
     }
-    p(`${name.padEnd(16)}${fmt(none).padEnd(22)}${fmt(net).padEnd(22)}${(net.median - none.median).toFixed(0)}`);
+    p(`${name.padEnd(22)}${fmt(none).padEnd(22)}${fmt(net).padEnd(22)}${(net.median - none.median).toFixed(0)}`);
   }
 }
 
