@@ -433,6 +433,82 @@ describe('opaque directories and whiteouts of the layers', () => {
   });
 });
 
+describe('the other flags and commands', () => {
+  it('--mount bind (readonly), volume and tmpfs; --cap-drop/--cap-add; --security-opt no-new-privileges; --cpu-shares, --cpuset-cpus; --pull never', async () => {
+    const hostDir = path.join(dir, 'mount-src');
+    fs.mkdirSync(hostDir);
+    fs.writeFileSync(path.join(hostDir, 'f'), 'from the host\n');
+    const vol = `mvol-${process.pid}`;
+    const script = [
+      'cat /b/f; (echo x > /b/g) 2>/dev/null || echo bind-ro',
+      'echo kept > /m/file',
+      'grep " /t " /proc/mounts | cut -d" " -f3,4',
+      'grep -E "^(CapEff|NoNewPrivs):" /proc/self/status | tr -s "\\t" " "',
+      'cat /sys/fs/cgroup/cpu.weight 2>/dev/null || cat /sys/fs/cgroup/cpu/cpu.shares',
+      'cat /sys/fs/cgroup/cpuset.cpus 2>/dev/null || cat /sys/fs/cgroup/cpuset/cpuset.cpus',
+    ].join('\n');
+    const out = await ok([
+      'container', 'run', '--rm', '--pull', 'never',
+      '--mount', `type=bind,source=${hostDir},target=/b,readonly`,
+      '--mount', `type=volume,source=${vol},target=/m`,
+      '--mount', 'type=tmpfs,target=/t,tmpfs-size=1m',
+      '--cap-drop', 'ALL', '--cap-add', 'CHOWN', '--security-opt', 'no-new-privileges',
+      '--cpu-shares', '512', '--cpuset-cpus', '0',
+      'busybox:test', 'sh', '-c', script,
+    ]);
+    const lines = out.split('\n');
+    expect(lines.slice(0, 2)).toEqual(['from the host', 'bind-ro']);
+    expect(lines[2]).toMatch(/^tmpfs rw,nosuid,nodev,.*size=1024k/);
+    // CAP_CHOWN is bit 0
+    expect(lines.slice(3, 5)).toEqual(['CapEff: 0000000000000001', 'NoNewPrivs: 1']);
+    // cgroup v2 takes the weight runc converts 512 shares to
+    expect(['512', '20']).toContain(lines[5]);
+    expect(lines[6]).toBe('0');
+    expect(fs.existsSync(path.join(hostDir, 'g'))).toBe(false);
+    const info = JSON.parse(await ok(['volume', 'inspect', vol])) as Array<{ Name: string; Mountpoint: string; Anonymous: boolean }>;
+    expect(info[0]?.Anonymous).toBe(false);
+    expect(fs.readFileSync(path.join(info[0]?.Mountpoint ?? '', 'file'), 'utf8')).toBe('kept\n');
+    await ok(['volume', 'rm', vol]);
+    // --pull never with an image the store does not have: refused, nothing made
+    const r = await c(['container', 'run', '--rm', '--pull', 'never', 'absent:never', 'true']);
+    expect(r.code).not.toBe(0);
+    expect(containerDirs()).toEqual([]);
+  });
+
+  it('kill -s, pause and unpause, logs -f until the exit, volume create/inspect/prune, container prune', async () => {
+    const named = `named-${process.pid}`;
+    expect(await ok(['volume', 'create', named])).toBe(`${named}\n`);
+    const anon = (await ok(['volume', 'create'])).trim();
+    expect(anon).toMatch(/^[a-f0-9]{64}$/);
+    const lc = (await ok(['container', 'run', '-d', '--name', 'lc', 'busybox:test', 'sh', '-c', "trap 'echo got-usr1' USR1; echo started; while :; do sleep 0.1; done"])).trim();
+    const logsHave = (text: string) => until(`logs to show ${text}`, async () => ((await ok(['container', 'logs', 'lc'])).includes(text) ? true : undefined));
+    await logsHave('started');
+    await ok(['container', 'kill', '-s', 'USR1', 'lc']);
+    await logsHave('got-usr1');
+    await ok(['container', 'pause', 'lc']);
+    expect((await lsAll()).find((x) => x.Names === 'lc')?.State).toBe('paused');
+    await ok(['container', 'unpause', 'lc']);
+    expect((await lsAll()).find((x) => x.Names === 'lc')?.State).toBe('running');
+    // logs -f follows until the container has exited, then ends
+    const following = c(['container', 'logs', '-f', 'lc']);
+    await ok(['container', 'kill', 'lc']);
+    const followed = await following;
+    expect(followed.code).toBe(0);
+    expect(followed.stdout).toBe('started\ngot-usr1\n');
+    expect((await lsAll()).find((x) => x.Names === 'lc')?.Status).toMatch(/^Exited \(137\)/);
+    const pruned = await ok(['container', 'prune', '-f']);
+    expect(pruned.split('\n')).toEqual(expect.arrayContaining(['Deleted Containers:', lc]));
+    expect((await lsAll()).find((x) => x.Names === 'lc')).toBeUndefined();
+    // prune takes unused anonymous volumes; --all named ones too
+    const once = (await ok(['volume', 'prune', '-f'])).split('\n');
+    expect(once).toContain(anon);
+    expect(once).not.toContain(named);
+    expect((await ok(['volume', 'ls', '-q'])).split('\n')).toContain(named);
+    expect((await ok(['volume', 'prune', '-f', '--all'])).split('\n')).toContain(named);
+    expect((await ok(['volume', 'ls', '-q'])).split('\n')).not.toContain(named);
+  });
+});
+
 describe('layers', () => {
   it('a 120-layer image runs (lower dirs far over a page); 501 layers are refused before anything is created', async () => {
     const before = containerDirs();
