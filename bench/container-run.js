@@ -132,24 +132,28 @@ async function main() {
   };
   const createRow = (img) => () => {
     const name = `bench-${crypto.randomBytes(4).toString('hex')}`;
-    const m = run([...T, 'container', 'create', '--name', name, img, '/bin/true']);
+    const m = run([...T, 'container', 'create', '--network', 'none', '--name', name, img, '/bin/true']);
     spawnSync(T[0], [...T.slice(1), 'container', 'rm', '-f', name], { stdio: 'ignore' });
     return m;
   };
   row('tsrun container create, small image (2 layers, ~5 MB)', createRow('bench-small:1'));
   row('tsrun container create, large image (50 layers, ~520 MB)', createRow('bench-large:1'));
-  row('tsrun container run --rm small /bin/true', () => run([...T, 'container', 'run', '--rm', 'bench-small:1', '/bin/true']));
-  row('tsrun container run --rm large /bin/true', () => run([...T, 'container', 'run', '--rm', 'bench-large:1', '/bin/true']));
+  // --network none everywhere: the default bridge network would put a bridge and iptables rules
+  // into this machine's namespace (bench/network-attach.js measures networks, in a namespace of its own)
+  row('tsrun container run --rm small /bin/true', () => run([...T, 'container', 'run', '--rm', '--network', 'none', 'bench-small:1', '/bin/true']));
+  row('tsrun container run --rm large /bin/true', () => run([...T, 'container', 'run', '--rm', '--network', 'none', 'bench-large:1', '/bin/true']));
   const notes = [];
   const tag = `tsrun-bench-ctr-${process.pid.toString(36)}`;
   if (spawnSync('podman', ['--version']).status === 0) {
     const cgroup = makeCgroup(`${tag}-podman`);
     const version = spawnSync('podman', ['--version'], { encoding: 'utf8' }).stdout.trim().split(' ').pop();
     try {
-      execFileSync('podman', ['load', '-q', '-i', smallTar], { stdio: 'ignore' });
+      // a store of the bench's own, not the machine's /var/lib/containers
+      const store = ['--root', path.join(DIR, 'podman', 'root'), '--runroot', path.join(DIR, 'podman', 'run')];
+      execFileSync('podman', [...store, 'load', '-q', '-i', smallTar], { stdio: 'ignore' });
       // runc: crun refuses a hybrid cgroup host. The limits: podman's default RLIMIT_NOFILE
       // (1048576) can be above the machine's hard limit, which the runtime then refuses
-      const podman = ['podman', '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', 'run', '--rm', '--ulimit', 'nofile=20000', '--ulimit', 'nproc=32768', '--network', 'none'];
+      const podman = ['podman', ...store, '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', 'run', '--rm', '--ulimit', 'nofile=20000', '--ulimit', 'nproc=32768', '--network', 'none'];
       row(`podman ${version} (runc) run --rm small /bin/true`, () => runInCgroup(cgroup, [...podman, '--cgroup-parent', cgroup.cgroupsPath, 'bench-small:1', '/bin/true']));
     } finally {
       cgroup.remove();
