@@ -4,9 +4,15 @@
 //     50 layers) image: the overlay rootfs is set up by the init inside its own
 //     mount namespace and no layer is copied, so both must cost the same within noise;
 //   - `container run --rm IMAGE /bin/true` against `podman run --rm` and
-//     `ctr run --rm` (runc), when those are installed and usable here.
-// Each figure is one whole process measured by bench/measure.c (wall, and the
-// CPU of it and every descendant it reaped); median and p10–p90 in ms.
+//     `ctr run --rm` (runc, through a private containerd started here), when
+//     podman / containerd are installed.
+// Wall: the whole command, by bench/measure.c. CPU: everything that worked for
+// the container. tsrun: the command and every descendant it reaped (measure.c;
+// `run` reaps the container's init). podman (cgroupfs, --cgroup-parent) and
+// ctr: the CPU counter of a cgroup of the bench's that holds the command, and
+// podman's conmon and container / containerd, its shims, runc and the
+// container (ctr --cgroup), which are not the command's descendants.
+// Median and p10–p90 in ms.
 //
 //   node bench/container-run.js [--runs N] [--dir DIR]
 'use strict';
@@ -15,6 +21,7 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { makeCgroup, startContainerd } = require('./peers');
 
 const ROOT = path.join(__dirname, '..');
 const TSRUN = path.join(ROOT, 'bin', 'tsrun');
@@ -86,7 +93,7 @@ function stats(v) {
   return `${(q(0.5) / 1000).toFixed(1).padStart(7)} (${(q(0.1) / 1000).toFixed(1)}–${(q(0.9) / 1000).toFixed(1)})`;
 }
 
-function main() {
+async function main() {
   fs.mkdirSync(DIR, { recursive: true });
   fs.writeFileSync(path.join(DIR, 'registries.json'), '{}');
   const measure = buildMeasure();
@@ -105,6 +112,12 @@ function main() {
     if (status !== 0) throw new Error(`${cmd.join(' ')} exited ${status}`);
     return { wall, cpu: user + sys };
   };
+  /** the same, with the CPU of everything in the cgroup (the command is started inside it) */
+  const runInCgroup = (cgroup, cmd) => {
+    const c0 = cgroup.cpuUs();
+    const m = cgroup.inside(() => run(cmd));
+    return { wall: m.wall, cpu: cgroup.cpuUs() - c0 };
+  };
   const rows = [];
   const row = (label, fn) => {
     const w = [];
@@ -119,28 +132,59 @@ function main() {
   };
   const createRow = (img) => () => {
     const name = `bench-${crypto.randomBytes(4).toString('hex')}`;
-    const m = run([...T, 'container', 'create', '--name', name, img, '/bin/true']);
+    const m = run([...T, 'container', 'create', '--network', 'none', '--name', name, img, '/bin/true']);
     spawnSync(T[0], [...T.slice(1), 'container', 'rm', '-f', name], { stdio: 'ignore' });
     return m;
   };
   row('tsrun container create, small image (2 layers, ~5 MB)', createRow('bench-small:1'));
   row('tsrun container create, large image (50 layers, ~520 MB)', createRow('bench-large:1'));
-  row('tsrun container run --rm small /bin/true', () => run([...T, 'container', 'run', '--rm', 'bench-small:1', '/bin/true']));
-  row('tsrun container run --rm large /bin/true', () => run([...T, 'container', 'run', '--rm', 'bench-large:1', '/bin/true']));
+  // --network none everywhere: the default bridge network would put a bridge and iptables rules
+  // into this machine's namespace (bench/network-attach.js measures networks, in a namespace of its own)
+  row('tsrun container run --rm small /bin/true', () => run([...T, 'container', 'run', '--rm', '--network', 'none', 'bench-small:1', '/bin/true']));
+  row('tsrun container run --rm large /bin/true', () => run([...T, 'container', 'run', '--rm', '--network', 'none', 'bench-large:1', '/bin/true']));
   const notes = [];
+  const tag = `tsrun-bench-ctr-${process.pid.toString(36)}`;
   if (spawnSync('podman', ['--version']).status === 0) {
-    execFileSync('podman', ['load', '-i', smallTar], { stdio: 'ignore' });
-    row('podman run --rm small /bin/true', () => run(['podman', 'run', '--rm', '--network', 'none', 'bench-small:1', '/bin/true']));
-  } else notes.push('podman: not installed on this machine, row skipped');
-  if (spawnSync('ctr', ['version'], { stdio: 'ignore' }).status === 0) {
-    execFileSync('ctr', ['image', 'import', '--all-platforms', smallTar], { stdio: 'ignore' });
-    let n = 0;
-    row('ctr run --rm (runc) small /bin/true', () => run(['ctr', 'run', '--rm', '--runtime', 'io.containerd.runc.v2', 'docker.io/library/bench-small:1', `bench-${process.pid}-${n++}`, '/bin/true']));
-  } else notes.push('ctr: no containerd answering on its default socket, row skipped');
+    const cgroup = makeCgroup(`${tag}-podman`);
+    const version = spawnSync('podman', ['--version'], { encoding: 'utf8' }).stdout.trim().split(' ').pop();
+    try {
+      // a store of the bench's own, not the machine's /var/lib/containers
+      const store = ['--root', path.join(DIR, 'podman', 'root'), '--runroot', path.join(DIR, 'podman', 'run')];
+      execFileSync('podman', [...store, 'load', '-q', '-i', smallTar], { stdio: 'ignore' });
+      // runc: crun refuses a hybrid cgroup host. The limits: podman's default RLIMIT_NOFILE
+      // (1048576) can be above the machine's hard limit, which the runtime then refuses
+      const podman = ['podman', ...store, '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', 'run', '--rm', '--ulimit', 'nofile=20000', '--ulimit', 'nproc=32768', '--network', 'none'];
+      row(`podman ${version} (runc) run --rm small /bin/true`, () => runInCgroup(cgroup, [...podman, '--cgroup-parent', cgroup.cgroupsPath, 'bench-small:1', '/bin/true']));
+    } finally {
+      cgroup.remove();
+    }
+  } else notes.push('podman: not installed (apt-get install podman), row skipped');
+  if (spawnSync('sh', ['-c', 'command -v containerd && command -v ctr && command -v runc'], { stdio: 'ignore' }).status === 0) {
+    const cgroup = makeCgroup(tag);
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), `${tag}-`));
+    const { daemon, socket } = await startContainerd(work, cgroup);
+    try {
+      const ctr = ['ctr', '-a', socket, '-n', 'bench'];
+      execFileSync(ctr[0], [...ctr.slice(1), 'image', 'import', '--all-platforms', smallTar], { stdio: 'ignore' });
+      let n = 0;
+      row('ctr run --rm (containerd-shim-runc-v2, runc) small /bin/true', () => {
+        const name = `b${n++}`;
+        return runInCgroup(cgroup, [...ctr, 'run', '--rm', '--cgroup', `${cgroup.cgroupsPath}/${name}`, 'bench-small:1', name, '/bin/true']);
+      });
+    } finally {
+      daemon.kill('SIGTERM');
+      await new Promise((r) => daemon.on('exit', r));
+      cgroup.remove();
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  } else notes.push('ctr: containerd, ctr or runc is not installed (apt-get install containerd runc), row skipped');
   const width = Math.max(...rows.map((r) => r.label.length));
   process.stdout.write(`\n${'median (p10–p90) ms'.padEnd(width)}   ${'wall'.padEnd(22)} cpu\n`);
   for (const r of rows) process.stdout.write(`${r.label.padEnd(width)}   ${r.wall.padEnd(22)} ${r.cpu}\n`);
   for (const n of notes) process.stdout.write(`note: ${n}\n`);
 }
 
-main();
+main().catch((e) => {
+  process.stderr.write(`container-run: ${e.stack ?? e}\n`);
+  process.exit(1);
+});

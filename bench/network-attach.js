@@ -13,6 +13,9 @@
 //
 // Everything runs inside a network namespace made for the run (nsenter --net):
 // the bridges, rules and addresses never reach the machine's own network.
+// The variants take turns, round after round (so a change in the machine's
+// load meets all of them), and attach+detach is the difference of the two
+// runs of one engine within each round.
 // Figures: median (p10–p90) wall ms of the whole command; never a timed assertion.
 'use strict';
 const { execFileSync, spawnSync } = require('node:child_process');
@@ -94,55 +97,71 @@ function main() {
     if (r.status !== 0) throw new Error(`${argv.join(' ')}: exit ${r.status}: ${r.stderr}`);
     return ms;
   };
-  const rows = [];
-  const measure = (label, argvOf) => {
-    for (let i = 0; i < 2; i++) time(argvOf()); // warm-up
-    const xs = [];
-    for (let i = 0; i < o.runs; i++) xs.push(time(argvOf()));
-    return summary(xs);
-  };
   const stateRoot = path.join(o.dir, 'state');
   const imageRoot = path.join(o.dir, 'images');
   // every run starts from empty stores
   fs.rmSync(stateRoot, { recursive: true, force: true });
   fs.rmSync(imageRoot, { recursive: true, force: true });
+  const hadCniDir = fs.existsSync('/var/lib/cni');
+  const engines = [];
   try {
     const { tar } = busyboxLayout(o.dir);
     const t = (args) => inNs([tsrunBin, '--root', stateRoot, '--image-root', imageRoot, ...args]);
     execFileSync(t(['image', 'load', '-q', '-i', tar])[0], t(['image', 'load', '-q', '-i', tar]).slice(1));
     execFileSync(t(['network', 'create', '--subnet', '10.250.0.0/24', 'benchnet'])[0], t(['network', 'create', '--subnet', '10.250.0.0/24', 'benchnet']).slice(1));
-    const none = measure('tsrun none', () => t(['container', 'run', '--rm', '--network', 'none', 'bench', 'true']));
-    const net = measure('tsrun net', () => t(['container', 'run', '--rm', '--network', 'benchnet', 'bench', 'true']));
-    rows.push(['tsrun', none, net]);
+    engines.push({
+      name: 'tsrun',
+      none: () => t(['container', 'run', '--rm', '--network', 'none', 'bench', 'true']),
+      net: () => t(['container', 'run', '--rm', '--network', 'benchnet', 'bench', 'true']),
+    });
 
     const podman = spawnSync('podman', ['--version'], { encoding: 'utf8' });
+    let p;
     if (podman.status === 0) {
       const proot = path.join(o.dir, 'podman');
-      const p = (args) => inNs(['podman', '--root', path.join(proot, 'root'), '--runroot', path.join(proot, 'run'), ...args]);
+      // its own stores and network configs (not /etc/cni/net.d); runc, as crun refuses a hybrid cgroup host
+      p = (args) => inNs(['podman', '--root', path.join(proot, 'root'), '--runroot', path.join(proot, 'run'), '--network-config-dir', path.join(proot, 'net.d'), '--runtime', 'runc', ...args]);
       execFileSync(p(['load', '-q', '-i', tar])[0], p(['load', '-q', '-i', tar]).slice(1));
       spawnSync(p(['network', 'create', '--subnet', '10.248.0.0/24', 'benchnet'])[0], p(['network', 'create', '--subnet', '10.248.0.0/24', 'benchnet']).slice(1));
+      // host-local's leases go to /var/lib/cni unless the conflist names a dataDir: the bench's own
+      const netd = path.join(proot, 'net.d');
+      for (const f of fs.existsSync(netd) ? fs.readdirSync(netd).filter((x) => x.endsWith('.conflist')) : []) {
+        const conf = JSON.parse(fs.readFileSync(path.join(netd, f), 'utf8'));
+        for (const plugin of conf.plugins ?? []) if (plugin.ipam && plugin.ipam.type === 'host-local') plugin.ipam.dataDir = path.join(proot, 'ipam');
+        fs.writeFileSync(path.join(netd, f), JSON.stringify(conf, null, 2));
+      }
       const limits = ['--ulimit', 'nofile=20000', '--ulimit', 'nproc=32768'];
-      const pn = measure('podman none', () => p(['run', '--rm', ...limits, '--network', 'none', 'bench', 'true']));
-      const pnet = measure('podman net', () => p(['run', '--rm', ...limits, '--network', 'benchnet', 'bench', 'true']));
-      rows.push([`podman ${podman.stdout.trim().split(' ').pop()}`, pn, pnet]);
-      spawnSync(p(['network', 'rm', '-f', 'benchnet'])[0], p(['network', 'rm', '-f', 'benchnet']).slice(1));
-    } else {
-      rows.push(['podman', undefined, undefined]);
+      const backend = spawnSync(p(['info', '--format', '{{.Host.NetworkBackend}}'])[0], p(['info', '--format', '{{.Host.NetworkBackend}}']).slice(1), { encoding: 'utf8' }).stdout.trim() || '?';
+      engines.push({
+        name: `podman ${podman.stdout.trim().split(' ').pop()} (${backend})`,
+        none: () => p(['run', '--rm', ...limits, '--network', 'none', 'bench', 'true']),
+        net: () => p(['run', '--rm', ...limits, '--network', 'benchnet', 'bench', 'true']),
+      });
     }
+    // rounds: every variant once per round, so all of them meet the same load; 2 warm-up rounds
+    for (const e of engines) e.times = { none: [], net: [], diff: [] };
+    for (let round = -2; round < o.runs; round++) {
+      for (const e of engines) {
+        const none = time(e.none());
+        const net = time(e.net());
+        if (round < 0) continue;
+        e.times.none.push(none);
+        e.times.net.push(net);
+        e.times.diff.push(net - none);
+      }
+    }
+    if (p) spawnSync(p(['network', 'rm', '-f', 'benchnet'])[0], p(['network', 'rm', '-f', 'benchnet']).slice(1));
   } finally {
     spawnSync('sh', ['-c', `for f in ${imageRoot}/networks/netns/*; do [ -e "$f" ] && umount -l "$f"; done; true`]);
     spawnSync('ip', ['netns', 'del', ns]);
+    // libcni's result cache (podman's CNI backend has no option for it), empty once the containers are gone
+    if (!hadCniDir) spawnSync('sh', ['-c', 'rmdir /var/lib/cni/results /var/lib/cni 2>/dev/null; true']);
   }
-  const p = (s) => process.stdout.write(`${s}\n`);
-  p(`container run --rm IMAGE true, ${o.runs} runs each, inside network namespace ${ns} (wall ms, median (p10–p90))`);
-  p(`${'engine'.padEnd(16)}${'--network none'.padEnd(22)}${'bridge network'.padEnd(22)}attach+detach (median difference)`);
-  for (const [name, none, net] of rows) {
-    if (!none) {
-      p(`${name.padEnd(16)}not installed (apt-get install podman) — no figures`);
-      continue;
-    }
-    p(`${name.padEnd(16)}${fmt(none).padEnd(22)}${fmt(net).padEnd(22)}${(net.median - none.median).toFixed(0)}`);
-  }
+  const out = (s) => process.stdout.write(`${s}\n`);
+  out(`container run --rm IMAGE true, ${o.runs} rounds (each runs every variant once), inside network namespace ${ns} (wall ms, median (p10–p90))`);
+  out(`${'engine'.padEnd(22)}${'--network none'.padEnd(22)}${'bridge network'.padEnd(22)}attach+detach (per round: bridge - none)`);
+  for (const e of engines) out(`${e.name.padEnd(22)}${fmt(summary(e.times.none)).padEnd(22)}${fmt(summary(e.times.net)).padEnd(22)}${fmt(summary(e.times.diff))}`);
+  if (!engines.some((e) => e.name.startsWith('podman'))) out(`${'podman'.padEnd(22)}not installed (apt-get install podman) — no figures`);
 }
 
 main();

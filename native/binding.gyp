@@ -51,7 +51,7 @@
     {
       "target_name": "tsrun-monitor",
       "type": "executable",
-      "sources": ["monitor/main.c"],
+      "sources": ["monitor/main.c", "monitor/json_log.c"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"],
       "defines": ["_GNU_SOURCE"]
     }

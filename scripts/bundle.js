@@ -64,11 +64,17 @@ const LIFECYCLE_STUB = '\0tsrun-lifecycle-stub:';
 // oci-spec schemas, stateless, are copied into the chunk, so the CLI bundle
 // keeps its tree-shaking.
 // The network code (src/network, reached only through a dynamic import of
-// src/network/index.ts) is split off the same way, into dist/bundle/network.js.
-const LAZY_CHUNKS = ['image', 'network'].map((name) => ({
+// src/network/index.ts) is split off the same way, into dist/bundle/network.js,
+// and so is the code of `tsrun container`/`volume` (src/container/image-run,
+// through its index.ts), into dist/bundle/container-run.js.
+const LAZY_CHUNKS = [
+  ['image', 'image'],
+  ['network', 'network'],
+  ['container-run', path.join('container', 'image-run')],
+].map(([name, dir]) => ({
   name,
-  entry: path.join(root, 'src', name, 'index.ts'),
-  dir: path.join(root, 'src', name) + path.sep,
+  entry: path.join(root, 'src', dir, 'index.ts'),
+  dir: path.join(root, 'src', dir) + path.sep,
   file: path.join(outDir, `${name}.js`),
 }));
 const srcDir = path.join(root, 'src') + path.sep;
@@ -95,7 +101,7 @@ const lazyExternalPlugin = {
     const to = r && LAZY_CHUNKS.find((c) => r.id.startsWith(c.dir));
     if (!to || to === from) return undefined;
     if (r.id !== to.entry) {
-      throw new Error(`${path.relative(root, importer)} imports ${path.relative(root, r.id)}: outside src/${to.name}, import only src/${to.name}/index.ts (dynamically)`);
+      throw new Error(`${path.relative(root, importer)} imports ${path.relative(root, r.id)}: outside ${path.relative(root, to.dir)}, import only ${path.relative(root, to.entry)} (dynamically)`);
     }
     return { id: `./${to.name}.js`, external: true };
   },

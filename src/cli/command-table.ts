@@ -105,7 +105,8 @@ const containerCreateFlags: FlagDef[] = [
   S('user', 'username or uid, with an optional group: name|uid[:group|gid]', 'u'),
   S('workdir', 'working directory inside the container', 'w'),
   S('entrypoint', "overwrite the image's ENTRYPOINT (\"\" clears it)"),
-  S('hostname', 'container host name'),
+  // -h is the host name, as in Docker (whose help is --help only)
+  S('hostname', 'container host name', 'h'),
   L('cap-add', 'add Linux capabilities'),
   L('cap-drop', 'drop Linux capabilities'),
   L('security-opt', 'no-new-privileges, seccomp=FILE or seccomp=unconfined'),
@@ -151,7 +152,7 @@ const containerCommands: CommandDef[] = [
     name: 'container exec',
     summary: 'run a command in a running container',
     usage: 'CONTAINER COMMAND [ARG...]',
-    flags: [B('interactive', 'keep stdin open', 'i'), B('tty', 'allocate a pseudo-terminal', 't'), B('detach', 'run in the background', 'd'), L('env', 'set an environment variable', 'e'), S('user', 'uid[:gid]', 'u'), S('workdir', 'working directory', 'w')],
+    flags: [B('interactive', 'keep stdin open', 'i'), B('tty', 'allocate a pseudo-terminal', 't'), B('detach', 'run in the background', 'd'), L('env', 'set an environment variable', 'e'), S('user', "name or uid, with an optional group (name|uid[:group|gid]), resolved in the container's /etc/passwd and /etc/group", 'u'), S('workdir', 'working directory', 'w')],
     args: { min: 2, max: Infinity },
     stopAtFirstPositional: true,
   },

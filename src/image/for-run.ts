@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ImageRunConfig } from '../../oci-spec/image';
+import { native } from '../native';
 import { ImageError, ImageNotFoundError } from './errors';
 import { displayName, imageDetails, resolveLocal, type LocalImage } from './local';
 import type { ImageStore } from './store/store';
@@ -53,22 +54,22 @@ const MAX_IMAGE_FILE = 4 * 1024 * 1024;
 
 /**
  * A file of the image as the container would see it at `rel` ("etc/passwd"),
- * looked up top layer first; undefined when absent or deleted by a whiteout.
- * No symlink is followed, in the path or at its end: the image's /etc/passwd
- * is a plain file in practice, and a link could point out of the layers.
+ * looked up top layer first, as overlayfs merges them; undefined when absent,
+ * deleted by a whiteout, or hidden by an opaque directory on the way (the
+ * layers below it do not count there). The trees may end with a container's
+ * upper dir (same marks). No symlink is followed, in the path or at its end:
+ * the image's /etc/passwd is a plain file in practice, and a link could point
+ * out of the layers.
  */
-export function readImageFile(layerTreesBottomFirst: readonly string[], rel: string): Buffer | undefined {
+export function readImageFile(layerTreesBottomFirst: readonly string[], rel: string, isOpaque: (dir: string) => boolean = (d) => native().isOverlayOpaque(d)): Buffer | undefined {
   const parts = rel.split('/');
   for (const tree of [...layerTreesBottomFirst].reverse()) {
     let dir = tree;
-    let present = true;
+    let hidesBelow = false;
     for (const [i, name] of parts.entries()) {
       const p = path.join(dir, name);
       const st = fs.lstatSync(p, { throwIfNoEntry: false });
-      if (!st) {
-        present = false;
-        break;
-      }
+      if (!st) break;
       // a 0:0 character device is an overlayfs whiteout: deleted in this layer
       if (st.isCharacterDevice() && st.rdev === 0) return undefined;
       const last = i === parts.length - 1;
@@ -84,9 +85,11 @@ export function readImageFile(layerTreesBottomFirst: readonly string[], rel: str
           fs.closeSync(fd);
         }
       }
+      if (isOpaque(p)) hidesBelow = true;
       dir = p;
     }
-    if (present) return undefined;
+    // absent here: the layers below count, unless a directory on the way was opaque
+    if (hidesBelow) return undefined;
   }
   return undefined;
 }

@@ -129,9 +129,11 @@ describe('container run', () => {
     expect(fs.readFileSync(path.join(a.GraphDriver.Data.UpperDir, 'written'), 'utf8')).toBe('one\n');
     expect(fs.existsSync(path.join(b.GraphDriver.Data.UpperDir, 'written'))).toBe(false);
     expect(fs.readFileSync(path.join(b.GraphDriver.Data.UpperDir, 'written2'), 'utf8')).toBe('two\n');
-    const lowerA = JSON.parse(a.Tsrun.Spec.annotations['org.tsrun.rootfs.overlay'] as string).lowerDirs as string[];
-    const lowerB = JSON.parse(b.Tsrun.Spec.annotations['org.tsrun.rootfs.overlay'] as string).lowerDirs as string[];
+    // each names the layers through links of its own (containers/<id>/lower/<n>) to the same trees
+    const lowerA = (JSON.parse(a.Tsrun.Spec.annotations['org.tsrun.rootfs.overlay'] as string).lowerDirs as string[]).map((l) => fs.realpathSync(l));
+    const lowerB = (JSON.parse(b.Tsrun.Spec.annotations['org.tsrun.rootfs.overlay'] as string).lowerDirs as string[]).map((l) => fs.realpathSync(l));
     expect(lowerA).toEqual(lowerB);
+    expect(lowerA[0]).toMatch(new RegExp(`^${cli.root}/`));
     expect(fs.statSync(path.join(lowerA[0] as string, 'bin/busybox')).ino).toBe(fs.statSync(path.join(lowerB[0] as string, 'bin/busybox')).ino);
     expect(overlayMounts()).toEqual([]);
     await ok(['container', 'rm', 'w1']);
@@ -155,6 +157,8 @@ describe('config from the image and the flags', () => {
   it('uses the image Entrypoint, Cmd, Env, WorkingDir and User when no flag overrides them', async () => {
     const out = await ok(['container', 'run', '--rm', '--hostname', 'h1', 'cfg:test']);
     expect(out).toBe('img /srv 1000:1000 h1\n');
+    // -h is the host name, as in Docker (not help): the UTS name and /etc/hostname
+    expect(await ok(['container', 'run', '--rm', '-h', 'h2', '--entrypoint', 'sh', 'cfg:test', '-c', 'hostname; cat /etc/hostname'])).toBe('h2\nh2\n');
   });
 
   it('-e, --env-file, -w, -u and a command override them; --entrypoint replaces the entrypoint', async () => {
@@ -217,11 +221,15 @@ describe('resources', () => {
       'cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes',
       'cat /sys/fs/cgroup/cpu.max 2>/dev/null || echo "$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us) $(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us)"',
       'cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max',
+      // tail keeps /dev/zero in memory (no newline ever comes) until the limit OOM-kills it
+      'tail /dev/zero; echo "tail:$?"',
+      // sh exits at the first fork that fails
       'n=0; while [ $n -lt 60 ]; do sleep 5 & n=$((n+1)); done; echo spawned',
     ].join('\n');
     const r = await c(['container', 'run', '--rm', '--memory', '200m', '--cpus', '0.5', '--pids-limit', '50', 'busybox:test', 'sh', '-c', script]);
     const lines = r.stdout.split('\n');
-    expect(lines.slice(0, 3)).toEqual(['209715200', '50000 100000', '50']);
+    expect(lines.slice(0, 4)).toEqual(['209715200', '50000 100000', '50', 'tail:137']);
+    expect(r.stdout).not.toContain('spawned');
     expect(r.stderr).toMatch(/can't fork|Resource temporarily unavailable|Cannot allocate/i);
   });
 });
@@ -305,10 +313,16 @@ describe('detached containers and their states', () => {
     expect(state('s-paused')?.Status).toMatch(/\(Paused\)$/);
     expect(state('s-exited')?.Status).toMatch(/^Exited \(3\) .* ago$/);
     expect(state('s-dead')?.Status).toBe('Dead');
+    // running and paused containers have their overlay mounted, but only in their own mount namespace
+    expect(overlayMounts()).toEqual([]);
     const table = await ok(['container', 'ls', '-a']);
     expect(table.split('\n')[0]).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES$/);
     expect((await ok(['container', 'ls'])).split('\n').filter((l) => l.includes('s-')).length).toBe(2);
-    expect(await ok(['container', 'logs', 's-exited'])).toBe('out\nerr\n');
+    // stdout and stderr come back apart, as with docker logs
+    const logs = await c(['container', 'logs', 's-exited']);
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toBe('out\n');
+    expect(logs.stderr).toBe('err\n');
     // the runc view sees them too
     expect((await ok(['list', '-q'])).split('\n')).toContain(running);
     await ok(['container', 'rm', '-f', 's-created', 's-running', 's-paused', 's-exited', 's-dead']);
@@ -357,12 +371,155 @@ describe('detached containers and their states', () => {
   });
 });
 
+describe('terminals and stdin of detached containers, exec -u by name', () => {
+  it('run -dt: the container has a terminal, its output is in logs; start runs it again with a new one', async () => {
+    const id = (await ok(['container', 'run', '-d', '-t', '--name', 'dtty', 'busybox:test', 'sh', '-c', 'tty; echo "T=$TERM"; test -t 0 && echo stdin-is-a-tty'])).trim();
+    await until('dtty to exit', async () => ((await lsAll()).find((r) => r.ID === id)?.State === 'exited' ? true : undefined));
+    const first = await c(['container', 'logs', 'dtty']);
+    // one stream, as Docker's: the terminal's output (its line discipline turns \n into \r\n)
+    expect(first.stdout).toBe('/dev/pts/0\r\nT=xterm\r\nstdin-is-a-tty\r\n');
+    expect(first.stderr).toBe('');
+    const again = await c(['container', 'start', '-a', 'dtty']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe('/dev/pts/0\r\nT=xterm\r\nstdin-is-a-tty\r\n');
+    await ok(['container', 'rm', 'dtty']);
+  });
+
+  it('run -di keeps stdin open with nothing in it; run -d gives an empty stdin', async () => {
+    const script = 'timeout 3 cat; echo "cat:$?"';
+    await ok(['container', 'run', '-d', '-i', '--name', 'din', 'busybox:test', 'sh', '-c', script]);
+    await ok(['container', 'run', '-d', '--name', 'dnoin', 'busybox:test', 'sh', '-c', script]);
+    for (const n of ['din', 'dnoin']) await until(`${n} to exit`, async () => ((await lsAll()).find((r) => r.Names === n)?.State === 'exited' ? true : undefined));
+    expect(await ok(['container', 'logs', 'dnoin'])).toBe('cat:0\n');
+    // cat never saw an end of input: timeout had to stop it
+    expect(await ok(['container', 'logs', 'din'])).toMatch(/^cat:(?!0\n)\d+\n$/);
+    await ok(['container', 'rm', 'din', 'dnoin']);
+  });
+
+  it('exec -u resolves names in the container\'s own /etc/passwd and /etc/group, a user added at run time included', async () => {
+    await ok(['container', 'run', '-d', '--name', 'users', 'busybox:test', 'sh', '-c', "echo 'late:x:1234:2000::/:/bin/sh' >> /etc/passwd; touch /tmp/ready; exec sleep 1000"]);
+    await until('the user to be added', async () => ((await c(['container', 'exec', 'users', 'test', '-e', '/tmp/ready'])).code === 0 ? true : undefined));
+    expect(await ok(['container', 'exec', '-u', 'app', 'users', 'id'])).toBe('uid=1000(app) gid=1000(app) groups=2000(extra)\n');
+    expect(await ok(['container', 'exec', '-u', 'late', 'users', 'sh', '-c', 'echo $(id -u):$(id -g)'])).toBe('1234:2000\n');
+    expect(await ok(['container', 'exec', '-u', 'nobody:app', 'users', 'sh', '-c', 'echo $(id -u):$(id -g)'])).toBe('65534:1000\n');
+    expect(await ok(['container', 'exec', '-u', '4321:4321', 'users', 'sh', '-c', 'echo $(id -u):$(id -g)'])).toBe('4321:4321\n');
+    const ghost = await c(['container', 'exec', '-u', 'ghost', 'users', 'id']);
+    expect(ghost.code).not.toBe(0);
+    expect(ghost.stderr).toMatch(/unable to find user ghost: no matching entries in container users's \/etc\/passwd/);
+    await ok(['container', 'rm', '-f', 'users']);
+  });
+});
+
+describe('opaque directories and whiteouts of the layers', () => {
+  it('a new volume is filled with what the container would see (an opaque dir hides the layers below, a whiteout deletes); the passwd lookup honours an opaque /etc', async () => {
+    await loadImage('opaque:test', [
+      busyboxLayer,
+      layerOf({ 'stuff/a': 'a\n', 'stuff/sub/old': 'old\n', 'stuff/gone': 'gone\n', 'stuff/dir-then-file/x': 'x\n' }),
+      // .wh..wh..opq: sub is opaque here; .wh.gone: gone is deleted; dir-then-file becomes a file
+      layerOf({ 'stuff/sub/.wh..wh..opq': '', 'stuff/sub/new': 'new\n', 'stuff/.wh.gone': '', 'stuff/dir-then-file': 'file\n', 'etc/.wh..wh..opq': '', 'etc/group': 'only:x:777:\n' }),
+    ]);
+    const list = 'cd /stuff && find . | sort && cat dir-then-file';
+    const merged = await ok(['container', 'run', '--rm', 'opaque:test', 'sh', '-c', list]);
+    expect(merged).toBe('.\n./a\n./dir-then-file\n./sub\n./sub/new\nfile\n');
+    const vol = `opq-${process.pid}`;
+    expect(await ok(['container', 'run', '--rm', '-v', `${vol}:/stuff`, 'opaque:test', 'sh', '-c', list])).toBe(merged);
+    await ok(['volume', 'rm', vol]);
+    // /etc is opaque in the top layer, which has no passwd: the busybox layer's (app, nobody) is not the image's
+    expect(await ok(['container', 'run', '--rm', 'opaque:test', 'sh', '-c', 'test -e /etc/passwd || echo no-passwd; cat /etc/group'])).toBe('no-passwd\nonly:x:777:\n');
+    expect(await ok(['container', 'run', '--rm', '-u', '1000:only', 'opaque:test', 'sh', '-c', 'echo $(id -u):$(id -g)'])).toBe('1000:777\n');
+    const r = await c(['container', 'run', '--rm', '-u', 'app', 'opaque:test', 'true']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/unable to find user app/);
+  });
+});
+
+describe('the other flags and commands', () => {
+  it('--mount bind (readonly), volume and tmpfs; --cap-drop/--cap-add; --security-opt no-new-privileges; --cpu-shares, --cpuset-cpus; --pull never', async () => {
+    const hostDir = path.join(dir, 'mount-src');
+    fs.mkdirSync(hostDir);
+    fs.writeFileSync(path.join(hostDir, 'f'), 'from the host\n');
+    const vol = `mvol-${process.pid}`;
+    const script = [
+      'cat /b/f; (echo x > /b/g) 2>/dev/null || echo bind-ro',
+      'echo kept > /m/file',
+      'grep " /t " /proc/mounts | cut -d" " -f3,4',
+      'grep -E "^(CapEff|NoNewPrivs):" /proc/self/status | tr -s "\\t" " "',
+      'cat /sys/fs/cgroup/cpu.weight 2>/dev/null || cat /sys/fs/cgroup/cpu/cpu.shares',
+      'cat /sys/fs/cgroup/cpuset.cpus 2>/dev/null || cat /sys/fs/cgroup/cpuset/cpuset.cpus',
+    ].join('\n');
+    const out = await ok([
+      'container', 'run', '--rm', '--pull', 'never',
+      '--mount', `type=bind,source=${hostDir},target=/b,readonly`,
+      '--mount', `type=volume,source=${vol},target=/m`,
+      '--mount', 'type=tmpfs,target=/t,tmpfs-size=1m',
+      '--cap-drop', 'ALL', '--cap-add', 'CHOWN', '--security-opt', 'no-new-privileges',
+      '--cpu-shares', '512', '--cpuset-cpus', '0',
+      'busybox:test', 'sh', '-c', script,
+    ]);
+    const lines = out.split('\n');
+    expect(lines.slice(0, 2)).toEqual(['from the host', 'bind-ro']);
+    expect(lines[2]).toMatch(/^tmpfs rw,nosuid,nodev,.*size=1024k/);
+    // CAP_CHOWN is bit 0
+    expect(lines.slice(3, 5)).toEqual(['CapEff: 0000000000000001', 'NoNewPrivs: 1']);
+    // cgroup v2 takes the weight runc converts 512 shares to
+    expect(['512', '20']).toContain(lines[5]);
+    expect(lines[6]).toBe('0');
+    expect(fs.existsSync(path.join(hostDir, 'g'))).toBe(false);
+    const info = JSON.parse(await ok(['volume', 'inspect', vol])) as Array<{ Name: string; Mountpoint: string; Anonymous: boolean }>;
+    expect(info[0]?.Anonymous).toBe(false);
+    expect(fs.readFileSync(path.join(info[0]?.Mountpoint ?? '', 'file'), 'utf8')).toBe('kept\n');
+    await ok(['volume', 'rm', vol]);
+    // --pull never with an image the store does not have: refused, nothing made
+    const r = await c(['container', 'run', '--rm', '--pull', 'never', 'absent:never', 'true']);
+    expect(r.code).not.toBe(0);
+    expect(containerDirs()).toEqual([]);
+  });
+
+  it('kill -s, pause and unpause, logs -f until the exit, volume create/inspect/prune, container prune', async () => {
+    const named = `named-${process.pid}`;
+    expect(await ok(['volume', 'create', named])).toBe(`${named}\n`);
+    const anon = (await ok(['volume', 'create'])).trim();
+    expect(anon).toMatch(/^[a-f0-9]{64}$/);
+    const lc = (await ok(['container', 'run', '-d', '--name', 'lc', 'busybox:test', 'sh', '-c', "trap 'echo got-usr1' USR1; echo started; while :; do sleep 0.1; done"])).trim();
+    const logsHave = (text: string) => until(`logs to show ${text}`, async () => ((await ok(['container', 'logs', 'lc'])).includes(text) ? true : undefined));
+    await logsHave('started');
+    await ok(['container', 'kill', '-s', 'USR1', 'lc']);
+    await logsHave('got-usr1');
+    await ok(['container', 'pause', 'lc']);
+    expect((await lsAll()).find((x) => x.Names === 'lc')?.State).toBe('paused');
+    await ok(['container', 'unpause', 'lc']);
+    expect((await lsAll()).find((x) => x.Names === 'lc')?.State).toBe('running');
+    // logs -f follows until the container has exited, then ends
+    const following = c(['container', 'logs', '-f', 'lc']);
+    await ok(['container', 'kill', 'lc']);
+    const followed = await following;
+    expect(followed.code).toBe(0);
+    expect(followed.stdout).toBe('started\ngot-usr1\n');
+    expect((await lsAll()).find((x) => x.Names === 'lc')?.Status).toMatch(/^Exited \(137\)/);
+    const pruned = await ok(['container', 'prune', '-f']);
+    expect(pruned.split('\n')).toEqual(expect.arrayContaining(['Deleted Containers:', lc]));
+    expect((await lsAll()).find((x) => x.Names === 'lc')).toBeUndefined();
+    // prune takes unused anonymous volumes; --all named ones too
+    const once = (await ok(['volume', 'prune', '-f'])).split('\n');
+    expect(once).toContain(anon);
+    expect(once).not.toContain(named);
+    expect((await ok(['volume', 'ls', '-q'])).split('\n')).toContain(named);
+    expect((await ok(['volume', 'prune', '-f', '--all'])).split('\n')).toContain(named);
+    expect((await ok(['volume', 'ls', '-q'])).split('\n')).not.toContain(named);
+  });
+});
+
 describe('layers', () => {
   it('a 120-layer image runs (lower dirs far over a page); 501 layers are refused before anything is created', async () => {
     const before = containerDirs();
     const many = (n: number) => [busyboxLayer, ...Array.from({ length: n - 1 }, (_, i) => layerOf({ [`l/${i}`]: `${i}\n` }))];
     await loadImage('many:120', many(120));
     expect(await ok(['container', 'run', '--rm', 'many:120', 'sh', '-c', 'cat /l/0 /l/118; ls /l | wc -l'])).toBe('0\n118\n119\n');
+    // the same through the classic mount(2) of kernels before 6.8: one page of options holds the 120 lower dirs
+    const classic = await cli.run(['--root', root.root, 'container', 'run', '--rm', '--network', 'none', 'many:120', 'sh', '-c', 'ls /l | wc -l'], { env: { TSRUN_OVERLAY_MOUNT: 'classic' } });
+    expect(classic.stderr).not.toMatch(/level=error/);
+    expect(classic.code).toBe(0);
+    expect(classic.stdout).toBe('119\n');
     await loadImage('many:501', many(501));
     const r = await c(['container', 'run', '--rm', 'many:501', 'true']);
     expect(r.code).not.toBe(0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COMMANDS, findCommand } from '../../src/cli/command-table';
+import { COMMANDS, findCommand, findSubcommand } from '../../src/cli/command-table';
 import { fastParse, type ParsedCommand } from '../../src/cli/fast-parse';
 import { splitGlobalArgs } from '../../src/cli/globals';
 import { parseWithYargs } from '../../src/cli/yargs-parse';
@@ -180,6 +180,23 @@ describe('delegation to yargs', () => {
     expect(fastParse(cmd('state'), ['--help'])).toEqual({ kind: 'delegate', reason: 'help' });
     expect(fastParse(cmd('exec'), ['-h'])).toEqual({ kind: 'delegate', reason: 'help' });
     expect(fastParse(cmd('exec'), ['-dt', 'c1', 'sh'])).toEqual({ kind: 'delegate', reason: 'syntax' });
+  });
+
+  it('container run/create: -h is the host name (Docker), --help is help; the runc commands keep -h as help', () => {
+    for (const name of ['run', 'create']) {
+      const def = findSubcommand(cmd('container'), name);
+      if (!def) throw new Error(`no container ${name}`);
+      const fast = fastParse(def, ['-h', 'web1', 'img', 'sh']);
+      expect(fast).toEqual({ kind: 'parsed', parsed: { def, flags: { hostname: 'web1' }, args: ['img', 'sh'] } });
+      expect(fastParse(def, ['--help'])).toEqual({ kind: 'delegate', reason: 'help' });
+      // grouped letters go through yargs, where -h must not turn into help either
+      const grouped = parseWithYargs(def, ['-it', '-h', 'web2', 'img']);
+      expect(grouped).not.toBe('help');
+      expect((grouped as ParsedCommand).flags).toEqual({ interactive: true, tty: true, hostname: 'web2' });
+      expect(parseWithYargs(def, ['--help'])).toBe('help');
+    }
+    expect(fastParse(cmd('run'), ['-h'])).toEqual({ kind: 'delegate', reason: 'help' });
+    expect(parseWithYargs(cmd('run'), ['-h'])).toBe('help');
   });
 
   it('--help after the id of exec is part of the command', () => {

@@ -1,6 +1,7 @@
 // Plumbing shared by `tsrun container …` and `tsrun volume …`: their flags
 // into typed options, and their implementation (src/container/image-run),
-// imported dynamically so that only these commands load it.
+// imported dynamically (its index.ts, a bundle chunk of its own) so that only
+// these commands load it.
 import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../../errors';
@@ -11,11 +12,7 @@ import { bool, list, runtimeContext, str, type CommandEnv } from './common';
 
 // the return type is inferred: a written-out `typeof import()` would count as a static dependency
 export function loadContainerApi() {
-  return import('../../container/image-run/commands');
-}
-
-function loadMountSpecs() {
-  return import('../../container/image-run/mount-specs');
+  return import('../../container/image-run');
 }
 
 export function imageRunEnv(g: GlobalOptions, env: CommandEnv) {
@@ -67,7 +64,7 @@ function securityOpts(p: ParsedCommand, env: CommandEnv): { noNewPrivileges: boo
 }
 
 export async function createRequest(p: ParsedCommand, env: CommandEnv) {
-  const specs = await loadMountSpecs();
+  const specs = await loadContainerApi();
   const envFromFiles = list(p, 'env-file').flatMap((f) => {
     const file = path.resolve(env.cwd, f);
     let text: string;

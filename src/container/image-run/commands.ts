@@ -26,8 +26,9 @@ import { startContainer } from '../start';
 import { buildContainerConfig, type OciMount } from './config';
 import { ContainerRecords } from './records';
 import type { ContainerFlags, ContainerRecord, ExitRecord, VolumeSpec } from './types';
-import { resolveUser } from './user';
+import { resolveUser, type ResolvedUser } from './user';
 import { Volumes } from './volumes';
+import { decodeLogRecords } from './json-log';
 
 export interface ImageRunEnv {
   ctx: RuntimeContext;
@@ -181,7 +182,7 @@ async function prepare(e: ImageRunEnv, req: CreateRequest): Promise<ContainerRec
       addHosts: req.flags.addHosts,
     });
     for (const m of network.mounts) if (!mounts.some((x) => x.destination === m.destination)) mounts.push(m);
-    const overlay: OverlaySpec = { lowerDirs: [...image.layerTrees].reverse(), upperDir: dirs.upper, workDir: dirs.work };
+    const overlay: OverlaySpec = { lowerDirs: records.linkLowerDirs(id, [...image.layerTrees].reverse()), upperDir: dirs.upper, workDir: dirs.work };
     const config = buildContainerConfig({
       id,
       spec: defaultSpec({ cgroupNamespace: isCgroup2UnifiedHost(), seccomp: defaultSeccompProfile() as unknown as Record<string, unknown> }),
@@ -248,25 +249,35 @@ async function removeEverything(e: ImageRunEnv, records: ContainerRecords, volum
   records.remove(r);
 }
 
-/** `tsrun create` of the bundle under a tsrun-monitor, which stays the init's parent and records its exit. */
+/**
+ * `tsrun create` of the bundle under a tsrun-monitor, which stays the init's
+ * parent, records its exit, and copies its stdout and stderr (or its
+ * terminal's output, with -t) into the log as json-file records.
+ */
 async function createMonitored(e: ImageRunEnv, records: ContainerRecords, r: ContainerRecord): Promise<void> {
   const pidFile = path.join(records.containerDir(r.id), 'init.pid');
   fs.rmSync(pidFile, { force: true });
   records.clearExit(r.id);
-  const log = fs.openSync(records.logFile(r.id), 'a', 0o600);
+  const logFile = records.logFile(r.id);
+  const logStart = fileSize(logFile);
+  const monitorLog = fs.openSync(records.monitorLogFile(r.id), 'a', 0o600);
+  const consoleSocket = records.consoleSocket(r.id);
   const globals = ['--root', e.ctx.root, ...(e.imageRoot ? ['--image-root', e.imageRoot] : [])];
-  const create = [...e.self, '--root', e.ctx.root, 'create', '--bundle', records.bundle(r.id), '--pid-file', pidFile, r.id];
+  // the create's warnings go to the monitor's log, not to the container's stderr (its fatal error goes to both)
+  const create = [...e.self, '--root', e.ctx.root, '--log', records.monitorLogFile(r.id), 'create', '--bundle', records.bundle(r.id), '--pid-file', pidFile, ...(r.tty ? ['--console-socket', consoleSocket] : []), r.id];
   // after the exit: --rm removes everything; otherwise the runtime state and cgroup go, as with Docker
   const onExit = r.autoRemove ? [...e.self, ...globals, 'container', 'rm', '-f', '-v', r.id] : [...e.self, '--root', e.ctx.root, 'delete', '--force', r.id];
+  // -i with nobody attached (Docker's -di): stdin stays open and empty; with -t it is the terminal
+  const options = ['--log', logFile, ...(r.tty ? ['--console-socket', consoleSocket] : []), ...(r.interactive && !r.tty ? ['--stdin-open'] : [])];
   // loaded here, not at the top: node:child_process (with net and streams) costs every other command ~3 ms
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { spawn } = require('node:child_process') as typeof ChildProcess;
-  const child = spawn(nativeExecutable('tsrun-monitor'), [records.monitorFile(r.id), records.exitFile(r.id), pidFile, '3', String(create.length), ...create, ...onExit], {
+  const child = spawn(nativeExecutable('tsrun-monitor'), [...options, records.monitorFile(r.id), records.exitFile(r.id), pidFile, '3', String(create.length), ...create, ...onExit], {
     detached: true,
-    stdio: [r.interactive ? 'inherit' : 'ignore', log, log, 'pipe'],
+    stdio: ['ignore', monitorLog, monitorLog, 'pipe'],
     env: e.env,
   });
-  fs.closeSync(log);
+  fs.closeSync(monitorLog);
   const ready = await new Promise<string>((resolve, reject) => {
     let text = '';
     const pipe = child.stdio[3] as NodeJS.ReadableStream;
@@ -278,13 +289,32 @@ async function createMonitored(e: ImageRunEnv, records: ContainerRecords, r: Con
   });
   child.unref();
   if (ready.trim() !== 'ok') {
-    const logText = fs.readFileSync(records.logFile(r.id), 'utf8').trim().split('\n').slice(-3).join('\n');
+    // what the create said, from the log (it is the container's stdout and stderr)
+    const said = decodeLogRecords(readFrom(logFile, logStart)).records.map((x) => x.log).join('');
+    const logText = said.trim().split('\n').slice(-3).join('\n');
     throw new TsrunError(`container ${r.name}: ${ready.trim() || 'the monitor exited'}${logText ? `: ${logText}` : ''}`);
   }
 }
 
+/** The text of a file from a byte offset ('' when it is missing). */
+function readFrom(file: string, offset: number): string {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return '';
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.max(0, size - offset));
+    const n = buf.length ? fs.readSync(fd, buf, 0, buf.length, offset) : 0;
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export async function containerCreate(e: ImageRunEnv, req: CreateRequest): Promise<number> {
-  if (req.flags.tty) throw new UsageError('-t with create or -d is not supported yet: run it in the foreground (tsrun container run -it)');
   const r = await prepare(e, req);
   const { records, volumes } = await paths(e);
   r.detached = true;
@@ -301,7 +331,6 @@ export async function containerCreate(e: ImageRunEnv, req: CreateRequest): Promi
 
 export async function containerRun(e: ImageRunEnv, req: CreateRequest & { detach: boolean }): Promise<number> {
   if (req.detach) {
-    if (req.flags.tty) throw new UsageError('-t with -d is not supported yet: run it in the foreground (tsrun container run -it)');
     const r = await prepare(e, req);
     const { records, volumes } = await paths(e);
     r.detached = true;
@@ -357,7 +386,6 @@ async function startOne(e: ImageRunEnv, records: ContainerRecords, r: ContainerR
     // exited or dead: made anew from the same bundle (the upper dir and volumes stay)
     await stopMonitor(records, r);
     await deleteContainer(e.ctx, { id: r.id, force: true });
-    if (r.tty) throw new UsageError(`container ${r.name} has a terminal (-t): start it again is not supported yet`);
     r.detached = true;
     records.write(r);
     await createMonitored(e, records, r);
@@ -530,28 +558,48 @@ function fileSize(file: string): number {
   return fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0;
 }
 
-/** Copy the log from offset; with untilExit, keep reading until the container has stopped. */
+/** The monitor has written the exit record, or is gone (killed): the log will not grow. */
+function monitorDone(records: ContainerRecords, r: ContainerRecord): boolean {
+  if (records.readExit(r.id)) return true;
+  const m = records.readMonitor(r.id);
+  return !m || readProcStat(m.pid)?.startTime !== m.startTime;
+}
+
+/**
+ * Copy the log's records from offset to stdout and stderr, each to the stream
+ * it came from (as docker logs); with untilExit, keep reading until the
+ * container has stopped and its monitor has copied the last of its output.
+ */
 async function follow(e: ImageRunEnv, records: ContainerRecords, r: ContainerRecord, offset: number, untilExit: boolean): Promise<void> {
   const file = records.logFile(r.id);
   let pos = offset;
+  let rest = Buffer.alloc(0);
   const drain = (): void => {
-    const size = fileSize(file);
-    if (size <= pos) return;
-    const fd = fs.openSync(file, 'r');
-    try {
-      const buf = Buffer.alloc(Math.min(size - pos, 1 << 20));
-      const n = fs.readSync(fd, buf, 0, buf.length, pos);
-      pos += n;
-      process.stdout.write(buf.subarray(0, n));
-    } finally {
-      fs.closeSync(fd);
+    for (;;) {
+      const size = fileSize(file);
+      if (size <= pos) return;
+      const fd = fs.openSync(file, 'r');
+      let chunk: Buffer;
+      try {
+        const buf = Buffer.alloc(Math.min(size - pos, 1 << 20));
+        chunk = buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, pos));
+      } finally {
+        fs.closeSync(fd);
+      }
+      if (chunk.length === 0) return;
+      pos += chunk.length;
+      const text = Buffer.concat([rest, chunk]);
+      // whole lines only: a record being written is read again with the rest of it
+      const end = text.lastIndexOf(0x0a) + 1;
+      rest = text.subarray(end);
+      for (const rec of decodeLogRecords(text.subarray(0, end).toString('utf8')).records) (rec.stream === 'stderr' ? process.stderr : process.stdout).write(rec.log);
     }
   };
   for (;;) {
     drain();
     if (!untilExit) return;
     const s = observe(e, records, r).state;
-    if (s !== 'running' && s !== 'paused' && s !== 'created') {
+    if (s !== 'running' && s !== 'paused' && s !== 'created' && monitorDone(records, r)) {
       drain();
       return;
     }
@@ -567,26 +615,41 @@ export async function containerLogs(e: ImageRunEnv, o: { name: string; follow: b
   return 0;
 }
 
+/**
+ * exec -u as Docker resolves it: in the files the container sees, which are
+ * its upper dir over the image's layers (the overlay is mounted only inside
+ * the container), read with the same rules as at create (whiteouts and
+ * opaque directories count, no symlink followed).
+ */
+async function containerUser(records: ContainerRecords, r: ContainerRecord, spec: string): Promise<ResolvedUser> {
+  let overlay: OverlaySpec;
+  try {
+    const config = JSON.parse(fs.readFileSync(path.join(records.bundle(r.id), 'config.json'), 'utf8')) as { annotations?: Record<string, string> };
+    overlay = JSON.parse(config.annotations?.[OVERLAY_ANNOTATION] ?? '') as OverlaySpec;
+  } catch (err) {
+    throw new TsrunError(`container ${r.name}: cannot read its rootfs layers from its bundle: ${(err as Error).message}`);
+  }
+  const trees = [...overlay.lowerDirs].reverse().concat(overlay.upperDir);
+  const api = await loadImageApi();
+  return resolveUser(spec, api.readImageFile(trees, 'etc/passwd')?.toString('utf8'), api.readImageFile(trees, 'etc/group')?.toString('utf8'), `container ${r.name}'s`);
+}
+
 export async function containerExec(e: ImageRunEnv, o: { name: string; args: string[]; env: string[]; user?: string; workdir?: string; tty: boolean; detach: boolean }): Promise<number> {
   const { records } = await paths(e);
   const r = records.find(o.name);
-  let user: { uid: number; gid?: number } | undefined;
-  if (o.user !== undefined) {
-    const m = /^(\d+)(?::(\d+))?$/.exec(o.user);
-    if (!m) throw new UsageError(`exec -u ${o.user}: expected uid[:gid]`);
-    user = { uid: Number(m[1]), ...(m[2] !== undefined ? { gid: Number(m[2]) } : {}) };
-  }
+  // names resolve in the container's own /etc/passwd and /etc/group: its upper dir over the image's layers
+  const user = o.user === undefined ? undefined : await containerUser(records, r, o.user);
   return execContainer(e.ctx, {
     id: r.id,
     args: o.args,
     env: o.env,
     tty: o.tty,
     detach: o.detach,
-    additionalGids: [],
+    additionalGids: user?.additionalGids ?? [],
     caps: [],
     preserveFds: 0,
     ignorePaused: false,
-    ...(user ? { user } : {}),
+    ...(user ? { user: { uid: user.uid, gid: user.gid } } : {}),
     ...(o.workdir ? { cwd: o.workdir } : {}),
   });
 }

@@ -2,7 +2,7 @@
 // `tsrun spec` writes, with the default seccomp profile), then the image's
 // config, then the flags, with Docker's precedence. Pure.
 import type { ImageRunConfig } from '../../../oci-spec/image';
-import { CAPABILITIES } from '../../../oci-spec';
+import { CAPABILITIES } from '../../../oci-spec/capabilities';
 import { UsageError } from '../../errors';
 import type { DefaultSpec } from '../default-spec';
 import type { ResolvedUser } from './user';

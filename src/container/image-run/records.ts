@@ -2,7 +2,9 @@
 //   containers/<id>/record.json   what it was made from (ContainerRecord)
 //   containers/<id>/bundle/       config.json + rootfs/ (the overlay's mount point)
 //   containers/<id>/upper, work   its overlayfs upper and work dirs
-//   containers/<id>/container.log stdout+stderr of a detached container
+//   containers/<id>/lower/<n>     short links to its lower dirs (the layer trees), top first
+//   containers/<id>/container.log the output of a detached container: Docker's json-file records (json-log.ts)
+//   containers/<id>/monitor.log   what its tsrun-monitor and the command it runs at the exit say
 //   containers/<id>/exit.json     its exit status, once its init has exited
 //   containers/<id>/monitor.json  the tsrun-monitor of a detached container (pid, start time)
 //   container-names/<name>        the id holding a name (created O_EXCL: names are unique)
@@ -31,6 +33,8 @@ class NoSuchContainerError extends TsrunError {
 }
 
 const ID = /^[a-f0-9]{64}$/;
+/** not a valid name (names start with a letter or digit) */
+const NAME_TMP_PREFIX = '.claim-';
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const ADJECTIVES = ['brave', 'calm', 'eager', 'fond', 'gentle', 'happy', 'keen', 'lucid', 'merry', 'nifty', 'quirky', 'sharp', 'tender', 'vivid', 'witty', 'zen'];
 const NOUNS = ['curie', 'darwin', 'euler', 'fermi', 'gauss', 'hopper', 'knuth', 'lovelace', 'noether', 'pascal', 'ritchie', 'shannon', 'tesla', 'turing', 'wozniak', 'yalow'];
@@ -61,6 +65,16 @@ export class ContainerRecords {
     return path.join(this.containerDir(id), 'container.log');
   }
 
+  /** the monitor's own stdout and stderr, and those of the command it runs once the container has exited */
+  monitorLogFile(id: string): string {
+    return path.join(this.containerDir(id), 'monitor.log');
+  }
+
+  /** where the monitor receives the pty master of a container with a terminal (-t) */
+  consoleSocket(id: string): string {
+    return path.join(this.containerDir(id), 'console.sock');
+  }
+
   exitFile(id: string): string {
     return path.join(this.containerDir(id), 'exit.json');
   }
@@ -84,15 +98,31 @@ export class ContainerRecords {
     return { bundle, upper, work };
   }
 
+  /**
+   * containers/<id>/lower/<n> -> the n-th lower dir (top first): the overlay's
+   * lower dirs as the container names them. The init chdirs to their common
+   * parent, so each is a name of one to three digits: on a kernel without
+   * fsconfig lowerdir+ (before 6.8) the classic mount's one page of options
+   * then holds overlayfs's 500 layers (the stores' own paths, a 64-digit
+   * chain id each, would stop near 55), as containerd's numbered snapshot dirs
+   * and containers/storage's short links do.
+   */
+  linkLowerDirs(id: string, lowerDirsTopFirst: readonly string[]): string[] {
+    const dir = path.join(this.containerDir(id), 'lower');
+    fs.mkdirSync(dir, { mode: 0o700 });
+    return lowerDirsTopFirst.map((target, n) => {
+      const link = path.join(dir, String(n));
+      fs.symlinkSync(target, link);
+      return link;
+    });
+  }
+
   /** Take `name` for `id`; fails when another container has it (Docker's message). */
   reserveName(name: string | undefined, id: string): string {
     fs.mkdirSync(this.namesDir, { recursive: true, mode: 0o700 });
     if (name !== undefined) {
       if (!NAME.test(name)) throw new UsageError(`--name ${JSON.stringify(name)}: invalid container name, only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-      try {
-        fs.writeFileSync(path.join(this.namesDir, name), id, { flag: 'wx', mode: 0o600 });
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (!this.claimName(name, id)) {
         const holder = this.nameHolder(name);
         throw new UsageError(`Conflict. The container name "/${name}" is already in use by container "${holder ?? '?'}". You have to remove (or rename) that container to be able to reuse that name.`);
       }
@@ -102,12 +132,27 @@ export class ContainerRecords {
     for (;;) {
       const pick = (l: string[]): string => l[randomInt(l.length)] as string;
       const candidate = `${pick(ADJECTIVES)}_${pick(NOUNS)}${randomInt(10_000)}`;
-      try {
-        fs.writeFileSync(path.join(this.namesDir, candidate), id, { flag: 'wx', mode: 0o600 });
-        return candidate;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      }
+      if (this.claimName(candidate, id)) return candidate;
+    }
+  }
+
+  /**
+   * The name file appears with the id in it or not at all: written under a
+   * temporary name, then link(2)ed to the name (EEXIST: taken). A file made
+   * O_EXCL and then written would be empty if tsrun were killed in between,
+   * holding the name for no container, for good.
+   */
+  private claimName(name: string, id: string): boolean {
+    const tmp = path.join(this.namesDir, `${NAME_TMP_PREFIX}${id}-${name}`);
+    fs.writeFileSync(tmp, id, { mode: 0o600 });
+    try {
+      fs.linkSync(tmp, path.join(this.namesDir, name));
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      return false;
+    } finally {
+      fs.rmSync(tmp, { force: true });
     }
   }
 
@@ -199,6 +244,10 @@ export class ContainerRecords {
     } catch {
       names = [];
     }
-    for (const n of names) this.releaseName(n, r.id);
+    for (const n of names) {
+      // a claim's temporary file, left by a tsrun killed while taking the name
+      if (n.startsWith(`${NAME_TMP_PREFIX}${r.id}-`)) fs.rmSync(path.join(this.namesDir, n), { force: true });
+      else this.releaseName(n, r.id);
+    }
   }
 }

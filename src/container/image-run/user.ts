@@ -54,7 +54,7 @@ function id(word: string, what: string, spec: string): number {
  * missing from passwd is allowed (gid 0 then, as Docker); a name must exist.
  * Supplementary groups are those of /etc/group listing the user.
  */
-export function resolveUser(spec: string, passwd: string | undefined, group: string | undefined): ResolvedUser {
+export function resolveUser(spec: string, passwd: string | undefined, group: string | undefined, whose = "the image's"): ResolvedUser {
   const [userPart, groupPart, extra] = spec.split(':');
   if (extra !== undefined || !userPart) throw new UsageError(`--user ${spec}: expected name|uid[:group|gid]`);
   const users = parsePasswd(passwd ?? '');
@@ -67,7 +67,7 @@ export function resolveUser(spec: string, passwd: string | undefined, group: str
     entry = users.find((u) => u.uid === uid);
   } else {
     entry = users.find((u) => u.name === userPart);
-    if (!entry) throw new UsageError(`unable to find user ${userPart}: no matching entries in the image's /etc/passwd`);
+    if (!entry) throw new UsageError(`unable to find user ${userPart}: no matching entries in ${whose} /etc/passwd`);
     uid = entry.uid;
   }
   if (entry) gid = entry.gid;
@@ -75,7 +75,7 @@ export function resolveUser(spec: string, passwd: string | undefined, group: str
     if (NUMBER.test(groupPart)) gid = id(groupPart, 'gid', spec);
     else {
       const g = groups.find((x) => x.name === groupPart);
-      if (!g) throw new UsageError(`unable to find group ${groupPart}: no matching entries in the image's /etc/group`);
+      if (!g) throw new UsageError(`unable to find group ${groupPart}: no matching entries in ${whose} /etc/group`);
       gid = g.gid;
     }
   }
