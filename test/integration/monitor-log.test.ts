@@ -64,8 +64,12 @@ describe('the record writer', () => {
 async function monitor(initScript: string, options: string[]): Promise<{ ready: string; code: number | null; log: string; exit: { code: number } }> {
   const d = fs.mkdtempSync(path.join(dir, 'mon-'));
   const file = (n: string) => path.join(d, n);
-  // stdin through fd 3: an asynchronous list of a non-interactive shell gets /dev/null as its stdin first
-  const create = ['/bin/sh', '-c', `echo created; exec 3<&0; /bin/sh -c "$1" <&3 3<&- & echo $! > "$0"`, file('init.pid'), initScript];
+  // stdin through fd 3: an asynchronous list of a non-interactive shell gets /dev/null as its stdin first.
+  // The "init" starts its script once the create has exited (its parent is then the monitor): dash
+  // reaps its background children, so an init that ended first would be waited for by the create
+  // and not by the monitor, unlike tsrun create's init
+  const waitForCreateToExit = 'while read _ _ _ parent _ < /proc/$$/stat && [ "$parent" = "$CREATE" ]; do :; done; ';
+  const create = ['/bin/sh', '-c', `echo created; exec 3<&0; CREATE=$$ /bin/sh -c "$1" <&3 3<&- & echo $! > "$0"`, file('init.pid'), waitForCreateToExit + initScript];
   const child = spawn(nativeExecutable('tsrun-monitor'), [...options.map((o) => o.replace('LOG', file('container.log'))), file('monitor.json'), file('exit.json'), file('init.pid'), '3', String(create.length), ...create], {
     stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
   });
