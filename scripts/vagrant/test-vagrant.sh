@@ -40,7 +40,7 @@ timing() { echo "$1 $2" >> "$results/timings.txt"; say "$1: $2 s"; }
 t=$SECONDS
 cd "$root"
 unset NODE_OPTIONS
-[ -f native/build/Release/tsrun.node ] || npm run --silent build:native
+[ -f native/build/Release/tsrun.node ] && [ -x native/build/Release/tsrun-monitor ] || npm run --silent build:native
 node node_modules/typescript/bin/tsc -p tsconfig.build.json
 node scripts/write-build-info.js
 node scripts/bundle.js

@@ -6,8 +6,8 @@
  *       one call per "+"-separated group; prints "ok <ret>" or
  *       "err <ERRNO name>" per call.
  *   escape-probe watch MS ALLOWED [STOPFILE]
- *       for MS milliseconds (or until STOPFILE exists), scan /proc for
- *       processes other than itself and
+ *       until STOPFILE exists (checked after every scan), or for at most MS
+ *       milliseconds, scan /proc for processes other than itself and
  *       try what CVE-2019-5736 needs: open /proc/<pid>/exe (O_PATH and
  *       O_WRONLY), /proc/<pid>/mem (O_RDWR), list /proc/<pid>/map_files and
  *       /proc/<pid>/fd, readlink /proc/<pid>/cwd and root. ALLOWED is a
@@ -248,7 +248,7 @@ static int do_watch(int argc, char **argv) {
   long attempts = 0;
   int seen = 0, first = 1;
   static unsigned char seen_pid[MAX_PIDS];
-  while (now_ms() < until && !(stop && access(stop, F_OK) == 0)) {
+  while (now_ms() < until) {
     DIR *d = opendir("/proc");
     if (!d) {
       perror("opendir /proc");
@@ -269,6 +269,7 @@ static int do_watch(int argc, char **argv) {
       first = 0;
       fprintf(stderr, "ready\n");
     }
+    if (stop && access(stop, F_OK) == 0) break;
   }
   printf("done %d %ld\n", seen, attempts);
   return 0;
