@@ -91,6 +91,16 @@ module.exports = {
       to: { path: `^src/${LAZY}/`, dependencyTypesNot: ['dynamic-import', 'type-only'] },
     },
     {
+      name: 'zod-only-for-images',
+      comment:
+        'create, exec and update validate their documents with the checks compiled from the zod schemas ' +
+        '(oci-spec/runtime-checks.ts, oci-spec/validate.ts): outside src/image, the schemas and zod are ' +
+        'imported for their types only, so no CLI call but the image commands loads zod.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/image/' },
+      to: { path: '^(oci-spec/(index|runtime|schema-kit|features|state|image)\\.ts$|node_modules/zod/)', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'product-code-imports-no-tests',
       severity: 'error',
       from: { path: '^(src|oci-spec)/' },

@@ -4,7 +4,8 @@
 // "unchanged". The merged result is checked like config.json's resources,
 // applied, and persisted in state.json's cgroup descriptor.
 import * as fs from 'node:fs';
-import { parseJsonText, parseResources, SpecValidationError } from '../../oci-spec';
+import { SpecValidationError } from '../../oci-spec/errors';
+import { parseJsonText, parseResources } from '../../oci-spec/validate';
 import { cgroupHostFacts, checkResources, type CgroupHostFacts } from '../cgroups/checks';
 import { mergeResources } from '../cgroups/merge';
 import { fromSpecResources, type LinuxResources } from '../cgroups/resources';
