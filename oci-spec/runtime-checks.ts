@@ -6,16 +6,13 @@
 // Each check returns what its schema's safeParse returns: the parsed value
 // (unknown fields dropped, null optional fields read as absent, integers
 // normalised), or zod's issues, in zod's order, which oci-spec/validate.ts
-// words. It loads no zod: create, exec and update run it on every call.
-import { checkInteger } from './integers';
+// words. Built from the pieces of check-kit.ts; no zod: create, exec and
+// update run these on every call.
+import { array, boolean, integer, object, oneOf, optional, patterned, record, reject, string, type Check } from './check-kit';
 import type { SchemaIssue } from './errors';
 import type { Config, Process, Resources } from './runtime';
 
 export type SchemaCheck<T> = { ok: true; value: T } | { ok: false; issues: SchemaIssue[] };
-
-type Path = (string | number)[];
-type Obj = Record<string, unknown>;
-type Check = (v: unknown, p: Path, issues: SchemaIssue[]) => unknown;
 
 /** ConfigSchema.safeParse(json), without zod. */
 export function checkConfig(json: unknown): SchemaCheck<Config> {
@@ -39,1020 +36,283 @@ export function checkResources(json: unknown): SchemaCheck<Resources> {
 }
 
 // ---------------------------------------------------------------------------
-// What zod does for every schema kind
-
-function parsedType(v: unknown): string {
-  switch (typeof v) {
-    case 'number':
-      return Number.isNaN(v) ? 'nan' : 'number';
-    case 'object': {
-      if (Array.isArray(v)) return 'array';
-      if (v === null) return 'null';
-      const o = v as { then?: unknown; catch?: unknown };
-      if (typeof o.then === 'function' && typeof o.catch === 'function') return 'promise';
-      if (v instanceof Map) return 'map';
-      if (v instanceof Set) return 'set';
-      if (v instanceof Date) return 'date';
-      return 'object';
-    }
-    case 'undefined':
-    case 'string':
-    case 'boolean':
-    case 'function':
-    case 'bigint':
-    case 'symbol':
-      return typeof v;
-    default:
-      return 'unknown';
-  }
-}
-
-function invalidType(issues: SchemaIssue[], p: Path, expected: string, v: unknown): undefined {
-  issues.push({ code: 'invalid_type', expected, received: parsedType(v), path: [...p] });
-  return undefined;
-}
-
-function custom(issues: SchemaIssue[], p: Path, message: string): undefined {
-  issues.push({ code: 'custom', message, path: [...p] });
-  return undefined;
-}
-
-/** A field of an object or record: set when the value is defined or the key is there (zod's alwaysSet); never __proto__. */
-function field(r: Obj, o: Obj, key: string, check: Check, p: Path, issues: SchemaIssue[]): void {
-  p.push(key);
-  const x = check(o[key], p, issues);
-  p.pop();
-  if (key !== '__proto__' && (x !== undefined || key in o)) r[key] = x;
-}
-
-function array(v: unknown, p: Path, issues: SchemaIssue[], element: Check): unknown {
-  if (!Array.isArray(v)) return invalidType(issues, p, 'array', v);
-  const r: unknown[] = [];
-  for (let i = 0; i < v.length; i++) {
-    p.push(i);
-    r.push(element(v[i], p, issues));
-    p.pop();
-  }
-  return r;
-}
-
-function record(v: unknown, p: Path, issues: SchemaIssue[], value: Check): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  for (const key in o) field(r, o, key, value, p, issues);
-  return r;
-}
-
-function string(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return typeof v === 'string' ? v : invalidType(issues, p, 'string', v);
-}
-
-function boolean(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return typeof v === 'boolean' ? v : invalidType(issues, p, 'boolean', v);
-}
-
-function patterned(v: unknown, p: Path, issues: SchemaIssue[], re: RegExp, message: string): unknown {
-  if (typeof v !== 'string') return invalidType(issues, p, 'string', v);
-  re.lastIndex = 0;
-  if (!re.test(v)) issues.push({ code: 'invalid_string', validation: 'regex', message, path: [...p] });
-  return v;
-}
-
-function oneOf(v: unknown, p: Path, issues: SchemaIssue[], values: readonly string[], set: ReadonlySet<string>): unknown {
-  if (typeof v !== 'string') return invalidType(issues, p, values.map((x) => `'${x}'`).join(' | '), v);
-  if (!set.has(v)) issues.push({ code: 'invalid_enum_value', options: [...values], received: v, path: [...p] });
-  return v;
-}
-
-function integer(v: unknown, p: Path, issues: SchemaIssue[], kind: Parameters<typeof checkInteger>[0]): unknown {
-  const r = checkInteger(kind, v);
-  return r.ok ? r.value : custom(issues, p, r.message);
-}
-
-// ---------------------------------------------------------------------------
-// One function per schema
-
-const VALUES0 = ['RLIMIT_CPU', 'RLIMIT_FSIZE', 'RLIMIT_DATA', 'RLIMIT_STACK', 'RLIMIT_CORE', 'RLIMIT_RSS', 'RLIMIT_NPROC', 'RLIMIT_NOFILE', 'RLIMIT_MEMLOCK', 'RLIMIT_AS', 'RLIMIT_LOCKS', 'RLIMIT_SIGPENDING', 'RLIMIT_MSGQUEUE', 'RLIMIT_NICE', 'RLIMIT_RTPRIO', 'RLIMIT_RTTIME'] as const;
-const VALUE_SET1 = new Set<string>(VALUES0);
-const VALUES2 = ['SCHED_OTHER', 'SCHED_FIFO', 'SCHED_RR', 'SCHED_BATCH', 'SCHED_ISO', 'SCHED_IDLE', 'SCHED_DEADLINE'] as const;
-const VALUE_SET3 = new Set<string>(VALUES2);
-const VALUES4 = ['SCHED_FLAG_RESET_ON_FORK', 'SCHED_FLAG_RECLAIM', 'SCHED_FLAG_DL_OVERRUN', 'SCHED_FLAG_KEEP_POLICY', 'SCHED_FLAG_KEEP_PARAMS', 'SCHED_FLAG_UTIL_CLAMP_MIN', 'SCHED_FLAG_UTIL_CLAMP_MAX'] as const;
-const VALUE_SET5 = new Set<string>(VALUES4);
-const VALUES6 = ['IOPRIO_CLASS_RT', 'IOPRIO_CLASS_BE', 'IOPRIO_CLASS_IDLE'] as const;
-const VALUE_SET7 = new Set<string>(VALUES6);
-const PATTERN8 = /^[0-9, -]*$/;
-const VALUES9 = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time'] as const;
-const VALUE_SET10 = new Set<string>(VALUES9);
-const KEYS11 = new Set<string>(['boottime', 'monotonic']);
-const VALUES12 = ['c', 'b', 'u', 'p'] as const;
-const VALUE_SET13 = new Set<string>(VALUES12);
-const VALUES14 = ['a', 'c', 'b'] as const;
-const VALUE_SET15 = new Set<string>(VALUES14);
-const PATTERN16 = /^[rwm]*$/;
-const PATTERN17 = /^[1-9][0-9]*[KMG]B$/;
-const VALUES18 = ['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'unbindable', 'runbindable'] as const;
-const VALUE_SET19 = new Set<string>(VALUES18);
-const VALUES20 = ['SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP', 'SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE', 'SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY'] as const;
-const VALUE_SET21 = new Set<string>(VALUES20);
-const VALUES22 = ['SCMP_ARCH_X86', 'SCMP_ARCH_X86_64', 'SCMP_ARCH_X32', 'SCMP_ARCH_ARM', 'SCMP_ARCH_AARCH64', 'SCMP_ARCH_MIPS', 'SCMP_ARCH_MIPS64', 'SCMP_ARCH_MIPS64N32', 'SCMP_ARCH_MIPSEL', 'SCMP_ARCH_MIPSEL64', 'SCMP_ARCH_MIPSEL64N32', 'SCMP_ARCH_PPC', 'SCMP_ARCH_PPC64', 'SCMP_ARCH_PPC64LE', 'SCMP_ARCH_S390', 'SCMP_ARCH_S390X', 'SCMP_ARCH_PARISC', 'SCMP_ARCH_PARISC64', 'SCMP_ARCH_RISCV64', 'SCMP_ARCH_LOONGARCH64', 'SCMP_ARCH_M68K', 'SCMP_ARCH_SH', 'SCMP_ARCH_SHEB'] as const;
-const VALUE_SET23 = new Set<string>(VALUES22);
-const VALUES24 = ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] as const;
-const VALUE_SET25 = new Set<string>(VALUES24);
-const VALUES26 = ['SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP', 'SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE', 'SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY'] as const;
-const VALUE_SET27 = new Set<string>(VALUES26);
-const VALUES28 = ['SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_MASKED_EQ'] as const;
-const VALUE_SET29 = new Set<string>(VALUES28);
-const PATTERN30 = /^MB:[^\n]*$/;
-const VALUES31 = ['MPOL_DEFAULT', 'MPOL_BIND', 'MPOL_INTERLEAVE', 'MPOL_WEIGHTED_INTERLEAVE', 'MPOL_PREFERRED', 'MPOL_PREFERRED_MANY', 'MPOL_LOCAL'] as const;
-const VALUE_SET32 = new Set<string>(VALUES31);
-const VALUES33 = ['MPOL_F_NUMA_BALANCING', 'MPOL_F_RELATIVE_NODES', 'MPOL_F_STATIC_NODES'] as const;
-const VALUE_SET34 = new Set<string>(VALUES33);
-const VALUES35 = ['LINUX', 'LINUX32'] as const;
-const VALUE_SET36 = new Set<string>(VALUES35);
-
-function configSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'ociVersion', string_0, p, issues);
-  field(r, o, 'root', optional_1, p, issues);
-  field(r, o, 'process', optional_4, p, issues);
-  field(r, o, 'hostname', optional_10, p, issues);
-  field(r, o, 'domainname', optional_10, p, issues);
-  field(r, o, 'mounts', optional_33, p, issues);
-  field(r, o, 'hooks', optional_37, p, issues);
-  field(r, o, 'annotations', optional_40, p, issues);
-  field(r, o, 'linux', optional_42, p, issues);
-  return r;
-}
-
-function string_0(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return string(v, p, issues);
-}
-
-function optional_1(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : rootSchema(v, p, issues);
-}
-
-function rootSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'path', string_0, p, issues);
-  field(r, o, 'readonly', optional_2, p, issues);
-  return r;
-}
-
-function optional_2(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : boolean_3(v, p, issues);
-}
-
-function boolean_3(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return boolean(v, p, issues);
-}
-
-function optional_4(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : processSchema(v, p, issues);
-}
-
-function processSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'terminal', optional_2, p, issues);
-  field(r, o, 'consoleSize', optional_5, p, issues);
-  field(r, o, 'user', userSchema, p, issues);
-  field(r, o, 'args', optional_11, p, issues);
-  field(r, o, 'commandLine', optional_10, p, issues);
-  field(r, o, 'env', optional_11, p, issues);
-  field(r, o, 'cwd', string_0, p, issues);
-  field(r, o, 'capabilities', optional_13, p, issues);
-  field(r, o, 'rlimits', optional_14, p, issues);
-  field(r, o, 'noNewPrivileges', optional_2, p, issues);
-  field(r, o, 'apparmorProfile', optional_10, p, issues);
-  field(r, o, 'oomScoreAdj', optional_18, p, issues);
-  field(r, o, 'scheduler', optional_20, p, issues);
-  field(r, o, 'selinuxLabel', optional_10, p, issues);
-  field(r, o, 'ioPriority', optional_28, p, issues);
-  field(r, o, 'execCPUAffinity', optional_30, p, issues);
-  return r;
-}
-
-function optional_5(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : consoleSizeSchema(v, p, issues);
-}
-
-function consoleSizeSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'height', uint32_6, p, issues);
-  field(r, o, 'width', uint32_6, p, issues);
-  return r;
-}
-
-function uint32_6(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return integer(v, p, issues, 'uint32');
-}
-
-function userSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'uid', uint32_6, p, issues);
-  field(r, o, 'gid', uint32_6, p, issues);
-  field(r, o, 'umask', optional_7, p, issues);
-  field(r, o, 'additionalGids', optional_8, p, issues);
-  field(r, o, 'username', optional_10, p, issues);
-  return r;
-}
-
-function optional_7(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : uint32_6(v, p, issues);
-}
-
-function optional_8(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : array_9(v, p, issues);
-}
-
-function array_9(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return array(v, p, issues, uint32_6);
-}
-
-function optional_10(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : string_0(v, p, issues);
-}
-
-function optional_11(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : array_12(v, p, issues);
-}
-
-function array_12(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return array(v, p, issues, string_0);
-}
-
-function optional_13(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : capabilitiesSchema(v, p, issues);
-}
-
-function capabilitiesSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'bounding', optional_11, p, issues);
-  field(r, o, 'effective', optional_11, p, issues);
-  field(r, o, 'inheritable', optional_11, p, issues);
-  field(r, o, 'permitted', optional_11, p, issues);
-  field(r, o, 'ambient', optional_11, p, issues);
-  return r;
-}
-
-function optional_14(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : array_15(v, p, issues);
-}
-
-function array_15(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return array(v, p, issues, rlimitSchema);
-}
-
-function rlimitSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'type', enum_16, p, issues);
-  field(r, o, 'soft', uint64_17, p, issues);
-  field(r, o, 'hard', uint64_17, p, issues);
-  return r;
-}
-
-function enum_16(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return oneOf(v, p, issues, VALUES0, VALUE_SET1);
-}
-
-function uint64_17(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return integer(v, p, issues, 'uint64');
-}
-
-function optional_18(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : int_19(v, p, issues);
-}
-
-function int_19(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return integer(v, p, issues, 'int');
-}
-
-function optional_20(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : schedulerSchema(v, p, issues);
-}
-
-function schedulerSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'policy', enum_21, p, issues);
-  field(r, o, 'nice', optional_22, p, issues);
-  field(r, o, 'priority', optional_22, p, issues);
-  field(r, o, 'flags', optional_24, p, issues);
-  field(r, o, 'runtime', optional_27, p, issues);
-  field(r, o, 'deadline', optional_27, p, issues);
-  field(r, o, 'period', optional_27, p, issues);
-  return r;
-}
-
-function enum_21(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return oneOf(v, p, issues, VALUES2, VALUE_SET3);
-}
-
-function optional_22(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : int32_23(v, p, issues);
-}
-
-function int32_23(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return integer(v, p, issues, 'int32');
-}
-
-function optional_24(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : array_25(v, p, issues);
-}
-
-function array_25(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return array(v, p, issues, enum_26);
-}
-
-function enum_26(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return oneOf(v, p, issues, VALUES4, VALUE_SET5);
-}
-
-function optional_27(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : uint64_17(v, p, issues);
-}
-
-function optional_28(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : ioPrioritySchema(v, p, issues);
-}
-
-function ioPrioritySchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'class', enum_29, p, issues);
-  field(r, o, 'priority', int32_23, p, issues);
-  return r;
-}
-
-function enum_29(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return oneOf(v, p, issues, VALUES6, VALUE_SET7);
-}
-
-function optional_30(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : cpuAffinitySchema(v, p, issues);
-}
-
-function cpuAffinitySchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'initial', optional_31, p, issues);
-  field(r, o, 'final', optional_31, p, issues);
-  return r;
-}
-
-function optional_31(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : string_32(v, p, issues);
-}
-
-function string_32(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return patterned(v, p, issues, PATTERN8, 'expected a CPU list such as "0-3,7"');
-}
-
-function optional_33(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : array_34(v, p, issues);
-}
-
-function array_34(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return array(v, p, issues, mountSchema);
-}
-
-function mountSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'destination', string_0, p, issues);
-  field(r, o, 'type', optional_10, p, issues);
-  field(r, o, 'source', optional_10, p, issues);
-  field(r, o, 'options', optional_11, p, issues);
-  field(r, o, 'uidMappings', optional_35, p, issues);
-  field(r, o, 'gidMappings', optional_35, p, issues);
-  return r;
-}
-
-function optional_35(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : array_36(v, p, issues);
-}
-
-function array_36(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return array(v, p, issues, idMappingSchema);
-}
-
-function idMappingSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'containerID', uint32_6, p, issues);
-  field(r, o, 'hostID', uint32_6, p, issues);
-  field(r, o, 'size', uint32_6, p, issues);
-  return r;
-}
-
-function optional_37(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : hooksSchema(v, p, issues);
-}
-
-function hooksSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'prestart', optional_38, p, issues);
-  field(r, o, 'createRuntime', optional_38, p, issues);
-  field(r, o, 'createContainer', optional_38, p, issues);
-  field(r, o, 'startContainer', optional_38, p, issues);
-  field(r, o, 'poststart', optional_38, p, issues);
-  field(r, o, 'poststop', optional_38, p, issues);
-  return r;
-}
-
-function optional_38(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : array_39(v, p, issues);
-}
-
-function array_39(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return array(v, p, issues, hookSchema);
-}
-
-function hookSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'path', string_0, p, issues);
-  field(r, o, 'args', optional_11, p, issues);
-  field(r, o, 'env', optional_11, p, issues);
-  field(r, o, 'timeout', optional_18, p, issues);
-  return r;
-}
-
-function optional_40(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : record_41(v, p, issues);
-}
-
-function record_41(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return record(v, p, issues, string_0);
-}
-
-function optional_42(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : linuxSchema(v, p, issues);
-}
-
-function linuxSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'namespaces', optional_43, p, issues);
-  field(r, o, 'uidMappings', optional_35, p, issues);
-  field(r, o, 'gidMappings', optional_35, p, issues);
-  field(r, o, 'timeOffsets', optional_46, p, issues);
-  field(r, o, 'devices', optional_52, p, issues);
-  field(r, o, 'netDevices', optional_55, p, issues);
-  field(r, o, 'cgroupsPath', optional_10, p, issues);
-  field(r, o, 'resources', optional_57, p, issues);
-  field(r, o, 'rootfsPropagation', optional_83, p, issues);
-  field(r, o, 'seccomp', optional_85, p, issues);
-  field(r, o, 'sysctl', optional_40, p, issues);
-  field(r, o, 'maskedPaths', optional_11, p, issues);
-  field(r, o, 'readonlyPaths', optional_11, p, issues);
-  field(r, o, 'mountLabel', optional_10, p, issues);
-  field(r, o, 'intelRdt', optional_99, p, issues);
-  field(r, o, 'memoryPolicy', optional_102, p, issues);
-  field(r, o, 'personality', optional_107, p, issues);
-  return r;
-}
-
-function optional_43(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : array_44(v, p, issues);
-}
-
-function array_44(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return array(v, p, issues, namespaceSchema);
-}
-
-function namespaceSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'type', enum_45, p, issues);
-  field(r, o, 'path', optional_10, p, issues);
-  return r;
-}
-
-function enum_45(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return oneOf(v, p, issues, VALUES9, VALUE_SET10);
-}
-
-function optional_46(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : timeOffsetsSchema(v, p, issues);
-}
-
-function timeOffsetsSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'boottime', optional_47, p, issues);
-  field(r, o, 'monotonic', optional_50, p, issues);
-  for (const key in o) if (!KEYS11.has(key)) field(r, o, key, reject_51, p, issues);
-  return r;
-}
-
-function optional_47(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : timeOffsetSchema(v, p, issues);
-}
-
-function timeOffsetSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'secs', optional_48, p, issues);
-  field(r, o, 'nanosecs', optional_7, p, issues);
-  return r;
-}
-
-function optional_48(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : int64_49(v, p, issues);
-}
-
-function int64_49(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return integer(v, p, issues, 'int64');
-}
-
-function optional_50(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : timeOffsetSchema(v, p, issues);
-}
-
-function reject_51(_v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return custom(issues, p, 'unknown clock name, expected one of boottime, monotonic');
-}
-
-function optional_52(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : array_53(v, p, issues);
-}
-
-function array_53(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return array(v, p, issues, deviceSchema);
-}
-
-function deviceSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'type', enum_54, p, issues);
-  field(r, o, 'path', string_0, p, issues);
-  field(r, o, 'major', optional_48, p, issues);
-  field(r, o, 'minor', optional_48, p, issues);
-  field(r, o, 'fileMode', optional_7, p, issues);
-  field(r, o, 'uid', optional_7, p, issues);
-  field(r, o, 'gid', optional_7, p, issues);
-  return r;
-}
-
-function enum_54(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return oneOf(v, p, issues, VALUES12, VALUE_SET13);
-}
-
-function optional_55(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : record_56(v, p, issues);
-}
-
-function record_56(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return record(v, p, issues, netDeviceSchema);
-}
-
-function netDeviceSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'name', optional_10, p, issues);
-  return r;
-}
-
-function optional_57(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : resourcesSchema(v, p, issues);
-}
-
-function resourcesSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'devices', optional_58, p, issues);
-  field(r, o, 'memory', optional_65, p, issues);
-  field(r, o, 'cpu', optional_66, p, issues);
-  field(r, o, 'pids', optional_67, p, issues);
-  field(r, o, 'blockIO', optional_68, p, issues);
-  field(r, o, 'hugepageLimits', optional_75, p, issues);
-  field(r, o, 'network', optional_78, p, issues);
-  field(r, o, 'rdma', optional_81, p, issues);
-  field(r, o, 'unified', optional_40, p, issues);
-  return r;
-}
-
-function optional_58(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : array_59(v, p, issues);
-}
-
-function array_59(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return array(v, p, issues, deviceRuleSchema);
-}
-
-function deviceRuleSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'allow', boolean_60, p, issues);
-  field(r, o, 'type', optional_61, p, issues);
-  field(r, o, 'major', optional_48, p, issues);
-  field(r, o, 'minor', optional_48, p, issues);
-  field(r, o, 'access', optional_63, p, issues);
-  return r;
-}
-
-function boolean_60(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return boolean(v, p, issues);
-}
-
-function optional_61(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : enum_62(v, p, issues);
-}
-
-function enum_62(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return oneOf(v, p, issues, VALUES14, VALUE_SET15);
-}
-
-function optional_63(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : string_64(v, p, issues);
-}
-
-function string_64(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return patterned(v, p, issues, PATTERN16, 'expected a combination of r, w and m');
-}
-
-function optional_65(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : memorySchema(v, p, issues);
-}
-
-function memorySchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'limit', optional_48, p, issues);
-  field(r, o, 'reservation', optional_48, p, issues);
-  field(r, o, 'swap', optional_48, p, issues);
-  field(r, o, 'kernel', optional_48, p, issues);
-  field(r, o, 'kernelTCP', optional_48, p, issues);
-  field(r, o, 'swappiness', optional_27, p, issues);
-  field(r, o, 'disableOOMKiller', optional_2, p, issues);
-  field(r, o, 'useHierarchy', optional_2, p, issues);
-  field(r, o, 'checkBeforeUpdate', optional_2, p, issues);
-  return r;
-}
-
-function optional_66(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : cpuSchema(v, p, issues);
-}
-
-function cpuSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'shares', optional_27, p, issues);
-  field(r, o, 'quota', optional_48, p, issues);
-  field(r, o, 'burst', optional_27, p, issues);
-  field(r, o, 'period', optional_27, p, issues);
-  field(r, o, 'realtimeRuntime', optional_48, p, issues);
-  field(r, o, 'realtimePeriod', optional_27, p, issues);
-  field(r, o, 'cpus', optional_10, p, issues);
-  field(r, o, 'mems', optional_10, p, issues);
-  field(r, o, 'idle', optional_48, p, issues);
-  return r;
-}
-
-function optional_67(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : pidsSchema(v, p, issues);
-}
-
-function pidsSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'limit', optional_48, p, issues);
-  return r;
-}
-
-function optional_68(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : blockIOSchema(v, p, issues);
-}
-
-function blockIOSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'weight', optional_69, p, issues);
-  field(r, o, 'leafWeight', optional_69, p, issues);
-  field(r, o, 'weightDevice', optional_71, p, issues);
-  field(r, o, 'throttleReadBpsDevice', optional_73, p, issues);
-  field(r, o, 'throttleWriteBpsDevice', optional_73, p, issues);
-  field(r, o, 'throttleReadIOPSDevice', optional_73, p, issues);
-  field(r, o, 'throttleWriteIOPSDevice', optional_73, p, issues);
-  return r;
-}
-
-function optional_69(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : uint16_70(v, p, issues);
-}
-
-function uint16_70(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return integer(v, p, issues, 'uint16');
-}
-
-function optional_71(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : array_72(v, p, issues);
-}
-
-function array_72(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return array(v, p, issues, weightDeviceSchema);
-}
-
-function weightDeviceSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'major', int64_49, p, issues);
-  field(r, o, 'minor', int64_49, p, issues);
-  field(r, o, 'weight', optional_69, p, issues);
-  field(r, o, 'leafWeight', optional_69, p, issues);
-  return r;
-}
-
-function optional_73(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : array_74(v, p, issues);
-}
-
-function array_74(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return array(v, p, issues, throttleDeviceSchema);
-}
-
-function throttleDeviceSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'major', int64_49, p, issues);
-  field(r, o, 'minor', int64_49, p, issues);
-  field(r, o, 'rate', uint64_17, p, issues);
-  return r;
-}
-
-function optional_75(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : array_76(v, p, issues);
-}
-
-function array_76(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return array(v, p, issues, hugepageLimitSchema);
-}
-
-function hugepageLimitSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'pageSize', string_77, p, issues);
-  field(r, o, 'limit', uint64_17, p, issues);
-  return r;
-}
-
-function string_77(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return patterned(v, p, issues, PATTERN17, 'expected a page size such as "2MB" or "1GB"');
-}
-
-function optional_78(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : networkSchema(v, p, issues);
-}
-
-function networkSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'classID', optional_7, p, issues);
-  field(r, o, 'priorities', optional_79, p, issues);
-  return r;
-}
-
-function optional_79(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : array_80(v, p, issues);
-}
-
-function array_80(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return array(v, p, issues, interfacePrioritySchema);
-}
-
-function interfacePrioritySchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'name', string_0, p, issues);
-  field(r, o, 'priority', uint32_6, p, issues);
-  return r;
-}
-
-function optional_81(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : record_82(v, p, issues);
-}
-
-function record_82(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return record(v, p, issues, rdmaSchema);
-}
-
-function rdmaSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'hcaHandles', optional_7, p, issues);
-  field(r, o, 'hcaObjects', optional_7, p, issues);
-  return r;
-}
-
-function optional_83(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : enum_84(v, p, issues);
-}
-
-function enum_84(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return oneOf(v, p, issues, VALUES18, VALUE_SET19);
-}
-
-function optional_85(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : seccompSchema(v, p, issues);
-}
-
-function seccompSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'defaultAction', enum_86, p, issues);
-  field(r, o, 'defaultErrnoRet', optional_7, p, issues);
-  field(r, o, 'architectures', optional_87, p, issues);
-  field(r, o, 'flags', optional_90, p, issues);
-  field(r, o, 'listenerPath', optional_10, p, issues);
-  field(r, o, 'listenerMetadata', optional_10, p, issues);
-  field(r, o, 'syscalls', optional_93, p, issues);
-  return r;
-}
-
-function enum_86(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return oneOf(v, p, issues, VALUES20, VALUE_SET21);
-}
-
-function optional_87(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : array_88(v, p, issues);
-}
-
-function array_88(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return array(v, p, issues, enum_89);
-}
-
-function enum_89(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return oneOf(v, p, issues, VALUES22, VALUE_SET23);
-}
-
-function optional_90(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : array_91(v, p, issues);
-}
-
-function array_91(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return array(v, p, issues, enum_92);
-}
-
-function enum_92(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return oneOf(v, p, issues, VALUES24, VALUE_SET25);
-}
-
-function optional_93(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : array_94(v, p, issues);
-}
-
-function array_94(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return array(v, p, issues, syscallRuleSchema);
-}
-
-function syscallRuleSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'names', array_12, p, issues);
-  field(r, o, 'action', enum_95, p, issues);
-  field(r, o, 'errnoRet', optional_7, p, issues);
-  field(r, o, 'args', optional_96, p, issues);
-  return r;
-}
-
-function enum_95(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return oneOf(v, p, issues, VALUES26, VALUE_SET27);
-}
-
-function optional_96(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : array_97(v, p, issues);
-}
-
-function array_97(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return array(v, p, issues, seccompArgSchema);
-}
-
-function seccompArgSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'index', uint32_6, p, issues);
-  field(r, o, 'value', uint64_17, p, issues);
-  field(r, o, 'valueTwo', optional_27, p, issues);
-  field(r, o, 'op', enum_98, p, issues);
-  return r;
-}
-
-function enum_98(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return oneOf(v, p, issues, VALUES28, VALUE_SET29);
-}
-
-function optional_99(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : intelRdtSchema(v, p, issues);
-}
-
-function intelRdtSchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'closID', optional_10, p, issues);
-  field(r, o, 'schemata', optional_11, p, issues);
-  field(r, o, 'l3CacheSchema', optional_10, p, issues);
-  field(r, o, 'memBwSchema', optional_100, p, issues);
-  field(r, o, 'enableMonitoring', optional_2, p, issues);
-  return r;
-}
-
-function optional_100(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : string_101(v, p, issues);
-}
-
-function string_101(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return patterned(v, p, issues, PATTERN30, 'expected a memory bandwidth schema starting with "MB:" on one line');
-}
-
-function optional_102(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : memoryPolicySchema(v, p, issues);
-}
-
-function memoryPolicySchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'mode', enum_103, p, issues);
-  field(r, o, 'nodes', optional_10, p, issues);
-  field(r, o, 'flags', optional_104, p, issues);
-  return r;
-}
-
-function enum_103(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return oneOf(v, p, issues, VALUES31, VALUE_SET32);
-}
-
-function optional_104(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : array_105(v, p, issues);
-}
-
-function array_105(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return array(v, p, issues, enum_106);
-}
-
-function enum_106(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return oneOf(v, p, issues, VALUES33, VALUE_SET34);
-}
-
-function optional_107(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return v === undefined || v === null ? undefined : personalitySchema(v, p, issues);
-}
-
-function personalitySchema(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  if (parsedType(v) !== 'object') return invalidType(issues, p, 'object', v);
-  const o = v as Obj;
-  const r: Obj = {};
-  field(r, o, 'domain', enum_108, p, issues);
-  field(r, o, 'flags', optional_11, p, issues);
-  return r;
-}
-
-function enum_108(v: unknown, p: Path, issues: SchemaIssue[]): unknown {
-  return oneOf(v, p, issues, VALUES35, VALUE_SET36);
-}
+// The schemas, as checks (a schema used in several places is one constant)
+
+const optBoolean: Check = optional(boolean);
+const rootSchema: Check = object({
+  path: string,
+  readonly: optBoolean,
+});
+const uint32: Check = integer('uint32');
+const consoleSizeSchema: Check = object({
+  height: uint32,
+  width: uint32,
+});
+const optUint32: Check = optional(uint32);
+const optString: Check = optional(string);
+const userSchema: Check = object({
+  uid: uint32,
+  gid: uint32,
+  umask: optUint32,
+  additionalGids: optional(array(uint32)),
+  username: optString,
+});
+const stringList: Check = array(string);
+const optStringList: Check = optional(stringList);
+const capabilitiesSchema: Check = object({
+  bounding: optStringList,
+  effective: optStringList,
+  inheritable: optStringList,
+  permitted: optStringList,
+  ambient: optStringList,
+});
+const uint64: Check = integer('uint64');
+const rlimitSchema: Check = object({
+  type: oneOf(['RLIMIT_CPU', 'RLIMIT_FSIZE', 'RLIMIT_DATA', 'RLIMIT_STACK', 'RLIMIT_CORE', 'RLIMIT_RSS', 'RLIMIT_NPROC', 'RLIMIT_NOFILE', 'RLIMIT_MEMLOCK', 'RLIMIT_AS', 'RLIMIT_LOCKS', 'RLIMIT_SIGPENDING', 'RLIMIT_MSGQUEUE', 'RLIMIT_NICE', 'RLIMIT_RTPRIO', 'RLIMIT_RTTIME']),
+  soft: uint64,
+  hard: uint64,
+});
+const optInt: Check = optional(integer('int'));
+const int32: Check = integer('int32');
+const optInt32: Check = optional(int32);
+const optUint64: Check = optional(uint64);
+const schedulerSchema: Check = object({
+  policy: oneOf(['SCHED_OTHER', 'SCHED_FIFO', 'SCHED_RR', 'SCHED_BATCH', 'SCHED_ISO', 'SCHED_IDLE', 'SCHED_DEADLINE']),
+  nice: optInt32,
+  priority: optInt32,
+  flags: optional(array(oneOf(['SCHED_FLAG_RESET_ON_FORK', 'SCHED_FLAG_RECLAIM', 'SCHED_FLAG_DL_OVERRUN', 'SCHED_FLAG_KEEP_POLICY', 'SCHED_FLAG_KEEP_PARAMS', 'SCHED_FLAG_UTIL_CLAMP_MIN', 'SCHED_FLAG_UTIL_CLAMP_MAX']))),
+  runtime: optUint64,
+  deadline: optUint64,
+  period: optUint64,
+});
+const ioPrioritySchema: Check = object({
+  class: oneOf(['IOPRIO_CLASS_RT', 'IOPRIO_CLASS_BE', 'IOPRIO_CLASS_IDLE']),
+  priority: int32,
+});
+const optPattern: Check = optional(patterned(/^[0-9, -]*$/, 'expected a CPU list such as "0-3,7"'));
+const cpuAffinitySchema: Check = object({
+  initial: optPattern,
+  final: optPattern,
+});
+const processSchema: Check = object({
+  terminal: optBoolean,
+  consoleSize: optional(consoleSizeSchema),
+  user: userSchema,
+  args: optStringList,
+  commandLine: optString,
+  env: optStringList,
+  cwd: string,
+  capabilities: optional(capabilitiesSchema),
+  rlimits: optional(array(rlimitSchema)),
+  noNewPrivileges: optBoolean,
+  apparmorProfile: optString,
+  oomScoreAdj: optInt,
+  scheduler: optional(schedulerSchema),
+  selinuxLabel: optString,
+  ioPriority: optional(ioPrioritySchema),
+  execCPUAffinity: optional(cpuAffinitySchema),
+});
+const idMappingSchema: Check = object({
+  containerID: uint32,
+  hostID: uint32,
+  size: uint32,
+});
+const optIdMappingList: Check = optional(array(idMappingSchema));
+const mountSchema: Check = object({
+  destination: string,
+  type: optString,
+  source: optString,
+  options: optStringList,
+  uidMappings: optIdMappingList,
+  gidMappings: optIdMappingList,
+});
+const hookSchema: Check = object({
+  path: string,
+  args: optStringList,
+  env: optStringList,
+  timeout: optInt,
+});
+const optHookList: Check = optional(array(hookSchema));
+const hooksSchema: Check = object({
+  prestart: optHookList,
+  createRuntime: optHookList,
+  createContainer: optHookList,
+  startContainer: optHookList,
+  poststart: optHookList,
+  poststop: optHookList,
+});
+const optStringMap: Check = optional(record(string));
+const namespaceSchema: Check = object({
+  type: oneOf(['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time']),
+  path: optString,
+});
+const int64: Check = integer('int64');
+const optInt64: Check = optional(int64);
+const timeOffsetSchema: Check = object({
+  secs: optInt64,
+  nanosecs: optUint32,
+});
+const timeOffsetsSchema: Check = object({
+  boottime: optional(timeOffsetSchema),
+  monotonic: optional(timeOffsetSchema),
+}, reject('unknown clock name, expected one of boottime, monotonic'));
+const deviceSchema: Check = object({
+  type: oneOf(['c', 'b', 'u', 'p']),
+  path: string,
+  major: optInt64,
+  minor: optInt64,
+  fileMode: optUint32,
+  uid: optUint32,
+  gid: optUint32,
+});
+const netDeviceSchema: Check = object({
+  name: optString,
+});
+const deviceRuleSchema: Check = object({
+  allow: boolean,
+  type: optional(oneOf(['a', 'c', 'b'])),
+  major: optInt64,
+  minor: optInt64,
+  access: optional(patterned(/^[rwm]*$/, 'expected a combination of r, w and m')),
+});
+const memorySchema: Check = object({
+  limit: optInt64,
+  reservation: optInt64,
+  swap: optInt64,
+  kernel: optInt64,
+  kernelTCP: optInt64,
+  swappiness: optUint64,
+  disableOOMKiller: optBoolean,
+  useHierarchy: optBoolean,
+  checkBeforeUpdate: optBoolean,
+});
+const cpuSchema: Check = object({
+  shares: optUint64,
+  quota: optInt64,
+  burst: optUint64,
+  period: optUint64,
+  realtimeRuntime: optInt64,
+  realtimePeriod: optUint64,
+  cpus: optString,
+  mems: optString,
+  idle: optInt64,
+});
+const pidsSchema: Check = object({
+  limit: optInt64,
+});
+const optUint16: Check = optional(integer('uint16'));
+const weightDeviceSchema: Check = object({
+  major: int64,
+  minor: int64,
+  weight: optUint16,
+  leafWeight: optUint16,
+});
+const throttleDeviceSchema: Check = object({
+  major: int64,
+  minor: int64,
+  rate: uint64,
+});
+const optThrottleDeviceList: Check = optional(array(throttleDeviceSchema));
+const blockIOSchema: Check = object({
+  weight: optUint16,
+  leafWeight: optUint16,
+  weightDevice: optional(array(weightDeviceSchema)),
+  throttleReadBpsDevice: optThrottleDeviceList,
+  throttleWriteBpsDevice: optThrottleDeviceList,
+  throttleReadIOPSDevice: optThrottleDeviceList,
+  throttleWriteIOPSDevice: optThrottleDeviceList,
+});
+const hugepageLimitSchema: Check = object({
+  pageSize: patterned(/^[1-9][0-9]*[KMG]B$/, 'expected a page size such as "2MB" or "1GB"'),
+  limit: uint64,
+});
+const interfacePrioritySchema: Check = object({
+  name: string,
+  priority: uint32,
+});
+const networkSchema: Check = object({
+  classID: optUint32,
+  priorities: optional(array(interfacePrioritySchema)),
+});
+const rdmaSchema: Check = object({
+  hcaHandles: optUint32,
+  hcaObjects: optUint32,
+});
+const resourcesSchema: Check = object({
+  devices: optional(array(deviceRuleSchema)),
+  memory: optional(memorySchema),
+  cpu: optional(cpuSchema),
+  pids: optional(pidsSchema),
+  blockIO: optional(blockIOSchema),
+  hugepageLimits: optional(array(hugepageLimitSchema)),
+  network: optional(networkSchema),
+  rdma: optional(record(rdmaSchema)),
+  unified: optStringMap,
+});
+const seccompArgSchema: Check = object({
+  index: uint32,
+  value: uint64,
+  valueTwo: optUint64,
+  op: oneOf(['SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_MASKED_EQ']),
+});
+const syscallRuleSchema: Check = object({
+  names: stringList,
+  action: oneOf(['SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP', 'SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE', 'SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY']),
+  errnoRet: optUint32,
+  args: optional(array(seccompArgSchema)),
+});
+const seccompSchema: Check = object({
+  defaultAction: oneOf(['SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP', 'SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE', 'SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY']),
+  defaultErrnoRet: optUint32,
+  architectures: optional(array(oneOf(['SCMP_ARCH_X86', 'SCMP_ARCH_X86_64', 'SCMP_ARCH_X32', 'SCMP_ARCH_ARM', 'SCMP_ARCH_AARCH64', 'SCMP_ARCH_MIPS', 'SCMP_ARCH_MIPS64', 'SCMP_ARCH_MIPS64N32', 'SCMP_ARCH_MIPSEL', 'SCMP_ARCH_MIPSEL64', 'SCMP_ARCH_MIPSEL64N32', 'SCMP_ARCH_PPC', 'SCMP_ARCH_PPC64', 'SCMP_ARCH_PPC64LE', 'SCMP_ARCH_S390', 'SCMP_ARCH_S390X', 'SCMP_ARCH_PARISC', 'SCMP_ARCH_PARISC64', 'SCMP_ARCH_RISCV64', 'SCMP_ARCH_LOONGARCH64', 'SCMP_ARCH_M68K', 'SCMP_ARCH_SH', 'SCMP_ARCH_SHEB']))),
+  flags: optional(array(oneOf(['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV']))),
+  listenerPath: optString,
+  listenerMetadata: optString,
+  syscalls: optional(array(syscallRuleSchema)),
+});
+const intelRdtSchema: Check = object({
+  closID: optString,
+  schemata: optStringList,
+  l3CacheSchema: optString,
+  memBwSchema: optional(patterned(/^MB:[^\n]*$/, 'expected a memory bandwidth schema starting with "MB:" on one line')),
+  enableMonitoring: optBoolean,
+});
+const memoryPolicySchema: Check = object({
+  mode: oneOf(['MPOL_DEFAULT', 'MPOL_BIND', 'MPOL_INTERLEAVE', 'MPOL_WEIGHTED_INTERLEAVE', 'MPOL_PREFERRED', 'MPOL_PREFERRED_MANY', 'MPOL_LOCAL']),
+  nodes: optString,
+  flags: optional(array(oneOf(['MPOL_F_NUMA_BALANCING', 'MPOL_F_RELATIVE_NODES', 'MPOL_F_STATIC_NODES']))),
+});
+const personalitySchema: Check = object({
+  domain: oneOf(['LINUX', 'LINUX32']),
+  flags: optStringList,
+});
+const linuxSchema: Check = object({
+  namespaces: optional(array(namespaceSchema)),
+  uidMappings: optIdMappingList,
+  gidMappings: optIdMappingList,
+  timeOffsets: optional(timeOffsetsSchema),
+  devices: optional(array(deviceSchema)),
+  netDevices: optional(record(netDeviceSchema)),
+  cgroupsPath: optString,
+  resources: optional(resourcesSchema),
+  rootfsPropagation: optional(oneOf(['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'unbindable', 'runbindable'])),
+  seccomp: optional(seccompSchema),
+  sysctl: optStringMap,
+  maskedPaths: optStringList,
+  readonlyPaths: optStringList,
+  mountLabel: optString,
+  intelRdt: optional(intelRdtSchema),
+  memoryPolicy: optional(memoryPolicySchema),
+  personality: optional(personalitySchema),
+});
+const configSchema: Check = object({
+  ociVersion: string,
+  root: optional(rootSchema),
+  process: optional(processSchema),
+  hostname: optString,
+  domainname: optString,
+  mounts: optional(array(mountSchema)),
+  hooks: optional(hooksSchema),
+  annotations: optStringMap,
+  linux: optional(linuxSchema),
+});
