@@ -26,14 +26,18 @@ const COMMANDS = new Set([
 ]);
 
 /**
- * The commands an engine calls for every container once it exists, in lean
- * bundles: the same CLI with only these commands' handlers (no config
- * validation, seccomp, rootfs or image code). state, start, kill and delete,
- * which engines call most, each get one of their own (tsrun-state.js holds
- * less than half of what the others need: no cgroup managers, no hooks); the
- * rest share tsrun-lifecycle.js. scripts/bundle.js builds them from this table.
+ * The commands an engine calls for every container, in lean bundles: the same
+ * CLI with only these commands' handlers and what they use, so that each call
+ * reads, deserializes and runs less. create, exec, state, start, kill and
+ * delete, which engines call most, each get one of their own (tsrun-state.js
+ * holds no cgroup managers, no hooks, no config checks; tsrun-create.js no
+ * other command's code); pause, resume, list, ps and events share
+ * tsrun-lifecycle.js. Other commands run from the whole CLI, tsrun.js.
+ * scripts/bundle.js builds them from this table.
  */
 export const LEAN_BUNDLES: Readonly<Record<string, readonly string[]>> = {
+  create: ['create'],
+  exec: ['exec'],
   state: ['state'],
   start: ['start'],
   kill: ['kill'],

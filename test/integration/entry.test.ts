@@ -208,8 +208,8 @@ describe('the lean bundles', () => {
     for (const f of LEAN) fs.rmSync(path.join(tree, 'dist', 'bundle', f), { force: true });
   };
 
-  it('are built for state, start, kill and delete, and one for the other lifecycle commands', () => {
-    expect(LEAN.sort()).toEqual(['tsrun-delete.js', 'tsrun-kill.js', 'tsrun-lifecycle.js', 'tsrun-start.js', 'tsrun-state.js']);
+  it('are built for create, exec, state, start, kill and delete, and one for the other lifecycle commands', () => {
+    expect(LEAN.sort()).toEqual(['tsrun-create.js', 'tsrun-delete.js', 'tsrun-exec.js', 'tsrun-kill.js', 'tsrun-lifecycle.js', 'tsrun-start.js', 'tsrun-state.js']);
   });
 
   it('run the lifecycle commands, with the same output as the whole CLI', () => {
@@ -245,6 +245,10 @@ describe('the lean bundles', () => {
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('JSON specification file config.json not found in bundle');
       expect(r.stderr).not.toContain('internal error');
+      // the guess says "create"; the command is spec
+      const s = cli(['--root', 'create', 'spec', '--bundle', path.join(tree, 'no-such-dir')]);
+      expect(s.stderr).not.toContain('internal error');
+      expect(s.code).toBe(cli(['spec', '--bundle', path.join(tree, 'no-such-dir')]).code);
       // and a lifecycle command named in another one's bundle runs from its own (or the whole CLI)
       const d = cli(['--root', stateRoot, 'start', 'delete']);
       expect(d.stderr).not.toContain('internal error');
