@@ -20,8 +20,10 @@
 // os.FileMode, which some engines fill with type bits), `rootfsPropagation` also
 // accepts the r-prefixed forms runc takes, `consoleSize` is uint32 (a tty size is 16-bit).
 //
-// Every object schema is built on first use (see `lazy`): a given config touches a
-// fraction of the spec, and building zod schemas is a visible part of create's cost.
+// create, exec and update do not run these schemas: they run the checks compiled
+// from them (runtime-checks.ts, by scripts/gen-spec-checks.js), which return the
+// same values and issues without loading zod. Object schemas are built on first
+// use (see `lazy`).
 import { z } from 'zod';
 import { DEVICE_RULE_TYPES, DEVICE_TYPES, IOPRIO_CLASSES, MEMORY_POLICY_FLAGS, MEMORY_POLICY_MODES, NAMESPACE_TYPES, PERSONALITY_DOMAINS, RLIMIT_TYPES, ROOTFS_PROPAGATIONS, SCHEDULER_FLAGS, SCHEDULER_POLICIES, SECCOMP_ACTIONS, SECCOMP_ARCHS, SECCOMP_FLAGS, SECCOMP_OPERATORS } from './runtime-enums';
 import { BOOL, closedObj, int, int64, lazy, obj, opt, OPT_BOOL, OPT_STRING, OPT_STRING_MAP, OPT_STRINGS, optInt, optInt64, patterned, STRING, STRINGS } from './schema-kit';

@@ -2,11 +2,12 @@
 // precision, optional fields that read `null` as absent (as Go's encoding/json,
 // and so runc, do), and patterned strings with readable messages.
 //
-// Startup cost matters (every `tsrun create` builds these): each zod schema
-// object costs ~26 bound methods, so the common leaf schemas are built once and
-// shared (schemas are immutable and parsing keeps no state in them), integers
-// are one custom schema rather than custom+transform, and there are no
-// preprocess/refine wrappers.
+// The runtime documents are not parsed by these at run time: scripts/gen-spec-checks.js
+// compiles runtime.ts's schemas into runtime-checks.ts, and handles exactly the
+// kinds of schema made here. Each zod schema object costs ~26 bound methods, so
+// the common leaf schemas are built once and shared (schemas are immutable and
+// parsing keeps no state in them), integers are one custom schema rather than
+// custom+transform, and there are no preprocess/refine wrappers.
 import { z } from 'zod';
 import { checkInteger, type Int64, type IntegerKindName } from './integers';
 
