@@ -4,7 +4,9 @@
 // not enabled (Intel RDT, idmapped mounts, netDevices, memory policies, the
 // systemd cgroup driver). AppArmor and SELinux labels are applied by the
 // init (native/src/lsm.c) wherever the host has the LSM.
-import { CAPABILITIES, HOOK_NAMES, NAMESPACE_TYPES, OCI_VERSION, type Features } from '../../oci-spec';
+import type { Features } from '../../oci-spec/features';
+import { CAPABILITIES, HOOK_NAMES, NAMESPACE_TYPES } from '../../oci-spec/runtime-enums';
+import { OCI_VERSION } from '../../oci-spec/version';
 import type { Native } from '../native';
 import { KNOWN_MOUNT_OPTIONS } from '../rootfs/mount-options';
 import { seccompFeatureAnnotations, seccompFeatures } from '../seccomp/features';
