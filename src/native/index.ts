@@ -94,6 +94,8 @@ export interface Native {
   layerWrite(fd: number, data: Buffer): void;
   /** ownership, xattrs, mode (setuid after chown), times; always closes fd */
   layerFinishFile(fd: number, meta: LayerEntryMeta): void;
+  /** layerCreateFile, layerWrite of data and layerFinishFile in one call (a file whose content is at hand) */
+  layerWriteFile(rootFd: number, path: string, meta: LayerEntryMeta, data: Buffer): void;
   /** a directory (an existing one is kept) with ownership, xattrs and mode; times come later (layerSetTimes) */
   layerMkdir(rootFd: number, path: string, meta: LayerEntryMeta): void;
   layerSymlink(rootFd: number, path: string, target: string, meta: LayerEntryMeta): void;
