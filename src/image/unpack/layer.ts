@@ -1,8 +1,8 @@
 // Unpack one layer blob into an empty directory: decompress (gzip, zstd or
 // plain, by magic number) and hash every decompressed byte for the diff_id
-// (decode.ts, on a worker thread for all but small blobs), read the tar
-// stream as it arrives (tar.ts), and carry out each entry through the addon
-// relative to the layer root fd (native/src/layer_fs.c). OCI whiteouts become
+// (decode.ts, on a thread of the addon), read the tar stream as it arrives
+// (tar.ts), and carry out each entry through the addon relative to the
+// layer root fd (native/src/layer_fs.c). OCI whiteouts become
 // overlayfs ones. Entries are applied synchronously, chunk by chunk: a
 // layer of small files costs a few system calls per file and little else.
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -47,7 +47,7 @@ export async function unpackLayer(opts: UnpackOptions): Promise<UnpackResult> {
 }
 
 async function unpackInto(n: Native, rootFd: number, opts: UnpackOptions): Promise<UnpackResult> {
-  const decoded = await decodeLayer(opts.blobPath, opts.onProgress);
+  const decoded = decodeLayer(opts.blobPath, opts.onProgress, n);
   const compression = decoded.compression;
 
   const dirTimes = new Map<string, LayerTimes>();
