@@ -76,10 +76,9 @@ function paxId(pax: PaxRecords | undefined, key: string, fallback: number): numb
 }
 
 /** Extended attributes from PAX records (SCHILY.xattr.* raw, LIBARCHIVE.xattr.* base64), overlay's own dropped. */
-function entryXattrs(pax: PaxRecords | undefined): { xattrs: Array<[string, Buffer]>; dropped: string[] } {
+function entryXattrs(pax: PaxRecords): { xattrs: Array<[string, Buffer]>; dropped: string[] } {
   const xattrs: Array<[string, Buffer]> = [];
   const dropped: string[] = [];
-  if (!pax) return { xattrs, dropped };
   for (const [key, value] of pax) {
     let name: string | undefined;
     let data = value;
@@ -104,7 +103,7 @@ function entryXattrs(pax: PaxRecords | undefined): { xattrs: Array<[string, Buff
   return { xattrs, dropped };
 }
 
-function entryMeta(h: TarHeader, pax: PaxRecords | undefined, xattrs: Array<[string, Buffer]>): LayerEntryMeta {
+function entryMeta(h: TarHeader, pax: PaxRecords | undefined, xattrs: Array<[string, Buffer]> | undefined): LayerEntryMeta {
   if (!pax) return { uid: h.uid, gid: h.gid, mode: h.mode & 0o7777, atime: h.mtime, atimeNs: 0, mtime: h.mtime, mtimeNs: 0 };
   const mtime = parsePaxTime(pax.get('mtime')) ?? { s: h.mtime, ns: 0 };
   const atime = parsePaxTime(pax.get('atime')) ?? mtime;
@@ -117,7 +116,7 @@ function entryMeta(h: TarHeader, pax: PaxRecords | undefined, xattrs: Array<[str
     mtime: mtime.s,
     mtimeNs: mtime.ns,
   };
-  if (xattrs.length) meta.xattrs = xattrs;
+  if (xattrs?.length) meta.xattrs = xattrs;
   return meta;
 }
 
@@ -128,8 +127,9 @@ function entryMeta(h: TarHeader, pax: PaxRecords | undefined, xattrs: Array<[str
  */
 export function classifyEntry(name: string, h: TarHeader, pax: PaxRecords | undefined): EntryAction {
   const path = normalizeEntryPath(name);
-  const { xattrs } = entryXattrs(pax);
-  const meta = () => entryMeta(h, pax, xattrs);
+  // checked for every entry (an entry that does not keep them still may not bring bad ones)
+  const xattrs = pax ? entryXattrs(pax).xattrs : undefined;
+  const meta = (): LayerEntryMeta => entryMeta(h, pax, xattrs);
   // whiteouts and AUFS metadata (most names have no ".wh." anywhere)
   if (path.includes(WHITEOUT_PREFIX)) {
     const parts = path.split('/');

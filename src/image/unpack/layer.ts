@@ -93,40 +93,42 @@ async function unpackInto(n: Native, rootFd: number, opts: UnpackOptions): Promi
   };
 
   /**
-   * A regular file: written in one call when its content is at hand (most
-   * are), else created at its first bytes and finished at its end.
+   * The regular file being written (one at a time; one sink for them all):
+   * written in one call when its content is at hand (most are), else created
+   * at its first bytes and finished at its end.
    */
-  const writeFile = (action: Extract<EntryAction, { kind: 'file' }>, name: string): ContentSink => {
-    dirTimes.delete(action.path);
-    const failed = (e: unknown): LayerEntryError => refuse(name, describeNativeError(e, action), e);
-    let fd = -1;
-    return {
-      whole: (data) => {
-        try {
-          n.layerWriteFile(rootFd, action.path, action.meta, data);
-        } catch (e) {
-          throw failed(e);
-        }
-        contentBytes += data.length;
-      },
-      write: (data) => {
-        try {
-          if (fd < 0) fd = openFd = n.layerCreateFile(rootFd, action.path, action.meta.mode);
-          n.layerWrite(fd, data);
-        } catch (e) {
-          throw failed(e);
-        }
-        contentBytes += data.length;
-      },
-      end: () => {
-        openFd = -1;
-        try {
-          n.layerFinishFile(fd, action.meta);
-        } catch (e) {
-          throw failed(e);
-        }
-      },
-    };
+  let file: Extract<EntryAction, { kind: 'file' }> | undefined;
+  let fileName = '';
+  const fileFailed = (e: unknown): LayerEntryError => refuse(fileName, describeNativeError(e, file), e);
+  const fileSink: ContentSink = {
+    whole: (data) => {
+      const f = file as Extract<EntryAction, { kind: 'file' }>;
+      try {
+        n.layerWriteFile(rootFd, f.path, f.meta, data);
+      } catch (e) {
+        throw fileFailed(e);
+      }
+      contentBytes += data.length;
+    },
+    write: (data) => {
+      const f = file as Extract<EntryAction, { kind: 'file' }>;
+      try {
+        if (openFd < 0) openFd = n.layerCreateFile(rootFd, f.path, f.meta.mode);
+        n.layerWrite(openFd, data);
+      } catch (e) {
+        throw fileFailed(e);
+      }
+      contentBytes += data.length;
+    },
+    end: () => {
+      const fd = openFd;
+      openFd = -1;
+      try {
+        n.layerFinishFile(fd, (file as Extract<EntryAction, { kind: 'file' }>).meta);
+      } catch (e) {
+        throw fileFailed(e);
+      }
+    },
   };
 
   const onEntry = (header: TarHeader, pax: PaxRecords | undefined): ContentSink | undefined => {
@@ -139,7 +141,12 @@ async function unpackInto(n: Native, rootFd: number, opts: UnpackOptions): Promi
     } catch (e) {
       throw e instanceof EntryRefused ? refuse(name, e.message) : e;
     }
-    if (action.kind === 'file') return writeFile(action, name);
+    if (action.kind === 'file') {
+      dirTimes.delete(action.path);
+      file = action;
+      fileName = name;
+      return fileSink;
+    }
     try {
       apply(action, name);
     } catch (e) {

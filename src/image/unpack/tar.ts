@@ -144,21 +144,8 @@ function magic(buf: Buffer, off: number): 'ustar' | 'gnu' | undefined {
   return undefined;
 }
 
-interface RawHeader {
-  typeflag: string;
-  name: string;
-  linkname: string | null;
-  size: number;
-  mode: number;
-  uid: number;
-  gid: number;
-  mtime: number;
-  devmajor: number;
-  devminor: number;
-}
-
-/** One 512-byte header at buf[off]; null for an empty block (end-of-archive marker, padding). */
-function decodeHeader(buf: Buffer, off: number): RawHeader | null {
+/** One 512-byte header at buf[off], as it is written; null for an empty block (end-of-archive marker, padding). */
+function decodeHeader(buf: Buffer, off: number): TarHeader | null {
   const sum = checksum(buf, off);
   if (sum === EMPTY_CHECKSUM) return null;
   if (sum !== number(buf, off + 148, 8, 'checksum')) throw new TarFormatError('invalid tar header checksum (is the layer corrupt, or compressed twice?)');
@@ -171,14 +158,15 @@ function decodeHeader(buf: Buffer, off: number): RawHeader | null {
   // old tars mark directories with a trailing slash on a regular file
   if ((typeflag === '0' || typeflag === '\0') && name.endsWith('/')) typeflag = '5';
   return {
-    typeflag,
     name,
-    linkname: buf[off + 157] === 0 ? null : cstring(buf, off + 157, 100),
+    type: TYPES[typeflag] ?? null,
+    typeflag,
     size: number(buf, off + 124, 12, 'size'),
     mode: number(buf, off + 100, 8, 'mode'),
     uid: number(buf, off + 108, 8, 'uid'),
     gid: number(buf, off + 116, 8, 'gid'),
     mtime: number(buf, off + 136, 12, 'mtime'),
+    linkname: buf[off + 157] === 0 ? null : cstring(buf, off + 157, 100),
     devmajor: number(buf, off + 329, 8, 'devmajor'),
     devminor: number(buf, off + 337, 8, 'devminor'),
   };
@@ -307,31 +295,23 @@ export class TarReader {
       return this.startLong(h, padded);
     }
 
+    // long names and PAX records override the header's own fields
     const pax = mergePax(this.globalPax, this.pax);
     const pathRecord = pax?.get('path');
     const linkRecord = pax?.get('linkpath');
-    const name = pathRecord !== undefined ? pathRecord.toString('utf8') : (this.longName ?? h.name);
-    const header: TarHeader = {
-      name,
-      type: TYPES[h.typeflag] ?? null,
-      typeflag: h.typeflag,
-      size: paxSize(pax, h.size, name),
-      mode: h.mode,
-      uid: h.uid,
-      gid: h.gid,
-      mtime: h.mtime,
-      linkname: linkRecord !== undefined ? linkRecord.toString('utf8') : (this.longLink ?? h.linkname),
-      devmajor: h.devmajor,
-      devminor: h.devminor,
-    };
+    if (pathRecord !== undefined) h.name = pathRecord.toString('utf8');
+    else if (this.longName !== undefined) h.name = this.longName;
+    if (linkRecord !== undefined) h.linkname = linkRecord.toString('utf8');
+    else if (this.longLink !== undefined) h.linkname = this.longLink;
+    if (pax) h.size = paxSize(pax, h.size, h.name);
     this.pax = undefined;
     this.longName = undefined;
     this.longLink = undefined;
-    if (header.size < 0) throw new TarFormatError('negative entry size', name);
+    if (h.size < 0) throw new TarFormatError('negative entry size', h.name);
 
     // tar-stream's framing: a directory has no content, whatever its size says
-    const size = header.type === 'directory' ? 0 : header.size;
-    const sink = this.onEntry(header, pax);
+    const size = h.type === 'directory' ? 0 : h.size;
+    const sink = this.onEntry(h, pax);
     this.padding = (BLOCK - (size % BLOCK)) % BLOCK;
     if (size === 0) {
       sink?.whole(EMPTY);
@@ -348,7 +328,7 @@ export class TarReader {
     }
   }
 
-  private startLong(h: RawHeader, padded: number): void {
+  private startLong(h: TarHeader, padded: number): void {
     this.padding = padded - h.size;
     const long = { typeflag: h.typeflag, name: h.name, buf: Buffer.allocUnsafe(h.size), filled: 0 };
     if (h.size === 0) {
