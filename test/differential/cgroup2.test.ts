@@ -11,7 +11,7 @@ import { detectCgroupHost } from '../../src/cgroups/detect';
 import { testTempDir } from '../helpers/ids';
 import { RUNC } from './lib/env';
 import { generateCases } from './lib/generator';
-import { hostView } from './lib/host';
+import { hostView, machineSettings } from './lib/host';
 import { buildProbe } from './lib/probe';
 import { reportSummary, runSuite, type SuiteOptions } from './lib/suite';
 
@@ -22,8 +22,10 @@ const count = Number(process.env.TSRUN_DIFF_CGROUP_COUNT ?? 100);
 
 describe.skipIf(!runnable)('runc and tsrun agree on cgroup-heavy configs (pure cgroup v2)', () => {
   let opts: SuiteOptions;
+  let settingsBefore: ReturnType<typeof machineSettings>;
 
   beforeAll(() => {
+    settingsBefore = machineSettings();
     if (!fs.existsSync(RUNC)) throw new Error(`${RUNC} is missing: the differential suite compares with Debian's runc`);
     const probe = buildProbe();
     opts = {
@@ -46,5 +48,9 @@ describe.skipIf(!runnable)('runc and tsrun agree on cgroup-heavy configs (pure c
     reportSummary(s, `cgroup v2 (seed ${seed}, ${count} configs)`);
     expect(s.diverged, 'unexplained divergences (listed above)').toBe(0);
     expect(s.bothRan / s.tried).toBeGreaterThan(0.3);
+  });
+
+  it("leaves this machine's hostname, domainname and sysctls as they were", () => {
+    expect(machineSettings()).toEqual(settingsBefore);
   });
 });

@@ -12,7 +12,7 @@ import { testTempDir } from '../helpers/ids';
 import { RUNC } from './lib/env';
 import { corpusCases } from './lib/fixtures';
 import { generateCases } from './lib/generator';
-import { hostView } from './lib/host';
+import { hostView, machineSettings } from './lib/host';
 import { buildProbe } from './lib/probe';
 import { reportSummary, runSuite, type SuiteOptions } from './lib/suite';
 
@@ -27,8 +27,10 @@ const only = process.env.TSRUN_DIFF_ONLY?.split(',').map(Number);
 const generatedTimeoutMs = Math.max(1_800_000, 600_000 + count * 3_000);
 
 let opts: SuiteOptions;
+let settingsBefore: ReturnType<typeof machineSettings>;
 
 beforeAll(() => {
+  settingsBefore = machineSettings();
   if (!fs.existsSync(RUNC)) throw new Error(`${RUNC} is missing: the differential suite compares with Debian's runc (scripts/install-deps.sh installs it)`);
   const probe = buildProbe();
   opts = {
@@ -64,4 +66,10 @@ describe('runc and tsrun agree', () => {
     // refusals looked at again, are not that mix)
     if (!only) expect(s.bothRan / s.tried).toBeGreaterThan(0.3);
   }, generatedTimeoutMs);
+
+  // configs join their caller's network, UTS and IPC namespaces by path: the
+  // runtimes run in namespaces of each run's own, never this machine's
+  it("leaves this machine's hostname, domainname and sysctls as they were", () => {
+    expect(machineSettings()).toEqual(settingsBefore);
+  });
 });

@@ -228,7 +228,7 @@ const rlimitsArb = fc
     return list;
   });
 
-const SYSCTLS: [string, string][] = [
+export const SYSCTLS: [string, string][] = [
   ['kernel.shmmax', '68719476736'],
   ['kernel.msgmax', '65536'],
   ['fs.mqueue.msg_max', '20'],

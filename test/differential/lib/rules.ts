@@ -300,13 +300,21 @@ export const RULES: readonly Rule[] = [
       });
       const r = runc.probe?.mounts as AnyObj[] | undefined;
       const t = tsrun.probe?.mounts as AnyObj[] | undefined;
-      if (!stacked.size || !r || !t || r.length !== t.length) return false;
-      const rest = (m: AnyObj) => JSON.stringify({ ...m, opts: undefined });
+      if (!stacked.size || !r || !t) return false;
+      // the stack at each such destination, matched in order; propagation is
+      // another rule's business (rootfs-propagation-shared), which may also
+      // add copies elsewhere, so the lists are not compared by position
+      const rest = (m: AnyObj) => JSON.stringify({ ...m, opts: undefined, propagation: undefined });
       let changed = false;
-      for (let i = 0; i < r.length; i++) {
-        if (!stacked.has(String(r[i]!.target)) || rest(r[i]!) !== rest(t[i]!) || r[i]!.opts === t[i]!.opts) continue;
-        r[i]!.opts = t[i]!.opts;
-        changed = true;
+      for (const dest of stacked) {
+        const rs = r.filter((m) => m.target === dest);
+        const ts = t.filter((m) => m.target === dest);
+        if (rs.length !== ts.length || rs.some((m, i) => rest(m) !== rest(ts[i]!))) continue;
+        rs.forEach((m, i) => {
+          if (m.opts === ts[i]!.opts) return;
+          m.opts = ts[i]!.opts;
+          changed = true;
+        });
       }
       return changed;
     },

@@ -3,7 +3,7 @@
 // stdin /dev/null, soft RLIMIT_NOFILE 1024), with the probe as the container
 // process. Collects what the probe printed, the exit status, the hooks' log
 // and anything the run left behind.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { callerEnv, RUNC, tsrunCommand } from './env';
@@ -18,6 +18,47 @@ export interface RunRequest {
   bundle: string;
   noNewKeyring?: boolean;
   timeoutMs: number;
+  /** the runtime runs in these namespaces (joined with nsenter) instead of the test's */
+  callerNs?: CallerNamespaces;
+}
+
+/** The kinds a generated config may join by the caller's path (/proc/self/ns/<kind>). */
+const CALLER_NS_KINDS = ['net', 'uts', 'ipc'] as const;
+type CallerNsKind = (typeof CALLER_NS_KINDS)[number];
+
+/** Fresh namespaces held by bind mounts (files in a run directory), one per kind. */
+export interface CallerNamespaces {
+  files: Record<CallerNsKind, string>;
+  /** as /proc/PID/ns/<kind> reads for a process in them ("uts:[4026532210]") */
+  links: Record<CallerNsKind, string>;
+}
+
+/**
+ * Network, UTS and IPC namespaces of one run's own for the runtime to run in.
+ * A generated config may join its caller's namespaces by path (the container
+ * then shares them and may set their hostname, domainname and sysctls): with
+ * the test process's own, that would be this machine's, and a case running
+ * beside it would see what the other set. Released by releaseCallerNamespaces.
+ */
+export function makeCallerNamespaces(dir: string): CallerNamespaces {
+  fs.mkdirSync(dir, { recursive: true });
+  const files = Object.fromEntries(CALLER_NS_KINDS.map((k) => [k, path.join(dir, k)])) as Record<CallerNsKind, string>;
+  for (const f of Object.values(files)) fs.writeFileSync(f, '');
+  execFileSync('unshare', CALLER_NS_KINDS.map((k) => `--${k}=${files[k]}`).concat('true'), { stdio: ['ignore', 'ignore', 'pipe'] });
+  // the inode of a bound nsfs file is the namespace's
+  const links = Object.fromEntries(CALLER_NS_KINDS.map((k) => [k, `${k}:[${fs.statSync(files[k]).ino}]`])) as Record<CallerNsKind, string>;
+  return { files, links };
+}
+
+/** Unmounts the namespaces' files (the namespaces go when nothing else holds them). */
+export function releaseCallerNamespaces(ns: CallerNamespaces): void {
+  for (const f of Object.values(ns.files)) {
+    try {
+      execFileSync('umount', [f], { stdio: 'ignore' });
+    } catch {
+      // not mounted: makeCallerNamespaces failed half-way
+    }
+  }
 }
 
 export interface RunResult {
@@ -47,7 +88,10 @@ export function runOnce(req: RunRequest): Promise<RunResult> {
   const started = Date.now();
   // prlimit: the caller's soft open-file limit, as a login shell or a Go
   // shim (which restores it for its children) passes it on
-  const child = spawn('prlimit', ['--nofile=1024:', '--', cmd, ...args], {
+  const limited = ['prlimit', '--nofile=1024:', '--', cmd, ...args];
+  const ns = req.callerNs;
+  const argv = ns ? ['nsenter', ...CALLER_NS_KINDS.map((k) => `--${k}=${ns.files[k]}`), '--', ...limited] : limited;
+  const child = spawn(argv[0]!, argv.slice(1), {
     cwd: req.bundle,
     env: callerEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],

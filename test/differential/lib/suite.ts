@@ -8,7 +8,7 @@ import path from 'node:path';
 import { materialize, prepareRunDir, probeSet, shiftRootfsOwners, type IdMapping, type ProbeSet, type RunDir } from './bundle';
 import type { DiffCase, Spec } from './case';
 import { describeDifference, diffFields, normaliseProbe, replaceContextStrings, type HostView } from './normalise';
-import { forceDelete, runOnce, stateLeft, type RunResult, type RuntimeName } from './runtime';
+import { forceDelete, makeCallerNamespaces, releaseCallerNamespaces, runOnce, stateLeft, type RunResult, type RuntimeName } from './runtime';
 import { applyRules, RULES, type Rule, type View } from './rules';
 
 export interface SuiteOptions {
@@ -137,7 +137,13 @@ function probeSetOf(opts: SuiteOptions): ProbeSet {
 
 const suiteCgroup = (opts: SuiteOptions): string => `tsrun-diff-${opts.tag}`;
 
-async function runRuntime(c: DiffCase, config: Spec, runtime: RuntimeName, idx: number, opts: SuiteOptions): Promise<RuntimeOutcome & { runDir: string; id: string }> {
+async function runRuntime(
+  c: DiffCase,
+  config: Spec,
+  runtime: RuntimeName,
+  idx: number,
+  opts: SuiteOptions,
+): Promise<RuntimeOutcome & { runDir: string; id: string; callerNs: Record<string, string> }> {
   const id = `diff-${opts.tag}-${idx}-${runtime === 'runc' ? 'r' : 't'}`;
   const dir = path.join(opts.work, String(idx), runtime);
   const linux = (config.linux ?? {}) as { uidMappings?: IdMapping[]; gidMappings?: IdMapping[] };
@@ -149,13 +155,15 @@ async function runRuntime(c: DiffCase, config: Spec, runtime: RuntimeName, idx: 
   fs.writeFileSync(path.join(rd.bundle, 'config.json'), materialize(config, { run: dir, probe: opts.probe, id, cgroup }));
   if (shift) shiftRootfsOwners(rd.rootfs, linux.uidMappings!, linux.gidMappings!);
   const root = path.join(opts.work, `state-${runtime}`);
-  const req = { runtime, id, root, bundle: rd.bundle, noNewKeyring: c.noNewKeyring, timeoutMs: opts.timeoutMs ?? 30_000 };
+  const callerNs = makeCallerNamespaces(path.join(dir, 'caller-ns'));
+  const req = { runtime, id, root, bundle: rd.bundle, noNewKeyring: c.noNewKeyring, timeoutMs: opts.timeoutMs ?? 120_000, callerNs };
   const r = await runOnce(req);
   const leftovers: string[] = [];
   if (stateLeft(root, id)) {
     leftovers.push(`state ${path.join(root, id)}`);
     await forceDelete(req);
   }
+  releaseCallerNamespaces(callerNs);
   for (const cg of cgroupsLeft(id, cgroup)) {
     leftovers.push(`cgroup ${cg}`);
     try {
@@ -179,6 +187,7 @@ async function runRuntime(c: DiffCase, config: Spec, runtime: RuntimeName, idx: 
     ms: r.ms,
     runDir: dir,
     id,
+    callerNs: callerNs.links,
   };
 }
 
@@ -231,7 +240,9 @@ async function runCase(c: DiffCase, idx: number, opts: SuiteOptions): Promise<Ca
       said: o.stderr,
     };
     if (o.outcome === 'ran') v.exit = o.exit;
-    if (o.probe) v.probe = normaliseProbe(o.probe, { host: opts.host, runDir: o.runDir, id: o.id });
+    // "host" namespaces are the caller's: the run's own network, UTS and IPC ones
+    const host = { ...opts.host, ns: { ...opts.host.ns, ...o.callerNs } };
+    if (o.probe) v.probe = normaliseProbe(o.probe, { host, runDir: o.runDir, id: o.id });
     return v;
   };
   const a = view(runc);

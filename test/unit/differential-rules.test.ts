@@ -1,0 +1,69 @@
+// The differential suite's rules compose: a case that two deliberate
+// differences touch at once (here generated #3420 of seed 20261206: an
+// rshared rootfs and a read-only tmpfs under a stack) is explained by both,
+// not reported as a divergence because each rule wanted the other's part equal.
+import { describe, expect, it } from 'vitest';
+import { applyRules, RULES, type View } from '../differential/lib/rules';
+
+const mount = (target: string, opts: string, propagation: string, sup = 'rw') => ({ target, fstype: 'tmpfs', source: 'tmpfs', root: '/', opts, super: sup, propagation });
+
+describe('differential rules', () => {
+  it('explain an rshared rootfs and a read-only tmpfs under a stack in one case', () => {
+    const config = {
+      ociVersion: '1.0.2',
+      linux: { rootfsPropagation: 'rshared' },
+      mounts: [
+        { destination: '/mnt/tmpfs3', type: 'tmpfs', source: 'tmpfs', options: ['ro', 'nodev', 'nr_inodes=1k', 'private'] },
+        { destination: '/mnt/tmpfs3', type: 'tmpfs', source: 'tmpfs', options: ['noatime', 'rslave'] },
+      ],
+    };
+    // runc 1.1.5: everything private; its late read-only remount by path hit the top tmpfs
+    const runc: View = {
+      outcome: 'ran',
+      exit: 'exit 0',
+      hooks: { host: [], container: [] },
+      said: '',
+      probe: {
+        mounts: [
+          mount('/', 'rw,relatime', 'private'),
+          mount('/mnt/tmpfs3', 'rw,nodev', 'private', 'rw,nr_inodes=1024'),
+          mount('/mnt/tmpfs3', 'ro,nodev', 'private'),
+          mount('/proc/sys/kernel', 'ro,relatime', 'private', 'ro'),
+        ],
+      },
+    };
+    // tsrun: "/" shared after pivot_root (a copy of a shared mount shows up twice), each tmpfs as asked
+    const tsrun: View = {
+      outcome: 'ran',
+      exit: 'exit 0',
+      hooks: { host: [], container: [] },
+      said: '',
+      probe: {
+        mounts: [
+          mount('/', 'rw,relatime', 'shared'),
+          mount('/mnt/tmpfs3', 'ro,nodev', 'shared', 'rw,nr_inodes=1024'),
+          mount('/mnt/tmpfs3', 'rw,noatime', 'shared'),
+          mount('/proc/sys/kernel', 'ro,relatime', 'shared', 'ro'),
+          mount('/proc/sys/kernel', 'ro,relatime', 'shared', 'ro'),
+        ],
+      },
+    };
+    const names = applyRules(RULES, { name: 'generated #3420', config }, { boundingSet: 0n }).reconcile(runc, tsrun);
+    expect(names).toEqual(expect.arrayContaining(['ro-tmpfs-under-a-stack', 'rootfs-propagation-shared']));
+    expect(runc.probe).toEqual(tsrun.probe);
+  });
+
+  it('leave a case alone when the stacked mounts differ in more than their options', () => {
+    const config = {
+      ociVersion: '1.0.2',
+      mounts: [
+        { destination: '/mnt/t', type: 'tmpfs', source: 'tmpfs', options: ['ro'] },
+        { destination: '/mnt/t', type: 'tmpfs', source: 'tmpfs', options: [] },
+      ],
+    };
+    const runc: View = { outcome: 'ran', exit: 'exit 0', hooks: { host: [], container: [] }, said: '', probe: { mounts: [mount('/mnt/t', 'rw', 'private', 'rw,size=1k'), mount('/mnt/t', 'ro', 'private')] } };
+    const tsrun: View = { outcome: 'ran', exit: 'exit 0', hooks: { host: [], container: [] }, said: '', probe: { mounts: [mount('/mnt/t', 'ro', 'private'), mount('/mnt/t', 'rw', 'private')] } };
+    expect(applyRules(RULES, { name: 'x', config }, { boundingSet: 0n }).reconcile(runc, tsrun)).not.toContain('ro-tmpfs-under-a-stack');
+    expect(runc.probe).not.toEqual(tsrun.probe);
+  });
+});
