@@ -14,8 +14,8 @@
 
 #include "layer_decode.h"
 
-/* compressed bytes read at a time */
-#define READ_CHUNK (1024 * 1024)
+/* compressed bytes read at a time (a small buffer: its pages are touched once) */
+#define READ_CHUNK (128 * 1024)
 
 struct layer_decoder {
   int fd;

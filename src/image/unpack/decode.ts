@@ -11,9 +11,15 @@ import fs from 'node:fs';
 import { native as realNative, type Native } from '../../native';
 import { detectCompression, type Compression } from './decompress';
 
-/** the ring: SLOTS slots of SLOT_SIZE bytes each, which the decoder may fill ahead of the consumer */
-const SLOT_SIZE = 1024 * 1024;
-const SLOTS = 16;
+/**
+ * The ring: SLOTS slots of SLOT_SIZE bytes each, which the decoder may fill
+ * ahead of the consumer. Small on purpose: every page of it is a page fault
+ * the first time it is written (tens of microseconds each on a loaded VM: a
+ * 16 MiB ring cost ~150 ms per layer), and a ring this size, reused over
+ * and over, already keeps both threads busy.
+ */
+export const SLOT_SIZE = 256 * 1024;
+export const SLOTS = 4;
 
 export interface DecodedLayer {
   compression: Compression;
