@@ -4,11 +4,12 @@
 // cli and shim (containerd-shim-tsrun-v2) are the two tops, each reached only
 // through its own entry; src/boot is what those entries share (no project
 // imports). src/errors.ts, src/log.ts, src/version.ts and src/write-all.ts are
-// shared utilities below every layer. image and network are loaded lazily (import()).
+// shared utilities below every layer. image, network and container/image-run
+// (tsrun container/volume) are loaded lazily (import() of their index.ts).
 'use strict';
 
 const MIDDLE = '(cgroups|rootfs|seccomp|hooks|state|validate|image|network|systemd|rootless)';
-const LAZY = '(image|network)';
+const LAZY = '(image|network|container/image-run)';
 
 module.exports = {
   forbidden: [
@@ -84,11 +85,20 @@ module.exports = {
     {
       name: 'image-network-load-lazily',
       comment:
-        'tsrun state must not pay for images or networks: outside those folders they are reached ' +
+        'tsrun state must not pay for images, networks or tsrun container: outside those folders they are reached ' +
         'only through import() (or import type, which loads nothing).',
       severity: 'error',
       from: { pathNot: `^src/${LAZY}/` },
       to: { path: `^src/${LAZY}/`, dependencyTypesNot: ['dynamic-import', 'type-only'] },
+    },
+    {
+      name: 'lazy-chunks-through-their-index',
+      comment:
+        'each lazy folder is one bundle chunk (scripts/bundle.js): from outside it is imported only ' +
+        'through its index.ts (import type aside)',
+      severity: 'error',
+      from: { pathNot: `^src/${LAZY}/` },
+      to: { path: `^src/${LAZY}/(?!index\\.ts$)`, dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'product-code-imports-no-tests',

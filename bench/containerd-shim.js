@@ -24,6 +24,7 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { cgroupLayout, makeCgroup, startContainerd } = require('./peers');
 
 const repo = path.resolve(__dirname, '..');
 const IMAGE = 'docker.io/library/tsrun-bench-busybox:latest';
@@ -48,64 +49,6 @@ function parseArgs(argv) {
     } else throw new Error(`unknown argument ${a}`);
   }
   return o;
-}
-
-// ---- the private containerd, in a cgroup of its own ----
-
-function cgroupLayout() {
-  if (fs.existsSync('/sys/fs/cgroup/cgroup.controllers')) return 'v2';
-  return 'v1';
-}
-
-/** The CPU counter (µs) of the bench's cgroup, and how to move a pid into it. */
-function makeCgroup(name) {
-  if (cgroupLayout() === 'v2') {
-    const dir = `/sys/fs/cgroup/${name}`;
-    fs.mkdirSync(dir);
-    try {
-      fs.writeFileSync('/sys/fs/cgroup/cgroup.subtree_control', '+cpu +memory +pids');
-    } catch {
-      // enabled already, or not available: cpu.stat usage_usec is there anyway
-    }
-    return {
-      cgroupsPath: `/${name}`,
-      join: (pid) => fs.writeFileSync(`${dir}/cgroup.procs`, String(pid)),
-      cpuUs: () => Number(/^usage_usec (\d+)/m.exec(fs.readFileSync(`${dir}/cpu.stat`, 'utf8'))[1]),
-      remove: () => rmTree(dir),
-    };
-  }
-  const dirs = fs
-    .readdirSync('/sys/fs/cgroup')
-    .map((h) => `/sys/fs/cgroup/${h}`)
-    .filter((d) => !fs.lstatSync(d).isSymbolicLink() && fs.existsSync(`${d}/cgroup.procs`))
-    .map((d) => `${d}/${name}`);
-  for (const d of dirs) {
-    fs.mkdirSync(d);
-    if (d.includes('/cpuset/')) {
-      for (const f of ['cpuset.cpus', 'cpuset.mems']) fs.writeFileSync(`${d}/${f}`, fs.readFileSync(`${path.dirname(d)}/${f}`));
-    }
-  }
-  const cpuacct = dirs.find((d) => fs.existsSync(`${d}/cpuacct.usage`));
-  if (!cpuacct) throw new Error('no cpuacct hierarchy: cannot count CPU');
-  return {
-    cgroupsPath: `/${name}`,
-    join: (pid) => dirs.forEach((d) => fs.writeFileSync(`${d}/cgroup.procs`, String(pid))),
-    cpuUs: () => Number(fs.readFileSync(`${cpuacct}/cpuacct.usage`, 'utf8')) / 1000,
-    remove: () => dirs.forEach(rmTree),
-  };
-}
-
-function rmTree(dir) {
-  if (!fs.existsSync(dir)) return;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) rmTree(path.join(dir, e.name));
-  for (let i = 0; i < 50; i++) {
-    try {
-      fs.rmdirSync(dir);
-      return;
-    } catch {
-      execFileSync('sleep', ['0.1']);
-    }
-  }
 }
 
 function run(cmd, args, opts = {}) {
@@ -155,40 +98,6 @@ function buildImage(work) {
   const archive = path.join(work, 'image.tar');
   execFileSync('tar', ['-C', oci, '-cf', archive, '.']);
   return archive;
-}
-
-async function startContainerd(dir, cgroup) {
-  const socket = path.join(dir, 'c.sock');
-  const cfg = path.join(dir, 'config.toml');
-  fs.writeFileSync(
-    cfg,
-    [
-      'version = 2',
-      `root = "${dir}/root"`,
-      `state = "${dir}/state"`,
-      'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",',
-      '  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs", "io.containerd.tracing.processor.v1.otlp"]',
-      '[grpc]',
-      `  address = "${socket}"`,
-      '[ttrpc]',
-      `  address = "${socket}.ttrpc"`,
-      '[debug]',
-      '  address = ""',
-      '[metrics]',
-      '  address = ""',
-      '[plugins."io.containerd.internal.v1.opt"]',
-      `  path = "${dir}/opt"`,
-      '',
-    ].join('\n'),
-  );
-  const log = fs.openSync(path.join(dir, 'containerd.log'), 'a');
-  const env = { ...process.env, PATH: `${path.join(repo, 'bin')}:${process.env.PATH}` };
-  delete env.NODE_OPTIONS;
-  delete env.NODE_EXTRA_CA_CERTS;
-  const daemon = spawn('containerd', ['--config', cfg], { stdio: ['ignore', log, log], env });
-  cgroup.join(daemon.pid);
-  for (let i = 0; i < 200 && !fs.existsSync(socket); i++) await new Promise((r) => setTimeout(r, 50));
-  return { daemon, socket };
 }
 
 // ---- statistics ----

@@ -20,6 +20,7 @@
         "src/lifeline.c",
         "src/lsm.c",
         "src/napi_util.c",
+        "src/overlay.c",
         "src/plan.c",
         "src/process.c",
         "src/procfs.c",
@@ -47,6 +48,13 @@
       "type": "executable",
       "sources": ["launcher/main.c", "launcher/sha256.c", "launcher/annotations.c"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
+      "defines": ["_GNU_SOURCE"]
+    },
+    {
+      "target_name": "tsrun-monitor",
+      "type": "executable",
+      "sources": ["monitor/main.c", "monitor/json_log.c"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"],
       "defines": ["_GNU_SOURCE"]
     }
   ]

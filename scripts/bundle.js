@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Bundles the CLI into one file, dist/bundle/tsrun.js, which
 // dist/src/cli/entry.js loads through a V8 code cache (its image commands'
-// code into dist/bundle/image.js, loaded only by them: see below), and the
+// code into dist/bundle/image.js, its network code into dist/bundle/network.js,
+// each loaded only when needed: see below), and the
 // containerd shim into dist/bundle/shim.js, loaded the same way by
 // dist/src/shim/entry.js.
 // One file instead of ~170 modules saves Node's per-module resolution, stat
@@ -44,7 +45,7 @@ const outFile = path.join(outDir, 'tsrun.js');
 // src/cli/entry.ts, which picks it), built from the same main.ts with every
 // other command's handler module replaced by a stub that is never reached
 // (entry.ts checks the command first). With them go zod, the config schemas
-// and checks, seccomp, rootfs and image code: about half the CLI bundle,
+// and checks, seccomp, rootfs, image and network code: about half the CLI bundle,
 // which each of those calls would read, deserialize and partly run.
 const lifecycleFile = path.join(outDir, 'tsrun-lifecycle.js');
 const LIFECYCLE_ENTRY = '\0tsrun-lifecycle-entry';
@@ -62,34 +63,47 @@ const LIFECYCLE_STUB = '\0tsrun-lifecycle-stub:';
 // classes whose identity matters: errors, logging, the addon); libraries and
 // oci-spec schemas, stateless, are copied into the chunk, so the CLI bundle
 // keeps its tree-shaking.
-const imageEntry = path.join(root, 'src', 'image', 'index.ts');
-const imageDir = path.join(root, 'src', 'image') + path.sep;
-const imageFile = path.join(outDir, 'image.js');
+// The network code (src/network, reached only through a dynamic import of
+// src/network/index.ts) is split off the same way, into dist/bundle/network.js,
+// and so is the code of `tsrun container`/`volume` (src/container/image-run,
+// through its index.ts), into dist/bundle/container-run.js.
+const LAZY_CHUNKS = [
+  ['image', 'image'],
+  ['network', 'network'],
+  ['container-run', path.join('container', 'image-run')],
+].map(([name, dir]) => ({
+  name,
+  entry: path.join(root, 'src', dir, 'index.ts'),
+  dir: path.join(root, 'src', dir) + path.sep,
+  file: path.join(outDir, `${name}.js`),
+}));
 const srcDir = path.join(root, 'src') + path.sep;
 const SHARED_EXPORT = '__tsrunShared';
 const SHARED_PREFIX = '\0tsrun-shared:';
 const MAIN_ENTRY = '\0tsrun-main-entry';
-/** image.js requires this; replaced by './tsrun.js' after the build (a relative external would be rewritten) */
+/** a chunk requires this; replaced by './tsrun.js' after the build (a relative external would be rewritten) */
 const MAIN_BUNDLE_ID = 'tsrun-main-bundle';
 const EXTERNAL = [/^yargs(\/|$)/];
-const IMAGE_EXTERNAL = [...EXTERNAL, /^zstd-napi(\/|$)/, /^@aws-sdk\//, new RegExp(`^${MAIN_BUNDLE_ID}$`)];
+const CHUNK_EXTERNAL = [...EXTERNAL, /^zstd-napi(\/|$)/, /^@aws-sdk\//, new RegExp(`^${MAIN_BUNDLE_ID}$`)];
 
 const buildInfoPlugin = {
   name: 'tsrun-build-info',
   resolveId: (id) => (id === './build-info.json' ? buildInfo : undefined),
 };
 
-/** The CLI bundle reaches src/image only through its entry, as an external './image.js'. */
-const imageExternalPlugin = {
-  name: 'tsrun-image-external',
+/** Code outside a lazy chunk reaches it only through its entry, as an external './<name>.js'. */
+const lazyExternalPlugin = {
+  name: 'tsrun-lazy-external',
   async resolveId(source, importer) {
-    if (!importer || importer.startsWith(imageDir) || importer.startsWith('\0')) return undefined;
+    if (!importer || importer.startsWith('\0')) return undefined;
+    const from = LAZY_CHUNKS.find((c) => importer.startsWith(c.dir));
     const r = await this.resolve(source, importer, { skipSelf: true });
-    if (!r || !r.id.startsWith(imageDir)) return undefined;
-    if (r.id !== imageEntry) {
-      throw new Error(`${path.relative(root, importer)} imports ${path.relative(root, r.id)}: outside src/image, import only src/image/index.ts (dynamically)`);
+    const to = r && LAZY_CHUNKS.find((c) => r.id.startsWith(c.dir));
+    if (!to || to === from) return undefined;
+    if (r.id !== to.entry) {
+      throw new Error(`${path.relative(root, importer)} imports ${path.relative(root, r.id)}: outside ${path.relative(root, to.dir)}, import only ${path.relative(root, to.entry)} (dynamically)`);
     }
-    return { id: './image.js', external: true };
+    return { id: `./${to.name}.js`, external: true };
   },
 };
 
@@ -106,30 +120,38 @@ async function generate(inputOptions) {
   }
 }
 
-/** The CLI bundle and its image chunk: { main, image } code. */
+/** The CLI bundle and its lazy chunks: { main, chunks: Map<name, code> } */
 async function bundleCli() {
   // 1. which modules the CLI bundle holds
-  const first = await generate({ input, external: EXTERNAL, plugins: [buildInfoPlugin, imageExternalPlugin] });
+  const first = await generate({ input, external: EXTERNAL, plugins: [buildInfoPlugin, lazyExternalPlugin] });
   const inMain = new Set(first.moduleIds.filter((id) => !id.startsWith('\0')));
-  // 2. the image chunk, taking those of src/ from the CLI bundle
+  // 2. each lazy chunk, taking those of src/ from the CLI bundle
   const shared = new Map();
-  const sharedPlugin = {
-    name: 'tsrun-shared-modules',
-    async resolveId(source, importer) {
-      if (!importer || importer.startsWith('\0')) return undefined;
-      const r = await this.resolve(source, importer, { skipSelf: true });
-      if (!r || r.external || !inMain.has(r.id) || !r.id.startsWith(srcDir) || r.id.startsWith(imageDir)) return undefined;
-      const key = path.relative(root, r.id);
-      shared.set(key, r.id);
-      return SHARED_PREFIX + key;
-    },
-    load(id) {
-      if (!id.startsWith(SHARED_PREFIX)) return undefined;
-      return `module.exports = require(${JSON.stringify(MAIN_BUNDLE_ID)}).${SHARED_EXPORT}[${JSON.stringify(id.slice(SHARED_PREFIX.length))}];`;
-    },
-  };
-  const image = await generate({ input: imageEntry, external: IMAGE_EXTERNAL, plugins: [buildInfoPlugin, sharedPlugin] });
-  // 3. the CLI bundle, exporting what the image chunk takes from it
+  const chunks = new Map();
+  const requireMain = `require(${JSON.stringify(MAIN_BUNDLE_ID)})`;
+  for (const chunk of LAZY_CHUNKS) {
+    let mine = 0;
+    const sharedPlugin = {
+      name: 'tsrun-shared-modules',
+      async resolveId(source, importer) {
+        if (!importer || importer.startsWith('\0')) return undefined;
+        const r = await this.resolve(source, importer, { skipSelf: true });
+        if (!r || r.external || !inMain.has(r.id) || !r.id.startsWith(srcDir) || r.id.startsWith(chunk.dir)) return undefined;
+        const key = path.relative(root, r.id);
+        shared.set(key, r.id);
+        mine++;
+        return SHARED_PREFIX + key;
+      },
+      load(id) {
+        if (!id.startsWith(SHARED_PREFIX)) return undefined;
+        return `module.exports = require(${JSON.stringify(MAIN_BUNDLE_ID)}).${SHARED_EXPORT}[${JSON.stringify(id.slice(SHARED_PREFIX.length))}];`;
+      },
+    };
+    const out = await generate({ input: chunk.entry, external: CHUNK_EXTERNAL, plugins: [buildInfoPlugin, lazyExternalPlugin, sharedPlugin] });
+    if (!out.code.includes(requireMain) && mine > 0) throw new Error(`the ${chunk.name} chunk does not ${requireMain}`);
+    chunks.set(chunk.name, out.code.split(requireMain).join('require("./tsrun.js")'));
+  }
+  // 3. the CLI bundle, exporting what the chunks take from it
   const getters = [...shared]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([key, id]) => `  get ${JSON.stringify(key)}() { return require(${JSON.stringify(id)}); },`)
@@ -139,11 +161,9 @@ async function bundleCli() {
     resolveId: (id) => (id === MAIN_ENTRY ? MAIN_ENTRY : undefined),
     load: (id) => (id === MAIN_ENTRY ? `export * from ${JSON.stringify(input)};\nexport const ${SHARED_EXPORT} = {\n${getters}\n};\n` : undefined),
   };
-  const main = await generate({ input: MAIN_ENTRY, external: EXTERNAL, plugins: [entryPlugin, buildInfoPlugin, imageExternalPlugin] });
+  const main = await generate({ input: MAIN_ENTRY, external: EXTERNAL, plugins: [entryPlugin, buildInfoPlugin, lazyExternalPlugin] });
   checkEagerRequires(main.code, 'the CLI bundle');
-  const requireMain = `require(${JSON.stringify(MAIN_BUNDLE_ID)})`;
-  if (!image.code.includes(requireMain) && shared.size > 0) throw new Error(`the image chunk does not ${requireMain}`);
-  return { main: main.code, image: image.code.split(requireMain).join('require("./tsrun.js")') };
+  return { main: main.code, chunks };
 }
 
 /** The lifecycle bundle: main() and what entry.ts needs to check that it can run a call. */
@@ -177,7 +197,7 @@ async function bundleLifecycle() {
   for (const name of kept) {
     if (!fs.existsSync(path.join(cliDir, 'commands', `${name}.ts`))) throw new Error(`LIFECYCLE_COMMANDS names ${name}, but src/cli/commands/${name}.ts does not exist`);
   }
-  const out = await generate({ input: LIFECYCLE_ENTRY, external: EXTERNAL, plugins: [entryPlugin, buildInfoPlugin, imageExternalPlugin] });
+  const out = await generate({ input: LIFECYCLE_ENTRY, external: EXTERNAL, plugins: [entryPlugin, buildInfoPlugin, lazyExternalPlugin] });
   checkEagerRequires(out.code, 'the lifecycle bundle');
   return out.code;
 }
@@ -218,10 +238,12 @@ async function main() {
   // caches of earlier builds can never be used again
   fs.rmSync(path.join(outDir, 'code-cache'), { recursive: true, force: true });
   const cli = await bundleCli();
-  // the image chunk first: a CLI bundle never refers to an image.js older than itself
-  const imageTmp = `${imageFile}.${process.pid}.tmp`;
-  fs.writeFileSync(imageTmp, toAscii(cli.image));
-  fs.renameSync(imageTmp, imageFile);
+  // the chunks first: a CLI bundle never refers to a chunk older than itself
+  for (const chunk of LAZY_CHUNKS) {
+    const tmp = `${chunk.file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, toAscii(cli.chunks.get(chunk.name)));
+    fs.renameSync(tmp, chunk.file);
+  }
   writeBundle(cli.main, outFile);
   writeBundle(await bundleLifecycle(), lifecycleFile);
   // containerd-shim-tsrun-v2's Node side, run by its C launcher through

@@ -16,6 +16,8 @@ PACKAGES=(
   clang-format                       # npm run lint: the C style (.clang-format)
   docker-registry skopeo umoci       # image tests: a loopback registry, pushes, reference unpacks
   apache2-utils openssl attr libcap2-bin zstd  # htpasswd, test CAs, getfattr, setcap, tar --zstd
+  containernetworking-plugins iptables # CNI: bridge, host-local, loopback, portmap, firewall (issue 14)
+  podman                             # bench peer: container run --rm, network attach (issues 12, 14)
   util-linux bsdutils procps iproute2 jq strace hyperfine
 )
 missing=()

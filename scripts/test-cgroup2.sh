@@ -1,6 +1,7 @@
 #!/bin/bash
-# Run the cgroup v2 test projects (test/cgroup2, and the differential suite's
-# cgroup-heavy part test/differential/cgroup2.test.ts) inside a throw-away VM with a
+# Run the cgroup v2 test projects (test/cgroup2, `tsrun container run` included,
+# and the differential suite's cgroup-heavy part
+# test/differential/cgroup2.test.ts) inside a throw-away VM with a
 # pure cgroup v2 hierarchy (the dev/CI hosts are hybrid). Self-contained: it
 # builds the addon (if missing) and the CLI on the host, where that is fast,
 # then boots the VM once. Extra arguments go to vitest. Exits with vitest's
@@ -24,7 +25,7 @@ if [ -z "$vm" ]; then
 fi
 cd "$root"
 unset NODE_OPTIONS
-[ -f native/build/Release/tsrun.node ] || npm run --silent build:native
+[ -f native/build/Release/tsrun.node ] && [ -x native/build/Release/tsrun-monitor ] || npm run --silent build:native
 # the container tests run the built CLI (as bin/tsrun does: entry.js and the bundle)
 node node_modules/typescript/bin/tsc -p tsconfig.build.json
 node scripts/write-build-info.js
@@ -36,7 +37,8 @@ node scripts/bundle.js
 cache=node_modules/.cache/tsrun-vm
 mkdir -p "$cache"
 mapfile -t deps < <(npm ls --omit=dev --all --parseable 2>/dev/null | tail -n +2 | sed "s|^$root/||" | sort -u)
-tar -cf "$cache/cli.tar" package.json dist native/build/Release/tsrun.node "${deps[@]}"
+# tsrun-monitor: the parent of detached `container run -d` containers (test/cgroup2/container-run-v2.test.ts)
+tar -cf "$cache/cli.tar" package.json dist native/build/Release/tsrun.node native/build/Release/tsrun-monitor "${deps[@]}"
 
 # vitest directly: npm/npx startup is slow under emulation
 guest='set -e

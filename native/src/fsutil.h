@@ -1,4 +1,4 @@
-/* fsutil.c: file calls Node lacks (flock). */
+/* fsutil.c: file calls Node lacks (flock, the overlayfs opaque mark). */
 #ifndef TSRUN_FSUTIL_H
 #define TSRUN_FSUTIL_H
 #include <node_api.h>

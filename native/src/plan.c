@@ -344,6 +344,8 @@ bool tsrun_process_from_js(napi_env env, napi_value obj, struct tsrun_process *p
   return true;
 }
 
+static bool overlay_from(napi_env env, napi_value v, struct tsrun_plan *p);
+
 bool tsrun_plan_from_js(napi_env env, napi_value obj, struct tsrun_plan *p) {
   memset(p, 0, sizeof *p);
   p->console_socket_fd = -1;
@@ -361,6 +363,12 @@ bool tsrun_plan_from_js(napi_env env, napi_value obj, struct tsrun_plan *p) {
       !tsrun_read_i64_prop(env, obj, "rootfsPropagation", &i64, 0))
     return false;
   p->rootfs_propagation = (unsigned long)i64;
+  if (!get_prop(env, obj, "overlay", &v, &present)) return false;
+  if (present) {
+    napi_valuetype t;
+    napi_typeof(env, v, &t);
+    if (t != napi_null && !overlay_from(env, v, p)) return false;
+  }
   if (!read_obj_array(env, obj, "mounts", sizeof(struct tsrun_mount), &arr, &p->n_mounts, mount_from)) return false;
   p->mounts = arr;
   if (!read_obj_array(env, obj, "devices", sizeof(struct tsrun_device), &arr, &p->n_devices, device_from)) return false;
@@ -402,6 +410,17 @@ bool tsrun_plan_from_js(napi_env env, napi_value obj, struct tsrun_plan *p) {
   p->scratch_len = 1 << 20;
   p->scratch = malloc(p->scratch_len);
   if (!p->scratch) return fail(env, "out of memory", "scratch");
+  return true;
+}
+
+static bool overlay_from(napi_env env, napi_value v, struct tsrun_plan *p) {
+  if (!tsrun_read_string_prop(env, v, "base", &p->overlay_base, true) ||
+      !tsrun_read_string_prop(env, v, "upperDir", &p->overlay_upper, true) ||
+      !tsrun_read_string_prop(env, v, "workDir", &p->overlay_work, true) ||
+      !tsrun_read_strv_prop(env, v, "lowerDirs", &p->overlay_lower, &p->n_overlay_lower) ||
+      !tsrun_read_bool_prop(env, v, "forceClassicMount", &p->overlay_force_classic))
+    return false;
+  if (p->n_overlay_lower < 1) return fail(env, "at least one lower dir is needed", "overlay.lowerDirs");
   return true;
 }
 
@@ -450,6 +469,10 @@ void tsrun_plan_free(struct tsrun_plan *p) {
   free(p->container_id);
   for (int i = 0; i < p->n_ns; i++) free(p->ns[i].path);
   free(p->rootfs);
+  free(p->overlay_base);
+  free(p->overlay_upper);
+  free(p->overlay_work);
+  free_strv(p->overlay_lower);
   free_mounts(p->mounts, p->n_mounts);
   for (int i = 0; i < p->n_devices; i++) free(p->devices[i].path);
   free(p->devices);

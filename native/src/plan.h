@@ -84,6 +84,12 @@ struct tsrun_plan {
   struct tsrun_ns ns[NS_COUNT];
   int n_ns;
   char *rootfs;
+  /* overlayfs rootfs (overlay_upper NULL: rootfs is a plain directory): lower
+     dirs top first, relative to overlay_base, mounted on rootfs by the init */
+  char *overlay_base, *overlay_upper, *overlay_work;
+  char **overlay_lower;
+  int n_overlay_lower;
+  bool overlay_force_classic; /* mount(2) with a data string even where fsconfig lowerdir+ works */
   bool readonly_rootfs, no_pivot;
   unsigned long rootfs_propagation;
   struct tsrun_mount *mounts;

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include "overlay.h"
 #include "rootfs.h"
 #include "sysctl.h"
 
@@ -442,8 +443,9 @@ void rootfs_prepare(struct child_ctx *c) {
   if (prop & MS_SHARED) prop = MS_SLAVE | MS_REC;
   if (mount(NULL, "/", NULL, prop, NULL) < 0) child_fail(c, errno, "set propagation of", "/");
   if (!(prop & MS_REC)) make_rootfs_parent_private(c);
-  /* the rootfs must be a mount point for pivot_root */
-  if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+  /* the rootfs must be a mount point for pivot_root: the overlay is one */
+  if (p->overlay_upper) overlay_mount_rootfs(c);
+  else if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
     child_fail(c, errno, "bind mount rootfs", p->rootfs);
   root_fd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) child_fail(c, errno, "open rootfs", p->rootfs);

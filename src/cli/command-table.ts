@@ -79,6 +79,93 @@ const formatFlag: FlagDef = { name: 'format', short: 'f', kind: 'string', descri
 
 const ID_USAGE = '<container-id>';
 
+// `tsrun container …` and `tsrun volume …` (Docker's names and flags): images
+// run on an overlayfs rootfs. Their code is in src/container/image-run, loaded
+// only when one of them runs.
+const S = (name: string, describe: string, short?: string): FlagDef => ({ name, kind: 'string', describe, ...(short ? { short } : {}) });
+const B = (name: string, describe: string, short?: string): FlagDef => ({ name, kind: 'boolean', describe, ...(short ? { short } : {}) });
+const L = (name: string, describe: string, short?: string): FlagDef => ({ name, kind: 'list', describe, ...(short ? { short } : {}) });
+const containerCreateFlags: FlagDef[] = [
+  S('name', 'assign a name to the container'),
+  B('rm', 'remove the container (and its anonymous volumes) when it exits'),
+  B('interactive', 'keep stdin open', 'i'),
+  B('tty', 'allocate a pseudo-terminal', 't'),
+  L('env', 'set an environment variable (KEY=VALUE, or KEY to take the caller\'s)', 'e'),
+  L('env-file', 'read environment variables from a file'),
+  L('volume', 'bind mount a volume: NAME:/dst[:ro], /host:/dst[:ro] or /dst (anonymous)', 'v'),
+  L('mount', 'type=bind|volume|tmpfs,source=…,target=…[,readonly]'),
+  L('tmpfs', 'mount a tmpfs: /dst[:options]'),
+  S('memory', 'memory limit (b, k, m, g)', 'm'),
+  S('memory-swap', 'memory plus swap limit; -1 for unlimited swap'),
+  S('cpus', 'number of CPUs (e.g. 0.5)'),
+  S('cpu-shares', 'CPU shares (relative weight)', 'c'),
+  S('cpuset-cpus', 'CPUs in which to allow execution (0-3, 0,1)'),
+  S('pids-limit', 'process limit (-1 for unlimited)'),
+  B('read-only', "mount the container's root filesystem read-only"),
+  S('user', 'username or uid, with an optional group: name|uid[:group|gid]', 'u'),
+  S('workdir', 'working directory inside the container', 'w'),
+  S('entrypoint', "overwrite the image's ENTRYPOINT (\"\" clears it)"),
+  // -h is the host name, as in Docker (whose help is --help only)
+  S('hostname', 'container host name', 'h'),
+  L('cap-add', 'add Linux capabilities'),
+  L('cap-drop', 'drop Linux capabilities'),
+  L('security-opt', 'no-new-privileges, seccomp=FILE or seccomp=unconfined'),
+  S('pull', 'pull the image: missing, always or never', undefined),
+  S('platform', 'os/arch[/variant] when pulling'),
+  S('stop-signal', 'signal to stop the container (default: the image\'s, else SIGTERM)'),
+  S('network', 'bridge (default), host, none (loopback only), or a network made by tsrun network create'),
+  L('publish', 'publish a port: [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]', 'p'),
+  S('ip', 'IPv4 address on a user-defined network'),
+  L('dns', 'nameserver for /etc/resolv.conf (replaces the host\'s)'),
+  L('add-host', 'add a line to /etc/hosts: NAME:IP (IP may be host-gateway)'),
+];
+const containerCreate: CommandDef = {
+  name: 'container create',
+  summary: 'create a container from an image',
+  usage: 'IMAGE [COMMAND] [ARG...]',
+  flags: containerCreateFlags,
+  args: { min: 1, max: Infinity },
+  stopAtFirstPositional: true,
+};
+const NAMES = 'CONTAINER [CONTAINER...]';
+const containerCommands: CommandDef[] = [
+  {
+    name: 'container run',
+    summary: 'create and start a container from an image',
+    usage: 'IMAGE [COMMAND] [ARG...]',
+    flags: [...containerCreateFlags, B('detach', 'run in the background and print the container id', 'd')],
+    args: { min: 1, max: Infinity },
+    stopAtFirstPositional: true,
+  },
+  containerCreate,
+  { name: 'container start', summary: 'start containers', usage: NAMES, flags: [B('attach', "attach to the container's output and exit with its status", 'a')], args: { min: 1, max: Infinity } },
+  { name: 'container stop', summary: 'stop containers: the stop signal, then SIGKILL after the timeout', usage: NAMES, flags: [S('time', 'seconds to wait before SIGKILL (default 10)', 't'), S('signal', 'signal to send (default: the stop signal)', 's')], args: { min: 1, max: Infinity } },
+  { name: 'container kill', summary: 'send a signal to containers', usage: NAMES, flags: [S('signal', 'signal to send (default SIGKILL)', 's')], args: { min: 1, max: Infinity } },
+  { name: 'container pause', summary: 'freeze the processes of containers', usage: NAMES, flags: [], args: { min: 1, max: Infinity } },
+  { name: 'container unpause', summary: 'thaw the processes of containers', usage: NAMES, flags: [], args: { min: 1, max: Infinity } },
+  { name: 'container rm', aliases: ['container remove'], summary: 'remove containers', usage: NAMES, flags: [B('force', 'kill a running container first', 'f'), B('volumes', 'remove its anonymous volumes', 'v')], args: { min: 1, max: Infinity } },
+  { name: 'container ls', aliases: ['container list', 'container ps'], summary: 'list containers', usage: '', flags: [B('all', 'show all containers (default: running ones)', 'a'), B('quiet', 'only ids', 'q'), S('format', 'table or json')], args: { min: 0, max: 0 } },
+  { name: 'container logs', summary: 'show the output of a detached container', usage: 'CONTAINER', flags: [B('follow', 'keep following until it stops', 'f')], args: { min: 1, max: 1 } },
+  { name: 'container inspect', summary: 'show containers as JSON', usage: NAMES, flags: [], args: { min: 1, max: Infinity } },
+  { name: 'container prune', summary: 'remove all stopped containers', usage: '', flags: [B('force', 'do not ask (tsrun never asks)', 'f')], args: { min: 0, max: 0 } },
+  {
+    name: 'container exec',
+    summary: 'run a command in a running container',
+    usage: 'CONTAINER COMMAND [ARG...]',
+    flags: [B('interactive', 'keep stdin open', 'i'), B('tty', 'allocate a pseudo-terminal', 't'), B('detach', 'run in the background', 'd'), L('env', 'set an environment variable', 'e'), S('user', "name or uid, with an optional group (name|uid[:group|gid]), resolved in the container's /etc/passwd and /etc/group", 'u'), S('workdir', 'working directory', 'w')],
+    args: { min: 2, max: Infinity },
+    stopAtFirstPositional: true,
+  },
+];
+const volumeCommands: CommandDef[] = [
+  { name: 'volume create', summary: 'create a volume', usage: '[NAME]', flags: [], args: { min: 0, max: 1 } },
+  { name: 'volume ls', aliases: ['volume list'], summary: 'list volumes', usage: '', flags: [B('quiet', 'only names', 'q'), S('format', 'table or json')], args: { min: 0, max: 0 } },
+  { name: 'volume rm', aliases: ['volume remove'], summary: 'remove volumes (not one a container uses)', usage: 'VOLUME [VOLUME...]', flags: [B('force', 'no error for a missing volume', 'f')], args: { min: 1, max: Infinity } },
+  { name: 'volume inspect', summary: 'show volumes as JSON', usage: 'VOLUME [VOLUME...]', flags: [], args: { min: 1, max: Infinity } },
+  { name: 'volume prune', summary: 'remove unused anonymous volumes (--all: named ones too)', usage: '', flags: [B('all', 'named volumes too', 'a'), B('force', 'do not ask (tsrun never asks)', 'f')], args: { min: 0, max: 0 } },
+];
+
+
 // Image commands (Docker's names and flags). Their code is in src/image and
 // loads only when one of them runs.
 const imagePull: CommandDef = {
@@ -144,6 +231,59 @@ const imageSave: CommandDef = {
   flags: [{ name: 'output', short: 'o', kind: 'string', describe: 'write to this file instead of stdout' }],
   args: { min: 1, max: Infinity },
 };
+
+// Network commands (Docker's names and flags). Their code is in src/network
+// and loads only when one of them (or a container that uses a network) runs.
+const networkCommands: CommandDef[] = [
+  {
+    name: 'network create',
+    summary: 'create a bridge network (a CNI conflist under --image-root)',
+    usage: 'NAME',
+    description:
+      'Containers on a user-defined network resolve each other by name. Without --subnet a free range of ' +
+      "Docker's default pools is chosen; a subnet that overlaps another network's is refused.",
+    flags: [
+      { name: 'subnet', kind: 'string', describe: 'IPv4 subnet in CIDR form, e.g. 10.89.0.0/24' },
+      { name: 'gateway', kind: 'string', describe: 'IPv4 gateway of the subnet (default: its first address)' },
+      { name: 'internal', kind: 'boolean', describe: 'no way out of the bridge: no gateway, no masquerading, no published ports' },
+      { name: 'driver', short: 'd', kind: 'string', describe: 'only bridge is supported', defaultText: 'bridge' },
+    ],
+    args: { min: 1, max: 1 },
+  },
+  {
+    name: 'network ls',
+    aliases: ['network list'],
+    summary: 'list networks',
+    usage: '',
+    flags: [
+      { name: 'format', short: 'f', kind: 'string', describe: 'table, or json (one object per line)', defaultText: 'table' },
+      { name: 'quiet', short: 'q', kind: 'boolean', describe: 'only network ids' },
+    ],
+    args: { min: 0, max: 0 },
+  },
+  {
+    name: 'network inspect',
+    summary: 'show networks and the containers attached to them, as JSON',
+    usage: 'NETWORK [NETWORK...]',
+    flags: [],
+    args: { min: 1, max: Infinity },
+  },
+  {
+    name: 'network rm',
+    aliases: ['network remove'],
+    summary: 'remove networks (not while containers are attached)',
+    usage: 'NETWORK [NETWORK...]',
+    flags: [],
+    args: { min: 1, max: Infinity },
+  },
+  {
+    name: 'network prune',
+    summary: 'remove every user-defined network no container is attached to',
+    usage: '',
+    flags: [{ name: 'force', short: 'f', kind: 'boolean', describe: 'accepted for compatibility (tsrun does not prompt)' }],
+    args: { min: 0, max: 0 },
+  },
+];
 
 export const COMMANDS: readonly CommandDef[] = [
   {
@@ -358,6 +498,33 @@ export const COMMANDS: readonly CommandDef[] = [
       imageSave,
       { ...imagePull, name: 'image pull' },
     ],
+  },
+  {
+    name: 'network',
+    summary: 'manage networks: create, ls, inspect, rm, prune',
+    usage: 'COMMAND',
+    flags: [],
+    args: { min: 0, max: Infinity },
+    stopAtFirstPositional: true,
+    subcommands: networkCommands,
+  },
+  {
+    name: 'container',
+    summary: 'run images as containers, Docker style: run, create, start, stop, kill, pause, unpause, rm, ls, logs, exec, inspect, prune',
+    usage: 'COMMAND',
+    flags: [],
+    args: { min: 0, max: Infinity },
+    stopAtFirstPositional: true,
+    subcommands: containerCommands,
+  },
+  {
+    name: 'volume',
+    summary: 'manage volumes: create, ls, rm, inspect, prune',
+    usage: 'COMMAND',
+    flags: [],
+    args: { min: 0, max: Infinity },
+    stopAtFirstPositional: true,
+    subcommands: volumeCommands,
   },
   {
     name: 'login',

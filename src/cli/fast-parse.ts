@@ -39,7 +39,7 @@ export function fastParse(def: CommandDef, tokens: readonly string[]): FastParse
       args.push(tok);
       continue;
     }
-    if (tok === '--help' || tok === '-h') return { kind: 'delegate', reason: 'help' };
+    if (tok === '--help' || (tok === '-h' && !findFlag(def, 'h'))) return { kind: 'delegate', reason: 'help' };
 
     let name: string;
     let inline: string | undefined;

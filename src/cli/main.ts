@@ -170,6 +170,52 @@ async function loadHandler(name: string): Promise<CommandHandler> {
       return (await import('./commands/image-load')).handler;
     case 'image save':
       return (await import('./commands/image-save')).handler;
+    case 'network create':
+      return (await import('./commands/network-create')).handler;
+    case 'network ls':
+      return (await import('./commands/network-ls')).handler;
+    case 'network inspect':
+      return (await import('./commands/network-inspect')).handler;
+    case 'network rm':
+      return (await import('./commands/network-rm')).handler;
+    case 'network prune':
+      return (await import('./commands/network-prune')).handler;
+    case 'container run':
+      return (await import('./commands/container-run')).handler;
+    case 'container create':
+      return (await import('./commands/container-create')).handler;
+    case 'container start':
+      return (await import('./commands/container-start')).handler;
+    case 'container stop':
+      return (await import('./commands/container-stop')).handler;
+    case 'container kill':
+      return (await import('./commands/container-kill')).handler;
+    case 'container pause':
+      return (await import('./commands/container-pause')).handler;
+    case 'container unpause':
+      return (await import('./commands/container-unpause')).handler;
+    case 'container rm':
+      return (await import('./commands/container-rm')).handler;
+    case 'container ls':
+      return (await import('./commands/container-ls')).handler;
+    case 'container logs':
+      return (await import('./commands/container-logs')).handler;
+    case 'container inspect':
+      return (await import('./commands/container-inspect')).handler;
+    case 'container prune':
+      return (await import('./commands/container-prune')).handler;
+    case 'container exec':
+      return (await import('./commands/container-exec')).handler;
+    case 'volume create':
+      return (await import('./commands/volume-create')).handler;
+    case 'volume ls':
+      return (await import('./commands/volume-ls')).handler;
+    case 'volume rm':
+      return (await import('./commands/volume-rm')).handler;
+    case 'volume inspect':
+      return (await import('./commands/volume-inspect')).handler;
+    case 'volume prune':
+      return (await import('./commands/volume-prune')).handler;
     case 'login':
       return (await import('./commands/login')).handler;
     case 'logout':

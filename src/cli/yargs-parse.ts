@@ -51,7 +51,8 @@ function commandParser(def: CommandDef, tokens: readonly string[]): Argv {
       ...(f.defaultText ? { defaultDescription: f.defaultText } : {}),
     });
   }
-  return y.option('help', { alias: 'h', type: 'boolean', describe: 'show help' });
+  // -h means help unless the command has a flag -h (container run: the host name, as in Docker)
+  return y.option('help', { alias: def.flags.some((f) => f.short === 'h') ? [] : 'h', type: 'boolean', describe: 'show help' });
 }
 
 /** Parse a subcommand's tokens with yargs; same result shape as fastParse(). */

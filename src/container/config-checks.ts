@@ -30,6 +30,7 @@ import {
 } from '../../oci-spec/runtime';
 import * as path from 'node:path';
 import { formatJsonPath } from '../../oci-spec/validate';
+import { OVERLAY_ANNOTATION, overlayProblems } from '../rootfs/overlay';
 import { error, runChecks, warning, type Check, type CheckResult, type Finding } from '../validate/checks';
 
 /** What the checks need to know about the host and this invocation, gathered before checking. */
@@ -125,6 +126,8 @@ const checkRoot: Check<Config, HostFacts> = (config) => {
   if (!config.root) return [error('root', 'required field is missing: config.json must name the root filesystem (root.path)')];
   if (!config.root.path) return [error('root.path', 'must not be empty')];
   if (config.root.path.includes('\0')) return [error('root.path', 'must not contain a NUL byte')];
+  const overlay = config.annotations?.[OVERLAY_ANNOTATION];
+  if (overlay !== undefined) return overlayProblems(overlay).map((p) => error(p.path, p.message));
   return [];
 };
 

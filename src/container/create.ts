@@ -126,6 +126,8 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest, d
       preserveFds: req.preserveFds,
       consoleSocketFd,
       seccomp: seccomp.plan,
+      // the path of kernels before 6.8, testable on newer ones
+      forceClassicOverlayMount: process.env.TSRUN_OVERLAY_MOUNT === 'classic',
       expandCgroupMount: (m) => {
         const o = parseMountOptions(m.options);
         return cgroup.mountPlan({

@@ -17,6 +17,7 @@ import { devSymlinks, plannedDevices } from '../rootfs/devices';
 import { CAPABILITIES, RLIMIT_TYPES } from '../../oci-spec';
 import { MS, PERSONALITY } from '../native/linux-constants';
 import { parseMountOptions, propagationFlag } from '../rootfs/mount-options';
+import { overlayPlan, overlaySpec } from '../rootfs/overlay';
 
 export interface PlanHost {
   /** /proc/sys/kernel/cap_last_cap */
@@ -48,6 +49,8 @@ export interface PlanInput {
   consoleSocketFd?: number;
   expandCgroupMount?: CgroupMountExpander;
   seccomp?: SeccompPlan;
+  /** overlay rootfs with mount(2) and one data string, as on kernels before 6.8 */
+  forceClassicOverlayMount?: boolean;
 }
 
 export interface PlanResult {
@@ -92,6 +95,7 @@ export function buildInitPlan(input: PlanInput): PlanResult {
   const setupDev = !devBound;
   if (setupDev) symlinks.unshift(...devSymlinks(input.host.hasKcore));
 
+  const overlay = overlaySpec(config.annotations);
   const process = processPlan(config.process, input.host, warnings);
   if (input.seccomp) process.seccomp = input.seccomp;
 
@@ -99,6 +103,7 @@ export function buildInitPlan(input: PlanInput): PlanResult {
     containerId: input.id,
     namespaces,
     rootfs: rootfsPath(input.bundle, config),
+    overlay: overlay ? overlayPlan(overlay, input.forceClassicOverlayMount === true) : null,
     readonlyRootfs: config.root?.readonly === true,
     rootfsPropagation: propagationFlags(linux.rootfsPropagation),
     noPivot: input.noPivot === true,

@@ -3,8 +3,8 @@
 // dynamic import, and the bundle keeps it in its own chunk): `tsrun state`
 // and `tsrun create` never pay for it.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { defaultImageRoot } from '../data-root';
 import { log } from '../log';
 import { loadArchive, saveImages } from './archive';
 import { DockerConfig, dockerConfigFile, type Credentials } from './auth/docker-config';
@@ -21,9 +21,11 @@ import { verifyLogin } from './registry/client';
 import { closeConnections } from './registry/http';
 import { listHolds } from './store/in-use';
 import { ImageStore } from './store/store';
+import { runnableImage, type PullPolicy, type RunnableImage } from './for-run';
 
 export { holdLayers, releaseLayers, listHolds, type LayerHold } from './store/in-use';
 export { ImageStore } from './store/store';
+export { readImageFile, type PullPolicy, type RunnableImage } from './for-run';
 
 export interface ImageEnv {
   /** --image-root, or undefined for the default */
@@ -35,13 +37,6 @@ export interface ImageEnv {
   columns: number;
   euid: number;
   env: NodeJS.ProcessEnv;
-}
-
-/** /var/lib/tsrun for root; $XDG_DATA_HOME/tsrun (default ~/.local/share/tsrun) for others. */
-export function defaultImageRoot(euid: number, env: NodeJS.ProcessEnv): string {
-  if (euid === 0) return '/var/lib/tsrun';
-  const data = env.XDG_DATA_HOME || path.join(env.HOME || os.homedir(), '.local', 'share');
-  return path.join(data, 'tsrun');
 }
 
 function imageRoot(e: ImageEnv): string {
@@ -302,4 +297,29 @@ function registryOf(text: string | undefined): string {
   // validate the way a reference's registry part is validated
   parseReference(`${host}/x`);
   return canonicalHost(host);
+}
+
+/** The store under the image root `e` names (created when missing). */
+export function openImageStore(e: Pick<ImageEnv, 'imageRoot' | 'euid' | 'env'>): ImageStore {
+  return ImageStore.open(e.imageRoot ?? defaultImageRoot(e.euid, e.env));
+}
+
+/**
+ * The image `ref` names, ready to run: pulled first when missing (or always,
+ * per the policy), with `docker run`'s progress on stderr.
+ */
+export async function imageForRun(e: ImageEnv, o: { ref: string; pull: PullPolicy; platform?: string; err: (text: string) => void }): Promise<RunnableImage> {
+  const store = openStore(e);
+  return runnableImage(store, o.ref, o.pull, async () => {
+    if (o.pull === 'missing') o.err(`Unable to find image '${o.ref}' locally\n`);
+    const config = loadRegistriesConfig(e.registriesConfig ?? DEFAULT_REGISTRIES_CONFIG);
+    try {
+      await pull(
+        { ref: o.ref, ...(o.platform ? { platform: o.platform } : {}) },
+        { store, config, credentials: credentialSource(store.root, e.env), progress: progressSink('plain', o.err) },
+      );
+    } finally {
+      closeConnections();
+    }
+  });
 }

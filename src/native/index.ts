@@ -8,6 +8,12 @@ import type { ExecPlan, InitPlan } from './plan';
 export interface Native {
   /** flock(2); returns false only when nonblocking and the lock is held elsewhere */
   flock(fd: number, exclusive: boolean, nonblocking: boolean): boolean;
+  /**
+   * trusted.overlay.opaque=y on the directory at `path` (lgetxattr: a symlink
+   * is not followed): in a layer tree or an upper dir, the layers below are
+   * hidden there. false when the path or the attribute is absent.
+   */
+  isOverlayOpaque(path: string): boolean;
 
   /** fork stage 1 of a container init carrying out `plan` (see plan.ts) */
   spawnInit(plan: InitPlan): { pid: number; syncFd: number };
@@ -236,6 +242,11 @@ let loaded: Native | undefined;
 export function native(): Native {
   if (!loaded) loaded = require(addonPath()) as Native;
   return loaded;
+}
+
+/** A helper executable built beside the addon (native/build/Release/NAME). */
+export function nativeExecutable(name: string): string {
+  return path.join(path.dirname(addonPath()), name);
 }
 
 function addonPath(): string {

@@ -127,11 +127,24 @@ export interface ProcessPlan {
   stdio?: [number, number, number];
 }
 
+/** overlayfs for the rootfs; the init chdirs to base so lower dirs are short names */
+export interface OverlayPlan {
+  base: string;
+  /** relative to base, the top layer first */
+  lowerDirs: string[];
+  upperDir: string;
+  workDir: string;
+  /** mount(2) with a data string even where fsconfig lowerdir+ works (tests the older kernels' path) */
+  forceClassicMount: boolean;
+}
+
 export interface InitPlan {
   containerId: string;
   namespaces: NamespacePlan[];
   /** rootfs as an absolute host path */
   rootfs: string;
+  /** mount an overlayfs on rootfs (null: rootfs is a plain directory, bound on itself) */
+  overlay: OverlayPlan | null;
   readonlyRootfs: boolean;
   /** MS_PRIVATE|MS_REC etc. for the container's "/" (default MS_SLAVE|MS_REC) */
   rootfsPropagation: number;

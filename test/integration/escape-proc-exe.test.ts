@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { containerLab, devIno, nsPid, PROBE_IN_CONTAINER, sleep, waitFor } from '../helpers';
+import { containerLab, devIno, nsPid, PROBE_IN_CONTAINER, waitFor } from '../helpers';
 import type { Bundle, TsrunResult } from '../helpers';
 
 const lab = containerLab('escape-exe', { probe: true });
@@ -28,31 +28,43 @@ interface Watch {
   id: string;
   bundle: Bundle;
   initPid: number;
-  result: Promise<TsrunResult>;
+  /** what the probe printed so far (its stdout goes to a file, read while it runs) */
+  output: () => string;
+  /** tells the probe to finish its scan and print its summary; resolves with tsrun's result */
+  stop: () => Promise<TsrunResult>;
 }
 
-/** Container A: the probe as init, watching for `ms`. */
-async function startWatcher(ms: number, user = { uid: 0, gid: 0 }, others: Bundle[] = []): Promise<Watch> {
+/** The probe's upper bound on watching: a safety net, the tests stop it when they have seen what they need. */
+const WATCH_LIMIT_MS = 180_000;
+const STOP_FILE = '/stop-watching';
+
+/** Container A: the probe as init, watching /proc until told to stop. */
+async function startWatcher(user = { uid: 0, gid: 0 }, others: Bundle[] = []): Promise<Watch> {
   const bundle = lab.bundle((s) => {
     s.process.user = user;
-    s.process.args = [PROBE_IN_CONTAINER, 'watch', String(ms), 'placeholder'];
+    s.process.args = [PROBE_IN_CONTAINER, 'watch', String(WATCH_LIMIT_MS), 'placeholder', STOP_FILE];
   });
-  const id = lab.id('watcher');
-  return { id, bundle, ...(await launch(bundle, id, others)) };
-}
-
-async function launch(bundle: Bundle, id: string, others: Bundle[]): Promise<Pick<Watch, 'initPid' | 'result'>> {
   bundle.spec.process.args[3] = allowed(bundle, ...others);
   bundle.writeConfig();
-  const result = lab.run(bundle, id, { timeout: 60_000 });
+  const id = lab.id('watcher');
+  const outFile = path.join(bundle.dir, 'probe.out');
+  const fd = fs.openSync(outFile, 'w');
+  const result = lab.run(bundle, id, { timeout: WATCH_LIMIT_MS + 60_000, stdout: fd });
+  fs.closeSync(fd);
   let initPid = 0;
   await waitFor('the watcher to run', () => {
     const f = path.join(lab.root, id, 'state.json');
     if (!fs.existsSync(f)) return false;
     initPid = (JSON.parse(fs.readFileSync(f, 'utf8')) as { initPid: number }).initPid;
     return initPid > 0 && fs.existsSync(`/proc/${initPid}`) && !fs.existsSync(path.join(lab.root, id, 'start.fifo'));
-  }, 20_000);
-  return { initPid, result };
+  }, 60_000);
+  const output = () => fs.readFileSync(outFile, 'utf8');
+  const stop = async () => {
+    fs.writeFileSync(path.join(bundle.rootfs, STOP_FILE), '');
+    const r = await result;
+    return { ...r, stdout: output() };
+  };
+  return { id, bundle, initPid, output, stop };
 }
 
 function parse(out: string) {
@@ -70,7 +82,7 @@ describe('the init of another container waiting in our pid namespace', () => {
       s.process.args = ['sleep', '1'];
       if (caps) s.process.capabilities = { bounding: caps, effective: caps, permitted: caps };
     });
-    const w = await startWatcher(6000, watcherUser, [victim]);
+    const w = await startWatcher(watcherUser, [victim]);
     victim.spec.linux.namespaces = victim.spec.linux.namespaces.map((n) => (n.type === 'pid' ? { type: 'pid', path: `/proc/${w.initPid}/ns/pid` } : n));
     victim.writeConfig();
     const vid = lab.id('victim');
@@ -79,12 +91,12 @@ describe('the init of another container waiting in our pid namespace', () => {
     expect(created.code).toBe(0);
     const victimPid = (await lab.state(vid)).pid;
     const inWatcherNs = nsPid(victimPid);
-    // the init sits before execve (a node fork) while the probe hammers it
-    await sleep(2000);
+    // the init sits before execve (a node fork) while the probe hammers it, until the probe met it
+    await waitFor('the probe to try the waiting init', () => w.output().includes(`denied ${inWatcherNs} `), 60_000);
     expect(fs.realpathSync(`/proc/${victimPid}/exe`)).toBe(NODE);
     const started = await lab.cli(['start', vid]);
     expect(started.code).toBe(0);
-    const r = await w.result;
+    const r = await w.stop();
     await lab.forceDelete(vid);
     expect(r.stderr).toContain('ready');
     const p = parse(r.stdout);
@@ -118,28 +130,23 @@ describe('the init of another container waiting in our pid namespace', () => {
 });
 
 describe('processes started by `tsrun exec`', () => {
-  it('are out of reach until they exec', async (ctx) => {
-    const w = await startWatcher(8000);
-    const first = await lab.cli(['exec', w.id, 'true']);
-    if (/not implemented/i.test(first.stderr)) {
-      await w.result;
-      ctx.skip(); // `tsrun exec` has not landed yet
-      return;
-    }
-    expect(first.code).toBe(0);
-    let runs = 1;
-    const until = Date.now() + 5000;
-    while (Date.now() < until) {
+  it('are out of reach until they exec', async () => {
+    const w = await startWatcher();
+    // exec until the probe has caught some of them before their execve (each exec is a chance)
+    let runs = 0;
+    const caughtOne = () => /^denied /m.test(w.output());
+    const giveUp = Date.now() + 120_000;
+    while (runs < 4 || (!caughtOne() && Date.now() < giveUp)) {
       const r = await lab.cli(['exec', w.id, 'sh', '-c', 'exit 0']);
+      expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       runs++;
     }
-    const r = await w.result;
+    const r = await w.stop();
     const p = parse(r.stdout);
     expect(p.reached).toEqual([]);
-    expect(runs).toBeGreaterThan(3);
-    // it caught some exec'd processes before their execve, and was refused
     expect(p.denied.size).toBeGreaterThan(0);
     expect([...p.denied.values()].every((e) => e === 'EACCES')).toBe(true);
+    expect(p.done).toMatch(/^done \d+ \d+$/);
   });
 });

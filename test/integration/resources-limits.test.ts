@@ -14,6 +14,8 @@ import { buildStaticHelpers, type StaticHelpers } from './helpers/cbuild';
 const host = detectCgroupHost();
 const v1 = host.layout !== 'v2' && ['memory', 'pids', 'cpu', 'cpuacct'].every((c) => host.v1.some((h) => h.controllers.includes(c)));
 const MiB = 1024 * 1024;
+/** cgroup v1's largest cpu.shares (the kernel's MAX_SHARES) */
+const MAX_SHARES = 262144;
 
 describe.skipIf(process.getuid?.() !== 0 || !v1)('resource limits on real containers (cgroup v1)', () => {
   const suite = containerLab('resources', { removeAfterEach: true });
@@ -108,7 +110,9 @@ describe.skipIf(process.getuid?.() !== 0 || !v1)('resource limits on real contai
   };
 
   it('a cpu quota caps the measured usage, and update changes it while running', async () => {
-    await start('while :; do :; done', { cpu: { quota: 20000, period: 100000 } });
+    // the highest weight: the quota, not how busy the machine is, decides how much CPU it gets
+    await start('while :; do :; done', { cpu: { quota: 20000, period: 100000, shares: MAX_SHARES } });
+    expect(cg('cpu', 'cpu.shares')).toBe(String(MAX_SHARES));
     expect(cg('cpu', 'cpu.cfs_quota_us')).toBe('20000');
     expect(cg('cpu', 'cpu.cfs_period_us')).toBe('100000');
     await sleep(300);
@@ -127,7 +131,7 @@ describe.skipIf(process.getuid?.() !== 0 || !v1)('resource limits on real contai
     expect(raised).toBeGreaterThan(capped + 0.1);
     // persisted: the state's cgroup descriptor holds the merged resources
     const state = JSON.parse(fs.readFileSync(path.join(suite.root, c!.id, 'state.json'), 'utf8'));
-    expect(state.cgroup.resources.cpu).toEqual({ quota: 60000, period: 100000 });
+    expect(state.cgroup.resources.cpu).toEqual({ quota: 60000, period: 100000, shares: MAX_SHARES });
   });
 
   it('update lowers the pids limit of a running container: later forks fail at the new limit', async () => {

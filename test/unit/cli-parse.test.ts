@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COMMANDS, findCommand } from '../../src/cli/command-table';
+import { COMMANDS, findCommand, findSubcommand } from '../../src/cli/command-table';
 import { fastParse, type ParsedCommand } from '../../src/cli/fast-parse';
 import { splitGlobalArgs } from '../../src/cli/globals';
 import { parseWithYargs } from '../../src/cli/yargs-parse';
@@ -182,6 +182,23 @@ describe('delegation to yargs', () => {
     expect(fastParse(cmd('exec'), ['-dt', 'c1', 'sh'])).toEqual({ kind: 'delegate', reason: 'syntax' });
   });
 
+  it('container run/create: -h is the host name (Docker), --help is help; the runc commands keep -h as help', () => {
+    for (const name of ['run', 'create']) {
+      const def = findSubcommand(cmd('container'), name);
+      if (!def) throw new Error(`no container ${name}`);
+      const fast = fastParse(def, ['-h', 'web1', 'img', 'sh']);
+      expect(fast).toEqual({ kind: 'parsed', parsed: { def, flags: { hostname: 'web1' }, args: ['img', 'sh'] } });
+      expect(fastParse(def, ['--help'])).toEqual({ kind: 'delegate', reason: 'help' });
+      // grouped letters go through yargs, where -h must not turn into help either
+      const grouped = parseWithYargs(def, ['-it', '-h', 'web2', 'img']);
+      expect(grouped).not.toBe('help');
+      expect((grouped as ParsedCommand).flags).toEqual({ interactive: true, tty: true, hostname: 'web2' });
+      expect(parseWithYargs(def, ['--help'])).toBe('help');
+    }
+    expect(fastParse(cmd('run'), ['-h'])).toEqual({ kind: 'delegate', reason: 'help' });
+    expect(parseWithYargs(cmd('run'), ['-h'])).toBe('help');
+  });
+
   it('--help after the id of exec is part of the command', () => {
     expect(parse('exec', ['c1', 'ls', '--help']).args).toEqual(['c1', 'ls', '--help']);
   });
@@ -237,10 +254,20 @@ describe('command table', () => {
   it('has every runc subcommand this project supports, each flag once', () => {
     const runc = ['create', 'delete', 'events', 'exec', 'features', 'kill', 'list', 'pause', 'ps', 'resume', 'run', 'spec', 'start', 'state', 'update'];
     const images = ['image', 'images', 'login', 'logout', 'pull', 'rmi'];
-    expect(COMMANDS.map((c) => c.name).sort()).toEqual([...runc, ...images].sort());
+    const engine = ['container', 'network', 'volume'];
+    expect(COMMANDS.map((c) => c.name).sort()).toEqual([...runc, ...images, ...engine].sort());
     const image = COMMANDS.find((c) => c.name === 'image');
+    const network = COMMANDS.find((c) => c.name === 'network');
+    expect(network?.subcommands?.map((c) => c.name)).toEqual(['network create', 'network ls', 'network inspect', 'network rm', 'network prune']);
     expect(image?.subcommands?.map((c) => c.name)).toEqual(['image ls', 'image rm', 'image inspect', 'image prune', 'image load', 'image save', 'image pull']);
-    for (const c of [...COMMANDS, ...(image?.subcommands ?? [])]) {
+    const container = COMMANDS.find((c) => c.name === 'container');
+    expect(container?.subcommands?.map((c) => c.name.split(' ')[1]).sort()).toEqual(
+      ['create', 'exec', 'inspect', 'kill', 'logs', 'ls', 'pause', 'prune', 'rm', 'run', 'start', 'stop', 'unpause'],
+    );
+    const volume = COMMANDS.find((c) => c.name === 'volume');
+    expect(volume?.subcommands?.map((c) => c.name)).toEqual(['volume create', 'volume ls', 'volume rm', 'volume inspect', 'volume prune']);
+    const groups = COMMANDS.flatMap((c) => c.subcommands ?? []);
+    for (const c of [...COMMANDS, ...groups]) {
       const names = c.flags.flatMap((f) => [f.name, ...(f.aliases ?? []), ...(f.short ? [f.short] : [])]);
       expect(new Set(names).size, c.name).toBe(names.length);
     }

@@ -5,8 +5,9 @@
  *       raw syscall(NR, ARG...) with exact 64-bit arguments (decimal or 0x),
  *       one call per "+"-separated group; prints "ok <ret>" or
  *       "err <ERRNO name>" per call.
- *   escape-probe watch MS ALLOWED
- *       for MS milliseconds, scan /proc for processes other than itself and
+ *   escape-probe watch MS ALLOWED [STOPFILE]
+ *       until STOPFILE exists (checked after every scan), or for at most MS
+ *       milliseconds, scan /proc for processes other than itself and
  *       try what CVE-2019-5736 needs: open /proc/<pid>/exe (O_PATH and
  *       O_WRONLY), /proc/<pid>/mem (O_RDWR), list /proc/<pid>/map_files and
  *       /proc/<pid>/fd, readlink /proc/<pid>/cwd and root. ALLOWED is a
@@ -234,6 +235,7 @@ static void attack(int pid, long *attempts) {
 static int do_watch(int argc, char **argv) {
   if (argc < 2) return 2;
   double until = now_ms() + atof(argv[0]);
+  const char *stop = argc >= 3 ? argv[2] : NULL;
   for (char *s = strtok(argv[1], ","); s && n_allowed < MAX_ALLOWED; s = strtok(NULL, ",")) {
     unsigned long long dev, ino;
     if (sscanf(s, "%llu:%llu", &dev, &ino) == 2) {
@@ -267,6 +269,7 @@ static int do_watch(int argc, char **argv) {
       first = 0;
       fprintf(stderr, "ready\n");
     }
+    if (stop && access(stop, F_OK) == 0) break;
   }
   printf("done %d %ld\n", seen, attempts);
   return 0;
@@ -292,6 +295,6 @@ int main(int argc, char **argv) {
   if (argc >= 3 && strcmp(argv[1], "syscall") == 0) return do_syscall(argc - 2, argv + 2);
   if (argc >= 3 && strcmp(argv[1], "watch") == 0) return do_watch(argc - 2, argv + 2);
   if (argc >= 5 && strcmp(argv[1], "swap") == 0) return do_swap(argc - 2, argv + 2);
-  fprintf(stderr, "usage: escape-probe syscall NR [ARG...] | watch MS ALLOWED | swap A B MS\n");
+  fprintf(stderr, "usage: escape-probe syscall NR [ARG...] | watch MS ALLOWED [STOPFILE] | swap A B MS\n");
   return 2;
 }

@@ -115,6 +115,8 @@ export interface ImageOptions {
   created?: string;
   /** override a layer's diff_id in the config (to make a lying image) */
   diffIdOverride?: Record<number, string>;
+  /** the config's `config` (Entrypoint, Cmd, Env, User, WorkingDir, Volumes, StopSignal…); default Env PATH and Cmd ["sh"] */
+  runConfig?: Record<string, unknown>;
 }
 
 export function buildImage(layerTars: Buffer[], o: ImageOptions = {}): BuiltImage {
@@ -128,7 +130,7 @@ export function buildImage(layerTars: Buffer[], o: ImageOptions = {}): BuiltImag
         architecture: o.architecture ?? 'amd64',
         ...(o.variant ? { variant: o.variant } : {}),
         os: o.os ?? 'linux',
-        config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] },
+        config: o.runConfig ?? { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] },
         rootfs: { type: 'layers', diff_ids: diffIds },
       }),
     ),

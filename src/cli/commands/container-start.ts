@@ -1,0 +1,4 @@
+import { bool, type CommandHandler } from './common';
+import { imageRunEnv, loadContainerApi } from './container-common';
+
+export const handler: CommandHandler = async (p, g, env) => (await loadContainerApi()).containerStart(imageRunEnv(g, env), { names: p.args, attach: bool(p, 'attach') });

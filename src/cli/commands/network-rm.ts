@@ -1,0 +1,4 @@
+import type { CommandHandler } from './common';
+import { loadNetworkApi, networkEnv } from './network-common';
+
+export const handler: CommandHandler = async (p, g, env) => (await loadNetworkApi()).removeCommand(networkEnv(g, env), { names: p.args });
