@@ -92,6 +92,16 @@ module.exports = {
       to: { path: `^src/${LAZY}/`, dependencyTypesNot: ['dynamic-import', 'type-only'] },
     },
     {
+      name: 'zod-only-in-lazy-chunks',
+      comment:
+        'create, exec and update validate their documents with the checks compiled from the zod schemas ' +
+        '(oci-spec/runtime-checks.ts, oci-spec/validate.ts): outside the lazy chunks (image, network, ' +
+        'container/image-run), the schemas and zod are imported for their types only, so no lifecycle call loads zod.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: `^src/${LAZY}/` },
+      to: { path: '^(oci-spec/(index|runtime|schema-kit|features|state|image)\\.ts$|node_modules/zod/)', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'lazy-chunks-through-their-index',
       comment:
         'each lazy folder is one bundle chunk (scripts/bundle.js): from outside it is imported only ' +

@@ -87,17 +87,32 @@ function makeCgroupDirs(name) {
   };
 }
 
+/**
+ * Remove a bench cgroup and its children. What still runs in it is the
+ * bench's own (a shim containerd left behind when it stopped): killed first,
+ * so no cgroup outlives the run; a dir that still cannot go is an error.
+ */
 function rmTree(dir) {
   if (!fs.existsSync(dir)) return;
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) rmTree(path.join(dir, e.name));
-  for (let i = 0; i < 50; i++) {
+  let last;
+  for (let i = 0; i < 100; i++) {
+    for (const pid of fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
     try {
       fs.rmdirSync(dir);
       return;
-    } catch {
+    } catch (e) {
+      last = e;
       execFileSync('sleep', ['0.1']);
     }
   }
+  throw new Error(`bench cgroup ${dir} could not be removed: ${last.message}`);
 }
 
 /**

@@ -13,6 +13,8 @@
         "src/fsutil.c",
         "src/init.c",
         "src/keyring.c",
+        "src/layer_decode.c",
+        "src/layer_decode_napi.c",
         "src/layer_fs.c",
         "src/layer_fs_napi.c",
         "src/lifeline.c",
@@ -39,7 +41,7 @@
       ],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2", "-fno-strict-aliasing"],
       "defines": ["_GNU_SOURCE", "NAPI_VERSION=8"],
-      "libraries": ["-lseccomp"]
+      "libraries": ["-lseccomp", "-lzstd"]
     },
     {
       "target_name": "containerd-shim-tsrun-v2",

@@ -10,6 +10,21 @@ export interface SpecIssue {
   expected: string;
 }
 
+/**
+ * A problem as a schema check reports it, before it is worded: the fields of
+ * zod's issues that the wording uses (zod's own issues have this shape, and so
+ * do those of the compiled checks in runtime-checks.ts).
+ */
+export type SchemaIssue = { path: (string | number)[] } & (
+  | { code: 'invalid_type'; expected: string; received: string }
+  | { code: 'invalid_enum_value'; options: (string | number)[]; received: string | number }
+  | { code: 'invalid_string'; validation: string; message: string }
+  | { code: 'invalid_literal'; expected: unknown }
+  | { code: 'unrecognized_keys'; keys: string[] }
+  /** any other problem, worded by its message */
+  | { code: 'custom'; message: string }
+);
+
 /** Issues listed in a message beyond the first; the rest are counted. */
 const LISTED_ISSUES = 5;
 

@@ -1,7 +1,7 @@
 // oci-spec: the typed contract for OCI documents (zod schemas + inferred types).
-// No runtime logic here. Hot paths (tsrun create) should import './validate' and
-// './runtime' directly rather than this index, which also loads the image, state
-// and features schemas.
+// No runtime logic here. The runtime (src/, outside src/image) imports
+// './validate', './runtime-enums' and the like directly, never this index, which
+// loads zod and every schema (.dependency-cruiser.cjs: zod-only-for-images).
 export * from './errors';
 export * from './runtime';
 export * from './state';

@@ -2,81 +2,29 @@
 // precision, optional fields that read `null` as absent (as Go's encoding/json,
 // and so runc, do), and patterned strings with readable messages.
 //
-// Startup cost matters (every `tsrun create` builds these): each zod schema
-// object costs ~26 bound methods, so the common leaf schemas are built once and
-// shared (schemas are immutable and parsing keeps no state in them), integers
-// are one custom schema rather than custom+transform, and there are no
-// preprocess/refine wrappers.
+// The runtime documents are not parsed by these at run time: scripts/gen-spec-checks.js
+// compiles runtime.ts's schemas into runtime-checks.ts, and handles exactly the
+// kinds of schema made here. Each zod schema object costs ~26 bound methods, so
+// the common leaf schemas are built once and shared (schemas are immutable and
+// parsing keeps no state in them), integers are one custom schema rather than
+// custom+transform, and there are no preprocess/refine wrappers.
 import { z } from 'zod';
+import { checkInteger, type Int64, type IntegerKindName } from './integers';
 
-/**
- * A spec int64/uint64 value: a JS number when it is a safe integer (|v| < 2^53),
- * a bigint otherwise. String(v) and BigInt(v) work for both.
- */
-export type Int64 = number | bigint;
+export type { Int64 } from './integers';
 
-interface IntegerKind {
-  min: bigint;
-  max: bigint;
-}
-
-const INTEGER_KINDS = {
-  int32: { min: -(2n ** 31n), max: 2n ** 31n - 1n },
-  uint16: { min: 0n, max: 2n ** 16n - 1n },
-  uint32: { min: 0n, max: 2n ** 32n - 1n },
-  /** JSON "integer" with no declared size (Go int): any integer a JS number holds exactly */
-  int: { min: -(2n ** 53n - 1n), max: 2n ** 53n - 1n },
-  /** a non-negative count (byte sizes) a JS number holds exactly */
-  uint: { min: 0n, max: 2n ** 53n - 1n },
-  int64: { min: -(2n ** 63n), max: 2n ** 63n - 1n },
-  uint64: { min: 0n, max: 2n ** 64n - 1n },
-} satisfies Record<string, IntegerKind>;
-
-type IntegerKindName = keyof typeof INTEGER_KINDS;
 type NarrowKind = 'int32' | 'uint16' | 'uint32' | 'int' | 'uint';
 type WideKind = 'int64' | 'uint64';
-
-/** The word for a value's JSON type in messages: "string", "array", "null", ... */
-export function describeType(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'array';
-  if (typeof v === 'number' && Number.isNaN(v)) return 'NaN';
-  return typeof v;
-}
-
-/** Range-checks a value against a kind; returns the normalised value or an error message. */
-function checkInteger(name: IntegerKindName, v: unknown): { ok: true; value: Int64 } | { ok: false; message: string } {
-  const kind: IntegerKind = INTEGER_KINDS[name];
-  const range = `expected an integer from ${kind.min} to ${kind.max} (${name})`;
-  let big: bigint;
-  if (typeof v === 'number') {
-    if (!Number.isInteger(v)) return { ok: false, message: `expected an integer, got ${v}` };
-    if (Number.isSafeInteger(v)) {
-      return v < kind.min || v > kind.max ? { ok: false, message: `${range}, got ${v}` } : { ok: true, value: v };
-    }
-    // A number past 2^53 has already been rounded by whoever parsed the JSON.
-    big = BigInt(v);
-    if (big < kind.min || big > kind.max) {
-      return { ok: false, message: `${range}, got ${v} (integers past 2^53 lose precision in JSON.parse; read the file with parseJsonText)` };
-    }
-  } else if (typeof v === 'bigint') {
-    big = v;
-    if (big < kind.min || big > kind.max) return { ok: false, message: `${range}, got ${v}` };
-  } else if (v === undefined) {
-    return { ok: false, message: 'required field is missing (expected a number)' };
-  } else {
-    return { ok: false, message: `expected a number, got ${describeType(v)}` };
-  }
-  const asNumber = Number(big);
-  return { ok: true, value: Number.isSafeInteger(asNumber) ? asNumber : big };
-}
 
 interface SpecIntegerDef extends z.ZodTypeDef {
   kind: IntegerKindName;
 }
 
-/** One schema object per integer field type: checks the kind's range and normalises number/bigint. */
-class SpecInteger<Out extends Int64> extends z.ZodType<Out, SpecIntegerDef, unknown> {
+/**
+ * One schema object per integer field type: checks the kind's range and normalises number/bigint.
+ * @public (scripts/gen-spec-checks.js compiles it, as SpecOptional and SpecReject)
+ */
+export class SpecInteger<Out extends Int64> extends z.ZodType<Out, SpecIntegerDef, unknown> {
   _parse(input: z.ParseInput): z.ParseReturnType<Out> {
     const result = checkInteger(this._def.kind, input.data);
     if (result.ok) return z.OK(result.value as Out);
@@ -85,8 +33,11 @@ class SpecInteger<Out extends Int64> extends z.ZodType<Out, SpecIntegerDef, unkn
   }
 }
 
-/** An optional field: absent, undefined and null all mean "not set" (Go reads null that way). */
-class SpecOptional<T extends z.ZodTypeAny> extends z.ZodOptional<T> {
+/**
+ * An optional field: absent, undefined and null all mean "not set" (Go reads null that way).
+ * @public
+ */
+export class SpecOptional<T extends z.ZodTypeAny> extends z.ZodOptional<T> {
   override _parse(input: z.ParseInput): z.ParseReturnType<T['_output'] | undefined> {
     if (input.data === null) return z.OK(undefined);
     return super._parse(input);
@@ -97,8 +48,11 @@ interface RejectDef extends z.ZodTypeDef {
   message: string;
 }
 
-/** Fails with a fixed message: the catch-all for keys outside a closed set. */
-class SpecReject extends z.ZodType<never, RejectDef, unknown> {
+/**
+ * Fails with a fixed message: the catch-all for keys outside a closed set.
+ * @public
+ */
+export class SpecReject extends z.ZodType<never, RejectDef, unknown> {
   _parse(input: z.ParseInput): z.ParseReturnType<never> {
     z.addIssueToContext(this._getOrReturnCtx(input), { code: z.ZodIssueCode.custom, message: this._def.message });
     return z.INVALID;

@@ -3,34 +3,63 @@
 //   config.json: linux.namespaces[2].type: expected one of pid, network, ..., got "foo"
 //   config.json: process.user.uid: expected a number, got string
 import type { z } from 'zod';
-import { SpecValidationError, type SpecIssue } from './errors';
-import { ConfigSchema, ProcessSchema, ResourcesSchema, type Config, type Process, type Resources } from './runtime';
-import { describeType } from './schema-kit';
+import { SpecValidationError, type SchemaIssue, type SpecIssue } from './errors';
+import { describeType } from './integers';
+import type { Config, Process, Resources } from './runtime';
+import { checkConfig, checkProcess, checkResources, type SchemaCheck } from './runtime-checks';
 
 export { parseJsonText } from './json';
 
+// The three runtime documents are checked by the functions compiled from their
+// zod schemas (runtime-checks.ts), which load no zod: create, exec and update
+// pay neither for loading zod nor for building the schemas.
+
 /** Validate a parsed config.json. Unknown fields are dropped; see runtime.ts for the rules. */
 export function parseConfig(json: unknown, file = 'config.json'): Config {
-  return parseWithSchema(ConfigSchema, json, file);
+  return checked(checkConfig(json), json, file);
 }
 
 /** Validate the process JSON given to `exec --process FILE`. */
 export function parseProcess(json: unknown, file = 'process.json'): Process {
-  return parseWithSchema(ProcessSchema, json, file);
+  return checked(checkProcess(json), json, file);
 }
 
 /** Validate the LinuxResources JSON given to `update --resources FILE|-`. */
 export function parseResources(json: unknown, file = 'resources.json'): Resources {
-  return parseWithSchema(ResourcesSchema, json, file);
+  return checked(checkResources(json), json, file);
 }
 
-/** Validate any document against one of the oci-spec schemas. */
+function checked<T>(result: SchemaCheck<T>, json: unknown, file: string): T {
+  if (result.ok) return result.value;
+  throw specError(file, result.issues, json);
+}
+
+/** Validate any document against one of the oci-spec schemas (zod's own parse). */
 export function parseWithSchema<S extends z.ZodTypeAny>(schema: S, json: unknown, file: string): z.output<S> {
   const result = schema.safeParse(json);
   if (result.success) return result.data;
-  throw new SpecValidationError(
+  throw specError(file, result.error.issues.map(asSchemaIssue), json);
+}
+
+/** The issue codes the wording knows keep their fields; any other is worded by its message. */
+function asSchemaIssue(issue: z.ZodIssue): SchemaIssue {
+  switch (issue.code) {
+    case 'invalid_type':
+    case 'invalid_enum_value':
+    case 'invalid_string':
+    case 'invalid_literal':
+    case 'unrecognized_keys':
+    case 'custom':
+      return issue as SchemaIssue;
+    default:
+      return { code: 'custom', message: issue.message, path: issue.path };
+  }
+}
+
+function specError(file: string, issues: readonly SchemaIssue[], json: unknown): SpecValidationError {
+  return new SpecValidationError(
     file,
-    result.error.issues.map((issue) => describeIssue(issue, json)),
+    issues.map((issue) => describeIssue(issue, json)),
   );
 }
 
@@ -58,11 +87,11 @@ export function formatJsonPath(path: readonly (string | number)[]): string {
   return out;
 }
 
-function describeIssue(issue: z.ZodIssue, input: unknown): SpecIssue {
+function describeIssue(issue: SchemaIssue, input: unknown): SpecIssue {
   return { jsonPath: formatJsonPath(issue.path), expected: describeExpectation(issue, input) };
 }
 
-function describeExpectation(issue: z.ZodIssue, input: unknown): string {
+function describeExpectation(issue: SchemaIssue, input: unknown): string {
   switch (issue.code) {
     case 'invalid_type': {
       // z.enum reports a wrong type with expected = "'a' | 'b'"
@@ -79,7 +108,7 @@ function describeExpectation(issue: z.ZodIssue, input: unknown): string {
       return `expected ${JSON.stringify(issue.expected)}, got ${showValue(valueAt(input, issue.path))}`;
     case 'unrecognized_keys':
       return `unexpected field${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
-    default:
+    case 'custom':
       return issue.message;
   }
 }

@@ -40,16 +40,16 @@ const input = path.join(root, 'src', 'cli', 'main.ts');
 const buildInfo = path.join(root, 'dist', 'src', 'build-info.json');
 const outDir = path.join(root, 'dist', 'bundle');
 const outFile = path.join(outDir, 'tsrun.js');
-// The lifecycle bundle: the CLI for the commands an engine calls on every
-// container (state, start, kill, delete...: LIFECYCLE_COMMANDS in
-// src/cli/entry.ts, which picks it), built from the same main.ts with every
-// other command's handler module replaced by a stub that is never reached
-// (entry.ts checks the command first). With them go zod, the config schemas
-// and checks, seccomp, rootfs, image and network code: about half the CLI bundle,
-// which each of those calls would read, deserialize and partly run.
-const lifecycleFile = path.join(outDir, 'tsrun-lifecycle.js');
-const LIFECYCLE_ENTRY = '\0tsrun-lifecycle-entry';
-const LIFECYCLE_STUB = '\0tsrun-lifecycle-stub:';
+// The lean bundles: the CLI for the commands an engine calls on every
+// container (state, start, kill, delete...: LEAN_BUNDLES in src/cli/entry.ts,
+// which picks one per call), dist/bundle/tsrun-<name>.js, each built from the
+// same main.ts with every other command's handler module replaced by a stub
+// that is never reached (entry.ts checks the command first). With them go the
+// config checks, seccomp, rootfs and image code, and for state the cgroup
+// managers and hooks too: what each of those calls would read, deserialize
+// and partly run.
+const LEAN_ENTRY = '\0tsrun-lean-entry';
+const LEAN_STUB = '\0tsrun-lean-stub:';
 
 // The image code (src/image, reached from the CLI only through a dynamic
 // import of src/image/index.ts) goes into its own file, dist/bundle/image.js,
@@ -166,39 +166,38 @@ async function bundleCli() {
   return { main: main.code, chunks };
 }
 
-/** The lifecycle bundle: main() and what entry.ts needs to check that it can run a call. */
-async function bundleLifecycle() {
-  const { LIFECYCLE_COMMANDS } = require(path.join(root, 'dist', 'src', 'cli', 'entry.js'));
-  const kept = new Set(LIFECYCLE_COMMANDS);
+/** A lean bundle: main() with the handlers of `commands` only, and what entry.ts needs to check that it can run a call. */
+async function bundleLean(name, commands) {
+  const kept = new Set(commands);
   const cliDir = path.join(root, 'src', 'cli');
   const entryPlugin = {
-    name: 'tsrun-lifecycle',
+    name: 'tsrun-lean',
     resolveId(source, importer) {
-      if (source === LIFECYCLE_ENTRY) return LIFECYCLE_ENTRY;
+      if (source === LEAN_ENTRY) return LEAN_ENTRY;
       const m = /^\.\/commands\/([a-z-]+)$/.exec(source);
-      if (m && importer === input && !kept.has(m[1])) return LIFECYCLE_STUB + m[1];
+      if (m && importer === input && !kept.has(m[1])) return LEAN_STUB + m[1];
       return undefined;
     },
     load(id) {
-      if (id === LIFECYCLE_ENTRY) {
+      if (id === LEAN_ENTRY) {
         return [
           `export { main } from ${JSON.stringify(input)};`,
           `export { splitGlobalArgs } from ${JSON.stringify(path.join(cliDir, 'globals.ts'))};`,
           `export { findCommand } from ${JSON.stringify(path.join(cliDir, 'command-table.ts'))};`,
         ].join('\n');
       }
-      if (id.startsWith(LIFECYCLE_STUB)) {
-        const name = id.slice(LIFECYCLE_STUB.length);
-        return `export const handler = () => { throw new Error(${JSON.stringify(`internal error: ${name} is not in the lifecycle bundle`)}); };`;
+      if (id.startsWith(LEAN_STUB)) {
+        const stubbed = id.slice(LEAN_STUB.length);
+        return `export const handler = () => { throw new Error(${JSON.stringify(`internal error: ${stubbed} is not in the ${name} bundle`)}); };`;
       }
       return undefined;
     },
   };
-  for (const name of kept) {
-    if (!fs.existsSync(path.join(cliDir, 'commands', `${name}.ts`))) throw new Error(`LIFECYCLE_COMMANDS names ${name}, but src/cli/commands/${name}.ts does not exist`);
+  for (const command of kept) {
+    if (!fs.existsSync(path.join(cliDir, 'commands', `${command}.ts`))) throw new Error(`LEAN_BUNDLES names ${command}, but src/cli/commands/${command}.ts does not exist`);
   }
-  const out = await generate({ input: LIFECYCLE_ENTRY, external: EXTERNAL, plugins: [entryPlugin, buildInfoPlugin, lazyExternalPlugin] });
-  checkEagerRequires(out.code, 'the lifecycle bundle');
+  const out = await generate({ input: LEAN_ENTRY, external: EXTERNAL, plugins: [entryPlugin, buildInfoPlugin, lazyExternalPlugin] });
+  checkEagerRequires(out.code, `the ${name} bundle`);
   return out.code;
 }
 
@@ -245,7 +244,15 @@ async function main() {
     fs.renameSync(tmp, chunk.file);
   }
   writeBundle(cli.main, outFile);
-  writeBundle(await bundleLifecycle(), lifecycleFile);
+  const { LEAN_BUNDLES, leanBundleFile } = require(path.join(root, 'dist', 'src', 'cli', 'entry.js'));
+  const leanFiles = new Set();
+  for (const [name, commands] of Object.entries(LEAN_BUNDLES)) {
+    const file = path.join(outDir, path.basename(leanBundleFile(name)));
+    writeBundle(await bundleLean(name, commands), file);
+    leanFiles.add(path.basename(file));
+  }
+  // lean bundles an earlier table named
+  for (const f of fs.readdirSync(outDir)) if (/^tsrun-[a-z]+\.js$/.test(f) && !leanFiles.has(f)) fs.rmSync(path.join(outDir, f));
   // containerd-shim-tsrun-v2's Node side, run by its C launcher through
   // dist/src/shim/entry.js
   writeBundle(await bundle(path.join(root, 'src', 'shim', 'main.ts')), path.join(outDir, 'shim.js'));

@@ -8,6 +8,7 @@ export DEBIAN_FRONTEND=noninteractive
 PACKAGES=(
   build-essential python3 pkg-config # the addon (node-gyp)
   libseccomp-dev                     # seccomp compiler in the addon
+  libzstd-dev                        # zstd layers, decoded in the addon
   busybox-static                     # test and demo root filesystems
   runc crun                          # reference runtimes (bench, comparisons)
   containerd                         # containerd-shim-runc-v2 integration tests

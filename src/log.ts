@@ -3,11 +3,11 @@
 // (`time="…" level=error msg="…"`). containerd's shim decodes the whole --log
 // file and keeps the last `error` record, so every record is written
 // synchronously (the process may exit right after) and nothing else ever goes
-// into that file. pino serialises the records; it is loaded only when the first
-// record is actually written, so a successful `tsrun state` never pays for it.
+// into that file. The records are few and small, so they are formatted here
+// (in pino's field order: level, time, fields, msg) rather than by a logging
+// library, which every tsrun call would have to read and compile.
 import fs from 'node:fs';
 import { writeAllSync } from './write-all';
-import type { Logger } from 'pino';
 
 export type LogFormat = 'text' | 'json';
 type LogLevel = 'debug' | 'info' | 'warning' | 'error';
@@ -31,7 +31,6 @@ interface LogSink {
 }
 
 let sink: LogSink = { fd: 2, isStderr: true, format: 'text', minLevel: LEVEL_VALUES.info };
-let logger: Logger<LogLevel, boolean> | undefined;
 
 /**
  * Set up where records go. Opens --log now (append/create, 0644) so a bad path
@@ -47,7 +46,6 @@ export function configureLogging(config: LogConfig): void {
     format: config.format,
     minLevel: config.debug ? LEVEL_VALUES.debug : LEVEL_VALUES.info,
   };
-  logger = undefined;
 }
 
 /** True when records go to stderr (no --log). */
@@ -57,9 +55,8 @@ export function logsToStderr(): boolean {
 
 function write(level: LogLevel, msg: string, fields?: LogFields): void {
   if (LEVEL_VALUES[level] < sink.minLevel) return;
-  const l = getLogger();
-  if (fields && Object.keys(fields).length > 0) l[level](fields, msg);
-  else l[level](msg);
+  const record: LogRecord = { level, time: new Date().toISOString(), msg, fields: fieldValues(fields) };
+  writeAllSync(sink.fd, sink.format === 'json' ? formatJson(record) : formatText(record));
 }
 
 export const log = {
@@ -114,48 +111,50 @@ function messageOf(err: unknown): string {
   return String(err);
 }
 
-function getLogger(): Logger<LogLevel, boolean> {
-  if (logger) return logger;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const pino = require('pino') as typeof import('pino');
-  const destination = makeDestination(sink);
-  logger = pino.pino<LogLevel, boolean>(
-    {
-      level: sink.minLevel <= LEVEL_VALUES.debug ? 'debug' : 'info',
-      customLevels: LEVEL_VALUES,
-      useOnlyCustomLevels: true,
-      base: null,
-      messageKey: 'msg',
-      // millisecond RFC 3339 in UTC; Go's time.Parse(RFC3339) accepts the fraction
-      timestamp: () => `,"time":"${new Date().toISOString()}"`,
-      formatters: { level: (label: string) => ({ level: label }) },
-    },
-    destination,
-  );
-  return logger;
+export interface LogRecord {
+  level: LogLevel;
+  /** millisecond RFC 3339 in UTC; Go's time.Parse(RFC3339) accepts the fraction */
+  time: string;
+  msg: string;
+  /** the caller's fields, in its order */
+  fields: [string, unknown][];
 }
 
-/** pino hands us each record as one JSON line; write it out synchronously. */
-function makeDestination(s: LogSink): { write(line: string): void } {
-  if (s.format === 'json') return { write: (line: string) => writeAllSync(s.fd, line) };
-  return { write: (line: string) => writeAllSync(s.fd, jsonRecordToText(line)) };
+/** The record's own keys; a field of that name would shadow them. */
+const RECORD_KEYS = new Set(['level', 'time', 'msg']);
+
+/** The fields a record shows: undefined and functions left out, as JSON.stringify does with properties. */
+function fieldValues(fields: LogFields | undefined): [string, unknown][] {
+  if (!fields) return [];
+  return Object.entries(fields).filter(([key, value]) => value !== undefined && typeof value !== 'function' && !RECORD_KEYS.has(key));
+}
+
+/** JSON text of a field's value; non-finite numbers become null, as in JSON.stringify. */
+function jsonText(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? 'null';
+  } catch {
+    return '"[unable to serialize]"'; // a cycle or a BigInt: the record itself must still be written
+  }
+}
+
+/** One JSON object per line: level, time, the fields, msg. */
+export function formatJson(r: LogRecord): string {
+  let line = `{"level":"${r.level}","time":"${r.time}"`;
+  for (const [key, value] of r.fields) line += `,${JSON.stringify(key)}:${jsonText(value)}`;
+  return `${line},"msg":${JSON.stringify(r.msg)}}\n`;
 }
 
 /**
- * logrus text style: time, level, msg, then the other fields sorted by key;
- * values quoted (Go %q style) when they contain anything beyond a safe set.
+ * logrus text style: time, level, msg, then the fields sorted by key; values
+ * quoted (Go %q style) when they contain anything beyond a safe set.
  */
-export function jsonRecordToText(line: string): string {
-  const rec = JSON.parse(line) as Record<string, unknown>;
-  const parts = [`time=${quoteValue(String(rec.time ?? ''))}`, `level=${String(rec.level ?? '')}`, `msg=${quoteValue(String(rec.msg ?? ''))}`];
-  const rest = Object.keys(rec)
-    .filter((k) => k !== 'time' && k !== 'level' && k !== 'msg')
-    .sort();
-  for (const k of rest) {
-    const v = rec[k];
-    parts.push(`${k}=${quoteValue(typeof v === 'string' ? v : JSON.stringify(v))}`);
+export function formatText(r: LogRecord): string {
+  let line = `time=${quoteValue(r.time)} level=${r.level} msg=${quoteValue(r.msg)}`;
+  for (const [key, value] of [...r.fields].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    line += ` ${key}=${quoteValue(typeof value === 'string' ? value : jsonText(value))}`;
   }
-  return `${parts.join(' ')}\n`;
+  return `${line}\n`;
 }
 
 export function quoteValue(v: string): string {

@@ -79,11 +79,16 @@ void enter_namespaces(struct child_ctx *c, const struct tsrun_ns *ns, int n_ns, 
      the other new ones, which it then owns. Namespaces of the caller's own
      (joined by path) can so be shared with a container that has a new user
      namespace. */
+  /* Credentials change through raw syscalls: glibc's set*id wrappers
+     broadcast to every thread the process had before _Fork (Node's), taking
+     glibc's thread-list lock, which another Node thread may have held at the
+     fork: the child then waited on a futex forever (3 hangs in ~5,500
+     differential runs with user namespaces). The child has one thread. */
   bool in_userns = false;
   for (int i = 0; i < n_ns; i++) {
     if (ns[i].kind != NS_USER || fds[i] < 0) continue;
     if (setns(fds[i], CLONE_NEWUSER) < 0) child_fail(c, errno, "setns user namespace", ns[i].path);
-    if (setresuid(0, 0, 0) < 0) child_fail(c, errno, "setresuid to root in the user namespace", NULL);
+    if (syscall(SYS_setresuid, 0, 0, 0) < 0) child_fail(c, errno, "setresuid to root in the user namespace", NULL);
     in_userns = true;
   }
   for (int pass = 0; pass < 2; pass++) {
@@ -115,11 +120,12 @@ void enter_namespaces(struct child_ctx *c, const struct tsrun_ns *ns, int n_ns, 
     /* root in it: the uid now, the gid once the other namespaces exist (as
        runc's nsexec: what they create, such as the IPC namespace's mqueue
        root, keeps the caller's gid) */
-    if (setresuid(0, 0, 0) < 0) child_fail(c, errno, "setresuid to root in the user namespace", NULL);
+    if (syscall(SYS_setresuid, 0, 0, 0) < 0) child_fail(c, errno, "setresuid to root in the user namespace", NULL);
     in_userns = true;
   }
   if (unshare_flags && unshare(unshare_flags) < 0) child_fail(c, errno, "unshare", "namespaces");
-  if (in_userns && setresgid(0, 0, 0) < 0) child_fail(c, errno, "setresgid to root in the user namespace", NULL);
+  if (in_userns && syscall(SYS_setresgid, 0, 0, 0) < 0)
+    child_fail(c, errno, "setresgid to root in the user namespace", NULL);
   child_stay_undumpable();
 }
 

@@ -26,8 +26,8 @@
 static const uint64_t RESOLVE_FLAGS = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
 static const char OPAQUE_XATTR[] = "trusted.overlay.opaque";
 
-static int sys_openat2(int dirfd, const char *path, int flags, uint64_t resolve) {
-  struct open_how how = {.flags = (uint64_t)flags, .resolve = resolve};
+static int sys_openat2(int dirfd, const char *path, int flags, mode_t mode, uint64_t resolve) {
+  struct open_how how = {.flags = (uint64_t)flags, .mode = (uint64_t)mode, .resolve = resolve};
   int fd;
   do fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
   while (fd < 0 && (errno == EAGAIN || errno == EINTR));
@@ -71,7 +71,7 @@ static int open_dir(int root, const char *dir, bool create, const char **call) {
     if (fd < 0) FAIL("fcntl");
     return fd;
   }
-  int fd = sys_openat2(root, dir, O_PATH | O_DIRECTORY | O_CLOEXEC, RESOLVE_FLAGS);
+  int fd = sys_openat2(root, dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_FLAGS);
   if (fd >= 0) return fd;
   if (errno != ENOENT || !create) FAIL("openat2");
 
@@ -249,6 +249,14 @@ static mode_t process_umask(void) {
 }
 
 int tsrun_layer_create_file(int root, const char *path, mode_t mode, const char **call) {
+  /* the common case in one call: the parent exists and the name is free.
+   * O_CREAT | O_EXCL never follows the last name, RESOLVE_NO_SYMLINKS no
+   * other; anything else (a missing parent, an existing entry, an error to
+   * report) takes the path below, which names the cause */
+  if (valid_path(path, false)) {
+    int fd = sys_openat2(root, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 0777, RESOLVE_FLAGS);
+    if (fd >= 0) return fd;
+  }
   const char *base;
   int parent = open_parent(root, path, true, &base, call);
   if (parent < 0) return parent;
@@ -302,6 +310,18 @@ int tsrun_layer_finish_file(int fd, const struct layer_meta *m, const char **cal
     r = -errno;
   }
   return r;
+}
+
+int tsrun_layer_write_file(int root, const char *path, const struct layer_meta *m, const void *data, size_t len,
+                           const char **call) {
+  int fd = tsrun_layer_create_file(root, path, m->mode, call);
+  if (fd < 0) return fd;
+  int r = tsrun_layer_write(fd, data, len, call);
+  if (r < 0) {
+    close(fd);
+    return r;
+  }
+  return tsrun_layer_finish_file(fd, m, call);
 }
 
 int tsrun_layer_mkdir(int root, const char *path, const struct layer_meta *m, const char **call) {

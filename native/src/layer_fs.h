@@ -50,6 +50,11 @@ int tsrun_layer_write(int fd, const void *buf, size_t len, const char **call);
  * file made by tsrun_layer_create_file; closes fd in every case. */
 int tsrun_layer_finish_file(int fd, const struct layer_meta *m, const char **call);
 
+/* A whole regular file at once: tsrun_layer_create_file, tsrun_layer_write
+ * of data, tsrun_layer_finish_file (one call for the many small files). */
+int tsrun_layer_write_file(int root, const char *path, const struct layer_meta *m, const void *data, size_t len,
+                           const char **call);
+
 /* A directory (an existing directory is kept, with its contents), with
  * ownership, xattrs and mode. Its times are set by tsrun_layer_set_times once
  * its entries are in (creating them changes its mtime). */

@@ -187,6 +187,32 @@ static napi_value js_finish_file(napi_env env, napi_callback_info info) {
   return result(env, r, call, NULL);
 }
 
+/* layerWriteFile(root, path, meta, buffer): create, write all, finish */
+static napi_value js_write_file(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int32_t root;
+  char *path;
+  void *data;
+  size_t len;
+  struct meta_holder h;
+  if (!root_and_path(env, info, 4, argv, &root, &path)) return NULL;
+  if (napi_get_buffer_info(env, argv[3], &data, &len) != napi_ok) {
+    free(path);
+    napi_throw_type_error(env, NULL, "layerWriteFile: expected a Buffer");
+    return NULL;
+  }
+  if (!read_meta(env, argv[2], &h)) {
+    free(path);
+    return NULL;
+  }
+  const char *call = "";
+  int r = tsrun_layer_write_file(root, path, &h.m, data, len, &call);
+  meta_free(&h);
+  napi_value out = result(env, r, call, path);
+  free(path);
+  return out;
+}
+
 /* layerMkdir(root, path, meta) ("" = the layer root) */
 static napi_value js_mkdir(napi_env env, napi_callback_info info) {
   napi_value argv[3];
@@ -335,12 +361,10 @@ static napi_value js_set_times(napi_env env, napi_callback_info info) {
 
 void tsrun_register_layer_fs(napi_env env, napi_value exports) {
   static const tsrun_fn fns[] = {
-      {"layerOpenRoot", js_open_root}, {"layerCreateFile", js_create_file},
-      {"layerWrite", js_write},        {"layerFinishFile", js_finish_file},
-      {"layerMkdir", js_mkdir},        {"layerSymlink", js_symlink},
-      {"layerHardlink", js_hardlink},  {"layerMknod", js_mknod},
-      {"layerWhiteout", js_whiteout},  {"layerOpaque", js_opaque},
-      {"layerSetTimes", js_set_times},
+      {"layerOpenRoot", js_open_root},     {"layerCreateFile", js_create_file}, {"layerWrite", js_write},
+      {"layerFinishFile", js_finish_file}, {"layerWriteFile", js_write_file},   {"layerMkdir", js_mkdir},
+      {"layerSymlink", js_symlink},        {"layerHardlink", js_hardlink},      {"layerMknod", js_mknod},
+      {"layerWhiteout", js_whiteout},      {"layerOpaque", js_opaque},          {"layerSetTimes", js_set_times},
   };
   tsrun_export(env, exports, fns, sizeof fns / sizeof fns[0]);
 }

@@ -1,5 +1,5 @@
 /* layer_fs_napi.c: the JS calls of the layer unpacker (layerOpenRoot,
- * layerCreateFile, layerWrite, layerFinishFile, layerMkdir, layerSymlink,
+ * layerCreateFile, layerWrite, layerFinishFile, layerWriteFile, layerMkdir, layerSymlink,
  * layerHardlink, layerMknod, layerWhiteout, layerOpaque, layerSetTimes). */
 #ifndef TSRUN_LAYER_FS_NAPI_H
 #define TSRUN_LAYER_FS_NAPI_H

@@ -15,8 +15,6 @@ import * as boot from '../boot/bundle-cache';
 type MainFn = (argv: readonly string[]) => Promise<number>;
 
 export const BUNDLE = path.join(boot.BUNDLE_DIR, 'tsrun.js');
-/** The same CLI without the modules only other commands use (scripts/bundle.js). */
-export const LIFECYCLE_BUNDLE = path.join(boot.BUNDLE_DIR, 'tsrun-lifecycle.js');
 export const CACHE_DIR = boot.CACHE_DIR;
 export type { BundleSource } from '../boot/bundle-cache';
 
@@ -28,25 +26,50 @@ const COMMANDS = new Set([
 ]);
 
 /**
- * The commands an engine calls for every container once it exists: the
- * lifecycle bundle holds what they run, about half of the CLI (no zod, config
- * validation, seccomp, rootfs or image code), so they read, deserialize and
- * run half as much. scripts/bundle.js builds it from this list.
+ * The commands an engine calls for every container, in lean bundles: the same
+ * CLI with only these commands' handlers and what they use, so that each call
+ * reads, deserializes and runs less. create, exec, state, start, kill and
+ * delete, which engines call most, each get one of their own (tsrun-state.js
+ * holds no cgroup managers, no hooks, no config checks; tsrun-create.js no
+ * other command's code); pause, resume, list, ps and events share
+ * tsrun-lifecycle.js. Other commands run from the whole CLI, tsrun.js.
+ * scripts/bundle.js builds them from this table.
  */
-export const LIFECYCLE_COMMANDS: readonly string[] = ['state', 'start', 'kill', 'delete', 'pause', 'resume', 'list', 'ps', 'events'];
+export const LEAN_BUNDLES: Readonly<Record<string, readonly string[]>> = {
+  create: ['create'],
+  exec: ['exec'],
+  state: ['state'],
+  start: ['start'],
+  kill: ['kill'],
+  delete: ['delete'],
+  lifecycle: ['pause', 'resume', 'list', 'ps', 'events'],
+};
 
-interface LifecycleExports {
+/** dist/bundle/tsrun-<name>.js */
+export function leanBundleFile(name: string): string {
+  return path.join(boot.BUNDLE_DIR, `tsrun-${name}.js`);
+}
+
+/** The lean bundle holding `command`, if any. */
+function leanBundleOf(command: string): { file: string; commands: readonly string[] } | undefined {
+  for (const [name, commands] of Object.entries(LEAN_BUNDLES)) {
+    if (commands.includes(command)) return { file: leanBundleFile(name), commands };
+  }
+  return undefined;
+}
+
+interface LeanExports {
   main: MainFn;
   splitGlobalArgs: (argv: readonly string[], env: { euid: number; xdgRuntimeDir?: string; cwd: string }) => { help: boolean; version: boolean; command?: string; rest: string[] };
   findCommand: (name: string) => { name: string } | undefined;
 }
 
 /**
- * Whether the lifecycle bundle runs this call exactly as the whole CLI would:
- * its command, read as main() reads it, is one of LIFECYCLE_COMMANDS, or
+ * Whether a lean bundle runs this call exactly as the whole CLI would: its
+ * command, read as main() reads it, is one of the bundle's `commands`, or
  * main() stops before any command runs (bad global flags, an unknown command).
  */
-function lifecycleRuns(lean: LifecycleExports, argv: readonly string[]): boolean {
+function leanRuns(lean: LeanExports, commands: readonly string[], argv: readonly string[]): boolean {
   let split;
   try {
     split = lean.splitGlobalArgs(argv, { euid: process.geteuid?.() ?? 0, xdgRuntimeDir: process.env.XDG_RUNTIME_DIR, cwd: process.cwd() });
@@ -55,7 +78,7 @@ function lifecycleRuns(lean: LifecycleExports, argv: readonly string[]): boolean
   }
   if (split.help || split.version || split.command === undefined || split.command === 'help' || split.command === 'h') return false;
   const def = lean.findCommand(split.command);
-  return def === undefined || LIFECYCLE_COMMANDS.includes(def.name);
+  return def === undefined || commands.includes(def.name);
 }
 
 /** Read the CLI's bundle (undefined when there is none). */
@@ -76,11 +99,12 @@ function run(): void {
   // the command only picks a cache file and a bundle: a wrong guess costs speed, never behaviour
   const use = argv.find((a) => COMMANDS.has(a)) ?? 'other';
   let loaded: boot.LoadedBundle<{ main?: MainFn }> | undefined;
-  const leanSource = LIFECYCLE_COMMANDS.includes(use) ? boot.readBundle(LIFECYCLE_BUNDLE) : undefined;
-  if (leanSource) {
-    const lean = boot.loadBundle<LifecycleExports>(leanSource, use, module);
-    if (lifecycleRuns(lean.exports, argv)) loaded = lean;
-    else delete require.cache[LIFECYCLE_BUNDLE];
+  const leanBundle = leanBundleOf(use);
+  const leanSource = leanBundle && boot.readBundle(leanBundle.file);
+  if (leanBundle && leanSource) {
+    const lean = boot.loadBundle<LeanExports>(leanSource, use, module);
+    if (leanRuns(lean.exports, leanBundle.commands, argv)) loaded = lean;
+    else delete require.cache[leanBundle.file];
   }
   const b = loaded ? undefined : readBundle();
   if (b) loaded = boot.loadBundle<{ main?: MainFn }>(b, use, module);

@@ -14,20 +14,9 @@
 //    fail on capabilities they cannot grant (runc ignores them with a warning).
 //  - A bind mount with filesystem-specific options is an error (runc >= 1.2):
 //    the kernel ignores them for binds, so they would silently do nothing.
-import {
-  CAPABILITIES,
-  CAPABILITY_SETS,
-  LINUX_MOUNT_OPTIONS,
-  OCI_VERSION,
-  type Capability,
-  type Config,
-  type IdMapping,
-  type Int64,
-  type Mount,
-  type NamespaceType,
-  type Process,
-  type RlimitType,
-} from '../../oci-spec/runtime';
+import type { Config, IdMapping, Int64, Mount, Process } from '../../oci-spec/runtime';
+import { CAPABILITIES, CAPABILITY_SETS, LINUX_MOUNT_OPTIONS, type Capability, type NamespaceType, type RlimitType } from '../../oci-spec/runtime-enums';
+import { OCI_VERSION } from '../../oci-spec/version';
 import * as path from 'node:path';
 import { formatJsonPath } from '../../oci-spec/validate';
 import { OVERLAY_ANNOTATION, overlayProblems } from '../rootfs/overlay';

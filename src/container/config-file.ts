@@ -4,7 +4,9 @@
 // JSON path.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseConfig, parseJsonText, SpecValidationError, type Config } from '../../oci-spec';
+import { SpecValidationError } from '../../oci-spec/errors';
+import type { Config } from '../../oci-spec/runtime';
+import { parseConfig, parseJsonText } from '../../oci-spec/validate';
 import { ConfigError, fromNodeError } from '../errors';
 import { jsonTextChecks } from '../validate/json-text';
 import { formatFinding, runChecks } from '../validate/checks';

@@ -1,7 +1,6 @@
-// An existing container: its stored state, its status derived from the
-// kernel, and its cgroup manager. Operations check what the status allows
-// with the one transition table (state/transitions.ts) before they act.
-import type { CgroupManager } from '../cgroups/manager';
+// An existing container: its stored state and its status derived from the
+// kernel (its cgroup manager: cgroup-of.ts). Operations check what the status
+// allows with the one transition table (state/transitions.ts) before they act.
 import { OCI_VERSION } from '../../oci-spec/version';
 import type { Hook } from '../hooks/run';
 import { log } from '../log';
@@ -9,13 +8,11 @@ import { deriveStatus, type StatusResult } from '../state/status';
 import { StateStore, type ContainerHandle } from '../state/store';
 import type { StoredState } from '../state/types';
 import { isFrozen } from '../cgroups/freezer-probe';
-import { loadContainerCgroup } from './cgroup-driver';
 import type { RuntimeContext } from './options';
 
 export class Container {
   readonly handle: ContainerHandle;
   readonly state: StoredState;
-  private manager?: CgroupManager;
 
   constructor(handle: ContainerHandle, state: StoredState) {
     this.handle = handle;
@@ -39,11 +36,6 @@ export class Container {
 
   status(): StatusResult {
     return deriveStatus(this.state, this.handle.dir, { isPaused: (s) => isFrozen(s.cgroup) });
-  }
-
-  cgroup(): CgroupManager {
-    this.manager ??= loadContainerCgroup(this.state.cgroup, { warn: (m) => log.warn(m) });
-    return this.manager;
   }
 
   release(): void {

@@ -9,6 +9,7 @@ import { waitGone } from '../state/proc';
 import { StateStore } from '../state/store';
 import { assertCan } from '../state/transitions';
 import { Container, runPoststopHooks } from './container';
+import { cgroupOf } from './cgroup-of';
 import type { DeleteOptions, RuntimeContext } from './options';
 import { removeOrphanCgroups, repairFromLeftovers } from './repair';
 
@@ -52,13 +53,13 @@ function killInit(c: Container, paused: boolean): void {
   } catch {
     // already gone
   }
-  if (paused) c.cgroup().thaw();
+  if (paused) cgroupOf(c).thaw();
 }
 
 /** Remove everything create made, then run the poststop hooks (failures only warn). */
 export async function destroy(c: Container): Promise<void> {
   try {
-    c.cgroup().destroy();
+    cgroupOf(c).destroy();
   } catch (err) {
     markCleanupFailed(c);
     throw err;

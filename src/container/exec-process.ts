@@ -4,7 +4,9 @@
 // applied on top. Pure apart from reading the file; checked like config.json's
 // process, with errors naming the file and JSON path.
 import * as fs from 'node:fs';
-import { parseJsonText, parseProcess, SpecValidationError, type Process } from '../../oci-spec';
+import { SpecValidationError } from '../../oci-spec/errors';
+import type { Process } from '../../oci-spec/runtime';
+import { parseJsonText, parseProcess } from '../../oci-spec/validate';
 import { ConfigError, fromNodeError, UsageError } from '../errors';
 import { formatFinding } from '../validate/checks';
 import { checkProcess, type HostFacts } from './config-checks';

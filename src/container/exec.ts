@@ -24,6 +24,7 @@ import type { ContainerStatus } from '../state/status';
 import { assertCan } from '../state/transitions';
 import { SECCOMP_CACHE_DIR } from '../state/types';
 import { Container } from './container';
+import { cgroupOf } from './cgroup-of';
 import { checkExecProcess, resolveExecProcess } from './exec-process';
 import { readHost, NS_FILE, type Host } from './host';
 import { ContainerProcessError, errnoName } from './init-process';
@@ -194,7 +195,7 @@ function launch(
     ({ pid: stage1, syncFd } = n.spawnExec(plan));
     // into the container's cgroups before it joins the namespaces (a cgroup
     // namespace is rooted where its creator stands)
-    c.cgroup().apply(stage1);
+    cgroupOf(c).apply(stage1);
     if (opts.subCgroupPaths) joinSubCgroups(c, stage1, opts.subCgroupPaths);
     n.syncSend(syncFd, SYNC.GO, 0, '');
     if (proc.seccompListenerFd !== undefined) {
@@ -264,7 +265,7 @@ function launch(
 
 /** exec --cgroup: move the process on into existing sub-cgroups of the container's. */
 function joinSubCgroups(c: Container, pid: number, sub: Record<string, string>): void {
-  for (const h of c.cgroup().dirs()) {
+  for (const h of cgroupOf(c).dirs()) {
     const rel = h.controllers.length === 0 ? sub[''] : (h.controllers.map((k) => sub[k]).find((v) => v !== undefined) ?? sub['']);
     if (rel === undefined) continue;
     const target = path.resolve(h.dir, rel.replace(/^\/+/, ''));

@@ -1,11 +1,16 @@
 // `tsrun features`: the runtime-spec features document (features.md,
 // features-linux.md). It lists what tsrun recognises and carries out, not
 // what the host has: a field tsrun parses but does not apply is reported as
+// `tsrun features`: the runtime-spec features document (features.md,
+// features-linux.md). It lists what tsrun recognises and carries out, not
+// what the host has: a field tsrun parses but does not apply is reported as
 // not enabled (Intel RDT, idmapped mounts, netDevices, memory policies). The
 // systemd cgroup driver (src/systemd) serves root and, rootless, the user's
 // own manager. AppArmor and SELinux labels are applied by the init
 // (native/src/lsm.c) wherever the host has the LSM.
-import { CAPABILITIES, HOOK_NAMES, NAMESPACE_TYPES, OCI_VERSION, type Features } from '../../oci-spec';
+import type { Features } from '../../oci-spec/features';
+import { CAPABILITIES, HOOK_NAMES, NAMESPACE_TYPES } from '../../oci-spec/runtime-enums';
+import { OCI_VERSION } from '../../oci-spec/version';
 import type { Native } from '../native';
 import { KNOWN_MOUNT_OPTIONS } from '../rootfs/mount-options';
 import { seccompFeatureAnnotations, seccompFeatures } from '../seccomp/features';

@@ -1,6 +1,6 @@
 // Facts about the host that validation and planning need, read once per call.
 import * as fs from 'node:fs';
-import { NAMESPACE_TYPES, type NamespaceType, type RlimitType } from '../../oci-spec';
+import { NAMESPACE_TYPES, type NamespaceType, type RlimitType } from '../../oci-spec/runtime-enums';
 import { capabilitiesFromMask, type HostFacts } from './config-checks';
 import type { PlanHost } from './plan';
 

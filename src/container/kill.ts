@@ -3,6 +3,7 @@ import { TsrunError } from '../errors';
 import { SIGKILL } from '../native/linux-constants';
 import { assertCan, refusal } from '../state/transitions';
 import { Container } from './container';
+import { cgroupOf } from './cgroup-of';
 import type { KillOptions, RuntimeContext } from './options';
 
 export function killContainer(ctx: RuntimeContext, opts: KillOptions): void {
@@ -12,7 +13,7 @@ export function killContainer(ctx: RuntimeContext, opts: KillOptions): void {
     assertCan('kill', status, c.id, opts.all ? ['all'] : []);
     if (status === 'stopped') return; // --all: nothing left to signal
     if (opts.all) {
-      c.cgroup().killAll(opts.signal);
+      cgroupOf(c).killAll(opts.signal);
       return;
     }
     try {
@@ -22,7 +23,7 @@ export function killContainer(ctx: RuntimeContext, opts: KillOptions): void {
       throw new TsrunError(`kill ${c.state.initPid}: ${(err as Error).message}`, { containerId: c.id, cause: err });
     }
     // a frozen task dies only once thawed
-    if (status === 'paused' && opts.signal === SIGKILL) c.cgroup().thaw();
+    if (status === 'paused' && opts.signal === SIGKILL) cgroupOf(c).thaw();
   } finally {
     c.release();
   }
@@ -37,7 +38,7 @@ export function killAllProcesses(ctx: RuntimeContext, id: string, signal: number
   const c = Container.open(ctx, id);
   try {
     assertCan('kill', c.status().status, c.id, ['all']);
-    c.cgroup().killAll(signal);
+    cgroupOf(c).killAll(signal);
   } finally {
     c.release();
   }

@@ -3,13 +3,14 @@
 // freezer by `state`/`list`, so nothing else needs to be stored.
 import { assertCan } from '../state/transitions';
 import { Container } from './container';
+import { cgroupOf } from './cgroup-of';
 import type { PauseOptions, RuntimeContext } from './options';
 
 export function pauseContainer(ctx: RuntimeContext, opts: PauseOptions): void {
   const c = Container.open(ctx, opts.id);
   try {
     assertCan('pause', c.status().status, c.id);
-    c.cgroup().freeze();
+    cgroupOf(c).freeze();
   } finally {
     c.release();
   }

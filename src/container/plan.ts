@@ -14,7 +14,7 @@ import type {
   SymlinkPlan,
 } from '../native/plan';
 import { devSymlinks, plannedDevices } from '../rootfs/devices';
-import { CAPABILITIES, RLIMIT_TYPES } from '../../oci-spec';
+import { CAPABILITIES, RLIMIT_TYPES } from '../../oci-spec/runtime-enums';
 import { MS, PERSONALITY } from '../native/linux-constants';
 import { parseMountOptions, propagationFlag } from '../rootfs/mount-options';
 import { overlayPlan, overlaySpec } from '../rootfs/overlay';

@@ -1,13 +1,14 @@
 // `resume`: thaw a paused container.
 import { assertCan } from '../state/transitions';
 import { Container } from './container';
+import { cgroupOf } from './cgroup-of';
 import type { ResumeOptions, RuntimeContext } from './options';
 
 export function resumeContainer(ctx: RuntimeContext, opts: ResumeOptions): void {
   const c = Container.open(ctx, opts.id);
   try {
     assertCan('resume', c.status().status, c.id);
-    c.cgroup().thaw();
+    cgroupOf(c).thaw();
   } finally {
     c.release();
   }

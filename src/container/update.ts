@@ -4,7 +4,8 @@
 // "unchanged". The merged result is checked like config.json's resources,
 // applied, and persisted in state.json's cgroup descriptor.
 import * as fs from 'node:fs';
-import { parseJsonText, parseResources, SpecValidationError } from '../../oci-spec';
+import { SpecValidationError } from '../../oci-spec/errors';
+import { parseJsonText, parseResources } from '../../oci-spec/validate';
 import { cgroupHostFacts, checkResources, type CgroupHostFacts } from '../cgroups/checks';
 import { mergeResources } from '../cgroups/merge';
 import { fromSpecResources, type LinuxResources } from '../cgroups/resources';
@@ -14,6 +15,7 @@ import { StateStore } from '../state/store';
 import { assertCan } from '../state/transitions';
 import { formatFinding } from '../validate/checks';
 import { Container } from './container';
+import { cgroupOf } from './cgroup-of';
 import type { RuntimeContext, UpdateOptions, UpdateValues } from './options';
 
 export interface UpdateDeps {
@@ -154,7 +156,7 @@ export function updateContainer(ctx: RuntimeContext, opts: UpdateOptions, deps: 
   const c = Container.open(ctx, opts.id);
   try {
     assertCan('update', c.status().status, c.id);
-    const manager = c.cgroup();
+    const manager = cgroupOf(c);
     const merged = mergeResources(manager.resources(), upd);
     for (const w of checkUpdate(upd, merged, deps.hostFacts(), source, fromFlags)) deps.warn(w);
     manager.update(upd); // a refused value rolls back what the update wrote before it

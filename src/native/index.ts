@@ -102,6 +102,8 @@ export interface Native {
   layerWrite(fd: number, data: Buffer): void;
   /** ownership, xattrs, mode (setuid after chown), times; always closes fd */
   layerFinishFile(fd: number, meta: LayerEntryMeta): void;
+  /** layerCreateFile, layerWrite of data and layerFinishFile in one call (a file whose content is at hand) */
+  layerWriteFile(rootFd: number, path: string, meta: LayerEntryMeta, data: Buffer): void;
   /** a directory (an existing one is kept) with ownership, xattrs and mode; times come later (layerSetTimes) */
   layerMkdir(rootFd: number, path: string, meta: LayerEntryMeta): void;
   layerSymlink(rootFd: number, path: string, target: string, meta: LayerEntryMeta): void;
@@ -116,6 +118,26 @@ export interface Native {
   /** utimensat(AT_SYMLINK_NOFOLLOW) */
   layerSetTimes(rootFd: number, path: string, times: LayerTimes): void;
 
+  // --- image layer decoding (native/src/layer_decode*.c) ---
+  /**
+   * Decode a layer blob (opened here) on a thread of the addon into ring,
+   * whole slots of slotSize bytes: onEvent(slot, length, read) for each
+   * filled slot, in order, then onEvent(-1, 0, read, digest, error) once
+   * ("sha256:<hex>" of every decompressed byte, or why it stopped). read:
+   * compressed bytes read so far. Errors (opening the blob) carry .code, .syscall.
+   */
+  layerDecodeStart(
+    path: string,
+    compression: 'none' | 'gzip' | 'zstd',
+    ring: Buffer,
+    slotSize: number,
+    onEvent: (slot: number, length: number, read: number, digest?: string, error?: string) => void,
+  ): LayerDecoder;
+  /** the consumer is done with the oldest slot it got */
+  layerDecodeRelease(decoder: LayerDecoder): void;
+  /** stop decoding (the last event still comes) */
+  layerDecodeCancel(decoder: LayerDecoder): void;
+
   // --- the containerd shim (native/src/shim.c) ---
   /**
    * mount(2); with a non-empty `chdir`, made by a short-lived child standing
@@ -128,6 +150,11 @@ export interface Native {
   exitedChild(): number;
   /** pipe2(O_CLOEXEC): [read end, write end] */
   pipe(): [number, number];
+}
+
+/** A running layer decoder (native/src/layer_decode_napi.c) */
+interface LayerDecoder {
+  readonly __layerDecoder: unique symbol;
 }
 
 export interface LayerTimes {

@@ -6,7 +6,7 @@
 // facts (libseccomp's syscall and arch tables, kernel support) are reported
 // by plan.ts.
 import type { Config, Seccomp, SeccompAction } from '../../oci-spec/runtime';
-import { SECCOMP_ERRNO_ACTIONS } from '../../oci-spec/runtime';
+import { SECCOMP_ERRNO_ACTIONS } from '../../oci-spec/runtime-enums';
 import { error, warning, type Check, type Finding } from '../validate/checks';
 
 const ROOT = 'linux.seccomp';

@@ -2,7 +2,7 @@
 // Names are what this build recognises; supportedFlags is what the running
 // kernel accepts too.
 import type { SeccompFeatures } from '../../oci-spec/features';
-import { SECCOMP_ACTIONS, SECCOMP_ARCHS, SECCOMP_FLAGS, SECCOMP_OPERATORS } from '../../oci-spec/runtime';
+import { SECCOMP_ACTIONS, SECCOMP_ARCHS, SECCOMP_FLAGS, SECCOMP_OPERATORS } from '../../oci-spec/runtime-enums';
 import { native, type Native } from '../native';
 
 export function seccompFeatures(n: Pick<Native, 'seccompInfo'> = native()): SeccompFeatures {

@@ -197,42 +197,66 @@ describe('ownership', () => {
   });
 });
 
-describe('the lifecycle bundle', () => {
-  const lean = () => path.join(tree, 'dist', 'bundle', 'tsrun-lifecycle.js');
-  const leanId = () => fs.readFileSync(lean(), 'latin1').slice('// tsrun bundle '.length, '// tsrun bundle '.length + 16);
+describe('the lean bundles', () => {
+  const LEAN = fs.readdirSync(path.join(PROJECT_ROOT, 'dist', 'bundle')).filter((f) => /^tsrun-[a-z]+\.js$/.test(f));
+  const lean = (name: string) => path.join(tree, 'dist', 'bundle', `tsrun-${name}.js`);
+  const leanId = (name: string) => fs.readFileSync(lean(name), 'latin1').slice('// tsrun bundle '.length, '// tsrun bundle '.length + 16);
+  const copyLean = () => {
+    for (const f of LEAN) fs.copyFileSync(path.join(PROJECT_ROOT, 'dist', 'bundle', f), path.join(tree, 'dist', 'bundle', f));
+  };
+  const removeLean = () => {
+    for (const f of LEAN) fs.rmSync(path.join(tree, 'dist', 'bundle', f), { force: true });
+  };
 
-  it('runs the lifecycle commands, with the same output as the whole CLI', () => {
+  it('are built for create, exec, state, start, kill and delete, and one for the other lifecycle commands', () => {
+    expect(LEAN.sort()).toEqual(['tsrun-create.js', 'tsrun-delete.js', 'tsrun-exec.js', 'tsrun-kill.js', 'tsrun-lifecycle.js', 'tsrun-start.js', 'tsrun-state.js']);
+  });
+
+  it('run the lifecycle commands, with the same output as the whole CLI', () => {
     const missing = ['--root', stateRoot, 'state', `${TEST_PREFIX}entry-missing`];
+    const killMissing = ['--root', stateRoot, 'kill', `${TEST_PREFIX}entry-missing`, 'KILL'];
     const whole = cli(missing);
+    const wholeKill = cli(killMissing);
     const listed = cli(['--root', stateRoot, 'list', '--format', 'json']);
-    fs.copyFileSync(path.join(PROJECT_ROOT, 'dist', 'bundle', 'tsrun-lifecycle.js'), lean());
+    copyLean();
     try {
       clearCache();
       const r = cli(missing);
       expect(r.code).toBe(whole.code);
       expect(r.stderr.replace(/time="[^"]*"/g, '')).toBe(whole.stderr.replace(/time="[^"]*"/g, ''));
+      const k = cli(killMissing);
+      expect(k.code).toBe(wholeKill.code);
+      expect(k.stderr.replace(/time="[^"]*"/g, '')).toBe(wholeKill.stderr.replace(/time="[^"]*"/g, ''));
       const l = cli(['--root', stateRoot, 'list', '--format', 'json']);
       expect(l.code, l.stderr).toBe(0);
       expect(l.stdout).toBe(listed.stdout);
-      // the cache written is the lifecycle bundle's
-      expect(cacheFiles('list').map((f) => f.split('-')[1])).toEqual([leanId()]);
+      // each command's cache is that of the bundle it ran from
+      expect(cacheFiles('list').map((f) => f.split('-')[1])).toEqual([leanId('lifecycle')]);
     } finally {
-      fs.rmSync(lean(), { force: true });
+      removeLean();
     }
   });
 
-  it('leaves other commands to the whole CLI, also when a flag value looks like a lifecycle command', () => {
-    fs.copyFileSync(path.join(PROJECT_ROOT, 'dist', 'bundle', 'tsrun-lifecycle.js'), lean());
+  it('leave other commands to the whole CLI, also when a flag value looks like a lifecycle command', () => {
+    copyLean();
     try {
       // the guess from the words says "state"; the command is create
       const r = cli(['--root', 'state', 'create', '--bundle', path.join(tree, 'no-such-bundle'), `${TEST_PREFIX}entry-create`]);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('JSON specification file config.json not found in bundle');
       expect(r.stderr).not.toContain('internal error');
+      // the guess says "create"; the command is spec
+      const s = cli(['--root', 'create', 'spec', '--bundle', path.join(tree, 'no-such-dir')]);
+      expect(s.stderr).not.toContain('internal error');
+      expect(s.code).toBe(cli(['spec', '--bundle', path.join(tree, 'no-such-dir')]).code);
+      // and a lifecycle command named in another one's bundle runs from its own (or the whole CLI)
+      const d = cli(['--root', stateRoot, 'start', 'delete']);
+      expect(d.stderr).not.toContain('internal error');
+      expect(d.stderr).toContain('container does not exist');
       const spec = cli(['spec', '--bundle', tree]);
       expect(spec.code, spec.stderr).toBe(0);
     } finally {
-      fs.rmSync(lean(), { force: true });
+      removeLean();
       fs.rmSync(path.join(tree, 'config.json'), { force: true });
     }
   });

@@ -53,6 +53,32 @@ describe('differential rules', () => {
     expect(runc.probe).toEqual(tsrun.probe);
   });
 
+  it('explain a shared rootfs and a read-only path with a bind mount under it in one case (#2371 of seed 20261207)', () => {
+    const config = {
+      ociVersion: '1.0.2',
+      linux: { rootfsPropagation: 'shared', readonlyPaths: ['/data'] },
+      mounts: [{ destination: '/data/sub/bind1', type: 'bind', source: '/host/dir', options: ['bind', 'noatime', 'rnosuid'] }],
+    };
+    const view = (mounts: ReturnType<typeof mount>[]): View => ({ outcome: 'ran', exit: 'exit 0', hooks: { host: [], container: [] }, said: '', probe: { mounts } });
+    // runc 1.1.5: "/" private, only the top of the read-only path read-only
+    const runc = view([
+      mount('/', 'rw,relatime', 'private'),
+      mount('/data/sub/bind1', 'rw,nosuid,noatime', 'private'),
+      mount('/data', 'ro,relatime', 'private'),
+      mount('/data/sub/bind1', 'rw,nosuid,noatime', 'private'),
+    ]);
+    // tsrun: "/" shared after pivot_root, the read-only path read-only with what is below it
+    const tsrun = view([
+      mount('/', 'rw,relatime', 'shared'),
+      mount('/data/sub/bind1', 'rw,nosuid,noatime', 'shared'),
+      mount('/data', 'ro,relatime', 'shared'),
+      mount('/data/sub/bind1', 'ro,nosuid,noatime', 'shared'),
+    ]);
+    const names = applyRules(RULES, { name: 'generated #2371', config }, { boundingSet: 0n }).reconcile(runc, tsrun);
+    expect(names).toEqual(expect.arrayContaining(['readonly-paths-recursive', 'rootfs-propagation-shared']));
+    expect(runc.probe).toEqual(tsrun.probe);
+  });
+
   it('leave a case alone when the stacked mounts differ in more than their options', () => {
     const config = {
       ociVersion: '1.0.2',

@@ -14,8 +14,9 @@ import { chooseManifest, normalizePlatform, parsePlatform } from '../../src/imag
 import { humanSize, progressSink } from '../../src/image/progress';
 import { familiarName, parseReference, storeKey } from '../../src/image/reference';
 import { loadRegistriesConfig } from '../../src/image/registries-config';
-import { classifyEntry, EntryRefused, normalizeEntryPath, type TarHeader } from '../../src/image/unpack/entry';
+import { classifyEntry, EntryRefused, normalizeEntryPath } from '../../src/image/unpack/entry';
 import { parsePax, parsePaxTime } from '../../src/image/unpack/pax';
+import type { TarHeader } from '../../src/image/unpack/tar';
 
 describe('WWW-Authenticate (RFC 7235)', () => {
   it('reads several challenges, quoted commas and escapes, any parameter order', () => {
@@ -110,7 +111,7 @@ describe('manifests', () => {
 });
 
 describe('layer entries', () => {
-  const h = (over: Partial<TarHeader>): TarHeader => ({ name: '', type: 'file', size: 0, mode: 0o644, uid: 0, gid: 0, mtime: new Date(1e12), linkname: null, devmajor: 0, devminor: 0, ...over });
+  const h = (over: Partial<TarHeader>): TarHeader => ({ name: '', type: 'file', typeflag: '0', size: 0, mode: 0o644, uid: 0, gid: 0, mtime: 1e9, linkname: null, devmajor: 0, devminor: 0, ...over });
 
   it('normalises names and refuses escapes', () => {
     expect(normalizeEntryPath('./a//b/./c/')).toBe('a/b/c');
@@ -148,7 +149,7 @@ describe('layer entries', () => {
     ]);
     expect(() => classifyEntry('l', h({ type: 'link', linkname: '../../etc/passwd' }), undefined)).toThrow(/hard link target/);
     expect(() => classifyEntry('', h({ type: 'file' }), undefined)).toThrow(/root must be a directory/);
-    expect(() => classifyEntry('x', h({ type: null }), undefined)).toThrow(/unsupported tar entry type/);
+    expect(() => classifyEntry('x', h({ type: null, typeflag: 'S' }), undefined)).toThrow(/unsupported tar entry type "S"/);
   });
 
   it('parses PAX records from raw bytes with limits', () => {

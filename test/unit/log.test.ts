@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { configureLogging, errorChainMessage, jsonRecordToText, log, logsToStderr, quoteValue, reportFatal } from '../../src/log';
+import { configureLogging, errorChainMessage, formatJson, formatText, log, logsToStderr, quoteValue, reportFatal } from '../../src/log';
 import { SyscallError, TsrunError, fromNodeError } from '../../src/errors';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-test-log-'));
@@ -65,14 +65,36 @@ describe('text format', () => {
     expect(lines(file)).toEqual([expect.stringMatching(/^time="[^"]+" level=error msg="container does not exist" id="c 1"$/)]);
   });
 
-  it('converts records and quotes like logrus', () => {
-    expect(jsonRecordToText('{"level":"warning","time":"2026-11-22T09:12:39.000Z","msg":"x","b":2,"a":"ok"}')).toBe(
-      'time="2026-11-22T09:12:39.000Z" level=warning msg=x a=ok b=2\n',
+  it('formats records and quotes like logrus', () => {
+    const time = '2026-11-22T09:12:39.000Z';
+    expect(formatText({ level: 'warning', time, msg: 'x', fields: [['b', 2], ['a', 'ok']] })).toBe(`time="${time}" level=warning msg=x a=ok b=2\n`);
+    expect(formatText({ level: 'debug', time, msg: 'a b', fields: [['argv', ['state', 'c 1']], ['n', null]] })).toBe(
+      `time="${time}" level=debug msg="a b" argv="[\\"state\\",\\"c 1\\"]" n=null\n`,
     );
     expect(quoteValue('plain-value_1.2/x@y^z+')).toBe('plain-value_1.2/x@y^z+');
     expect(quoteValue('has space')).toBe('"has space"');
     expect(quoteValue('')).toBe('""');
     expect(quoteValue('a"b\\c\n')).toBe('"a\\"b\\\\c\\n"');
+  });
+});
+
+describe('json format', () => {
+  it('writes level, time, the fields in order, then msg, as pino did', () => {
+    const time = '2026-11-22T09:12:39.000Z';
+    expect(formatJson({ level: 'error', time, msg: 'boom: "x"\n', fields: [] })).toBe(`{"level":"error","time":"${time}","msg":"boom: \\"x\\"\\n"}\n`);
+    expect(formatJson({ level: 'debug', time, msg: 'm', fields: [['z', 1], ['a', ['s']], ['inf', Infinity]] })).toBe(
+      `{"level":"debug","time":"${time}","z":1,"a":["s"],"inf":null,"msg":"m"}\n`,
+    );
+  });
+
+  it('leaves out undefined fields and ones that would shadow level, time or msg; writes what cannot be serialized as a marker', () => {
+    const file = path.join(dir, 'fields.json');
+    configureLogging({ file, format: 'json', debug: true });
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    log.debug('m', { gone: undefined, level: 'fake', msg: 'fake', keep: 'k', cyclic, big: 1n });
+    const rec = JSON.parse(lines(file)[0]!) as Record<string, unknown>;
+    expect(rec).toEqual({ level: 'debug', time: expect.stringMatching(GO_RFC3339), keep: 'k', cyclic: '[unable to serialize]', big: '[unable to serialize]', msg: 'm' });
   });
 });
 

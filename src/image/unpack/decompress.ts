@@ -2,7 +2,6 @@
 // bytes (magic numbers), as containerd does, not trusted from the media type:
 // registries and tools get media types wrong, magic numbers cannot lie.
 import type { Transform } from 'node:stream';
-import zlib from 'node:zlib';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
@@ -16,14 +15,19 @@ export function detectCompression(head: Buffer): Compression {
   return 'none';
 }
 
-/** A decompressing stream for the format, or undefined for plain tar. */
+/**
+ * A decompressing stream for the format, or undefined for plain tar: for
+ * image archives (`tsrun image load`); layers are decoded by the addon.
+ */
 export async function decompressor(c: Compression): Promise<Transform | undefined> {
   switch (c) {
-    case 'gzip':
-      // zlib runs on the thread pool: decompression overlaps the unpacking
-      return zlib.createGunzip({ chunkSize: 256 * 1024 });
+    case 'gzip': {
+      // loaded here: unpacking a layer does not need it
+      const { createGunzip } = await import('node:zlib');
+      return createGunzip({ chunkSize: 256 * 1024 });
+    }
     case 'zstd': {
-      // loaded only for zstd layers (a native addon, not bundled)
+      // loaded only for zstd archives (a native addon, not bundled)
       const { DecompressStream } = await import('zstd-napi');
       return new DecompressStream();
     }

@@ -3,6 +3,7 @@
 // names here, before anything touches the filesystem (the addon checks again).
 import type { LayerEntryMeta } from '../../native';
 import { parsePaxTime, type PaxRecords } from './pax';
+import type { TarHeader } from './tar';
 
 export type EntryAction =
   | { kind: 'file'; path: string; size: number; meta: LayerEntryMeta }
@@ -14,20 +15,6 @@ export type EntryAction =
   | { kind: 'opaque'; dir: string }
   /** AUFS metadata (.wh..wh.plnk/ and friends at the root): not content */
   | { kind: 'skip'; path: string };
-
-/** The tar header fields this needs (tar-stream's Header). */
-export interface TarHeader {
-  name: string;
-  type: string | null;
-  size: number;
-  mode: number;
-  uid: number;
-  gid: number;
-  mtime: Date;
-  linkname: string | null;
-  devmajor: number;
-  devminor: number;
-}
 
 /** A reason to refuse the entry; the caller names the layer and the entry. */
 export class EntryRefused extends Error {}
@@ -41,11 +28,22 @@ const XATTR_SIZE_MAX = 65536;
 /** overlayfs reads these to redirect, merge or hide lower layers: a layer must not bring its own */
 const OVERLAY_PRIVATE_XATTR = /^(trusted|user)\.overlay\./;
 
+/** an empty, "." or ".." component (a leading or doubled slash is an empty one), or a NUL */
+const NOT_PLAIN = /(?:^|\/)\.{0,2}(?:\/|$)|\0/;
+/** names this short cannot break PATH_MAX or NAME_MAX (a UTF-16 unit is at most 3 UTF-8 bytes) */
+const SHORT_NAME = Math.floor(NAME_MAX / 3);
+
 /**
  * "./a//b/" -> "a/b"; "" for the root. Refuses NUL bytes, absolute names,
  * ".." and over-long names.
  */
 export function normalizeEntryPath(raw: string): string {
+  // the common case, cheaply: "a/b/c" (from "./a/b/c" or "a/b/c/") is already normal
+  let plain = raw;
+  while (plain.startsWith('./')) plain = plain.slice(2);
+  if (plain.endsWith('/')) plain = plain.slice(0, -1);
+  if (plain.length <= SHORT_NAME && !NOT_PLAIN.test(plain)) return plain;
+
   if (raw.includes('\0')) throw new EntryRefused('NUL byte in its name');
   if (raw.startsWith('/')) throw new EntryRefused('absolute name (layer entries are relative to the layer root)');
   const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
@@ -78,10 +76,9 @@ function paxId(pax: PaxRecords | undefined, key: string, fallback: number): numb
 }
 
 /** Extended attributes from PAX records (SCHILY.xattr.* raw, LIBARCHIVE.xattr.* base64), overlay's own dropped. */
-function entryXattrs(pax: PaxRecords | undefined): { xattrs: Array<[string, Buffer]>; dropped: string[] } {
+function entryXattrs(pax: PaxRecords): { xattrs: Array<[string, Buffer]>; dropped: string[] } {
   const xattrs: Array<[string, Buffer]> = [];
   const dropped: string[] = [];
-  if (!pax) return { xattrs, dropped };
   for (const [key, value] of pax) {
     let name: string | undefined;
     let data = value;
@@ -106,10 +103,11 @@ function entryXattrs(pax: PaxRecords | undefined): { xattrs: Array<[string, Buff
   return { xattrs, dropped };
 }
 
-function entryMeta(h: TarHeader, pax: PaxRecords | undefined, xattrs: Array<[string, Buffer]>): LayerEntryMeta {
-  const mtime = parsePaxTime(pax?.get('mtime')) ?? { s: Math.trunc(h.mtime.getTime() / 1000), ns: 0 };
-  const atime = parsePaxTime(pax?.get('atime')) ?? mtime;
-  return {
+function entryMeta(h: TarHeader, pax: PaxRecords | undefined, xattrs: Array<[string, Buffer]> | undefined): LayerEntryMeta {
+  if (!pax) return { uid: h.uid, gid: h.gid, mode: h.mode & 0o7777, atime: h.mtime, atimeNs: 0, mtime: h.mtime, mtimeNs: 0 };
+  const mtime = parsePaxTime(pax.get('mtime')) ?? { s: h.mtime, ns: 0 };
+  const atime = parsePaxTime(pax.get('atime')) ?? mtime;
+  const meta: LayerEntryMeta = {
     uid: paxId(pax, 'uid', h.uid),
     gid: paxId(pax, 'gid', h.gid),
     mode: h.mode & 0o7777,
@@ -117,8 +115,9 @@ function entryMeta(h: TarHeader, pax: PaxRecords | undefined, xattrs: Array<[str
     atimeNs: atime.ns,
     mtime: mtime.s,
     mtimeNs: mtime.ns,
-    ...(xattrs.length ? { xattrs } : {}),
   };
+  if (xattrs?.length) meta.xattrs = xattrs;
+  return meta;
 }
 
 /**
@@ -128,21 +127,24 @@ function entryMeta(h: TarHeader, pax: PaxRecords | undefined, xattrs: Array<[str
  */
 export function classifyEntry(name: string, h: TarHeader, pax: PaxRecords | undefined): EntryAction {
   const path = normalizeEntryPath(name);
-  const parts = path === '' ? [] : path.split('/');
-  if (parts[0]?.startsWith(AUFS_META_PREFIX) && parts[0] !== OPAQUE_MARKER) return { kind: 'skip', path };
-  for (const p of parts.slice(0, -1)) {
-    if (p.startsWith(WHITEOUT_PREFIX)) throw new EntryRefused(`whiteout name ${JSON.stringify(p)} used as a directory`);
-  }
-  const base = parts[parts.length - 1] ?? '';
-  const { xattrs } = entryXattrs(pax);
-  const meta = () => entryMeta(h, pax, xattrs);
-
-  if (base.startsWith(WHITEOUT_PREFIX)) {
-    if (base === OPAQUE_MARKER) return { kind: 'opaque', dir: parentOf(path) };
-    if (base.startsWith(AUFS_META_PREFIX)) throw new EntryRefused('unknown whiteout metadata name (only .wh..wh..opq is defined)');
-    const target = base.slice(WHITEOUT_PREFIX.length);
-    if (target === '' || target === '.' || target === '..') throw new EntryRefused(`whiteout of the invalid name ${JSON.stringify(target)}`);
-    return { kind: 'whiteout', path: join(parentOf(path), target), meta: meta() };
+  // checked for every entry (an entry that does not keep them still may not bring bad ones)
+  const xattrs = pax ? entryXattrs(pax).xattrs : undefined;
+  const meta = (): LayerEntryMeta => entryMeta(h, pax, xattrs);
+  // whiteouts and AUFS metadata (most names have no ".wh." anywhere)
+  if (path.includes(WHITEOUT_PREFIX)) {
+    const parts = path.split('/');
+    if (parts[0]?.startsWith(AUFS_META_PREFIX) && parts[0] !== OPAQUE_MARKER) return { kind: 'skip', path };
+    for (const p of parts.slice(0, -1)) {
+      if (p.startsWith(WHITEOUT_PREFIX)) throw new EntryRefused(`whiteout name ${JSON.stringify(p)} used as a directory`);
+    }
+    const base = parts[parts.length - 1] ?? '';
+    if (base.startsWith(WHITEOUT_PREFIX)) {
+      if (base === OPAQUE_MARKER) return { kind: 'opaque', dir: parentOf(path) };
+      if (base.startsWith(AUFS_META_PREFIX)) throw new EntryRefused('unknown whiteout metadata name (only .wh..wh..opq is defined)');
+      const target = base.slice(WHITEOUT_PREFIX.length);
+      if (target === '' || target === '.' || target === '..') throw new EntryRefused(`whiteout of the invalid name ${JSON.stringify(target)}`);
+      return { kind: 'whiteout', path: join(parentOf(path), target), meta: meta() };
+    }
   }
   if (path === '' && h.type !== 'directory') throw new EntryRefused(`the layer root must be a directory, not a ${h.type ?? 'unknown entry'}`);
 
@@ -180,6 +182,6 @@ export function classifyEntry(name: string, h: TarHeader, pax: PaxRecords | unde
         meta: meta(),
       };
     default:
-      throw new EntryRefused(`unsupported tar entry type ${JSON.stringify(h.type)}`);
+      throw new EntryRefused(`unsupported tar entry type ${JSON.stringify(h.typeflag)}`);
   }
 }

@@ -1,16 +1,19 @@
 // Unpack one layer blob into an empty directory: decompress (gzip, zstd or
-// plain, by magic number), hash every decompressed byte for the diff_id, parse
-// with tar-stream, and carry out each entry through the addon relative to the
-// layer root fd (native/src/layer_fs.c). OCI whiteouts become overlayfs ones.
-// tar-stream is only the parser here: it never touches the filesystem.
-import * as tar from 'tar-stream';
+// plain, by magic number) and hash every decompressed byte for the diff_id
+// (decode.ts, on a thread of the addon), read the tar stream as it arrives
+// (tar.ts), and carry out each entry through the addon relative to the
+// layer root fd (native/src/layer_fs.c). OCI whiteouts become
+// overlayfs ones. Entries are applied synchronously, chunk by chunk: a
+// layer of small files costs a few system calls per file and little else.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { log } from '../../log';
 import { native as realNative, type LayerTimes, type Native } from '../../native';
 import { ImageError, LayerEntryError } from '../errors';
 import { decodeLayer } from './decode';
 import type { Compression } from './decompress';
-import { classifyEntry, EntryRefused, type EntryAction, type TarHeader } from './entry';
-import { MAX_PAX_BYTES, parsePax, PaxError, type PaxRecords } from './pax';
+import { classifyEntry, EntryRefused, type EntryAction } from './entry';
+import type { PaxRecords } from './pax';
+import { TarFormatError, TarReader, type ContentSink, type TarHeader } from './tar';
 
 export interface UnpackOptions {
   /** the layer blob (already verified against its digest) */
@@ -33,29 +36,6 @@ export interface UnpackResult {
   entries: number;
 }
 
-type Extract = ReturnType<typeof tar.extract>;
-/** tar-stream's private hook through which each PAX block passes (3.x) */
-interface ExtractInternals {
-  _decodeLongHeader(buf: Buffer): void;
-  _header: { type: string; name: string } | null;
-}
-
-/**
- * Keep the raw bytes of each PAX block: tar-stream decodes PAX values as UTF-8
- * text, which corrupts binary xattrs (security.capability). Its version is
- * pinned exactly; this fails loudly if the hook ever disappears.
- */
-function capturePax(ex: Extract, onPax: (global: boolean, buf: Buffer) => void): void {
-  const inner = ex as unknown as ExtractInternals;
-  const original = inner._decodeLongHeader;
-  if (typeof original !== 'function') throw new Error('tar-stream: unsupported version (no _decodeLongHeader)');
-  inner._decodeLongHeader = function (this: ExtractInternals, buf: Buffer) {
-    const type = this._header?.type;
-    if (type === 'pax-header' || type === 'pax-global-header') onPax(type === 'pax-global-header', buf);
-    return original.call(this, buf);
-  };
-}
-
 export async function unpackLayer(opts: UnpackOptions): Promise<UnpackResult> {
   const n = opts.native ?? realNative();
   const rootFd = n.layerOpenRoot(opts.destDir);
@@ -67,35 +47,15 @@ export async function unpackLayer(opts: UnpackOptions): Promise<UnpackResult> {
 }
 
 async function unpackInto(n: Native, rootFd: number, opts: UnpackOptions): Promise<UnpackResult> {
-  const decoded = await decodeLayer(opts.blobPath, opts.onProgress);
+  const decoded = decodeLayer(opts.blobPath, opts.onProgress, n);
   const compression = decoded.compression;
-
-  const ex = tar.extract();
-  let failure: Error | undefined;
-  const fail = (e: unknown): void => {
-    if (failure) return;
-    failure = e instanceof Error ? e : new Error(String(e));
-    ex.destroy(failure);
-  };
-
-  let pendingPax: PaxRecords | undefined;
-  let globalPax: PaxRecords | undefined;
-  let lastEntry = '';
-  capturePax(ex, (global, buf) => {
-    try {
-      const records = parsePax(buf);
-      if (global) globalPax = new Map([...(globalPax ?? []), ...records]);
-      else pendingPax = records;
-    } catch (e) {
-      const at = lastEntry ? ` (after entry ${JSON.stringify(lastEntry)})` : ' (at the start of the layer)';
-      fail(new LayerEntryError(opts.layerName, (ex as unknown as ExtractInternals)._header?.name ?? '', `${(e as Error).message}${at}`));
-      throw e;
-    }
-  });
 
   const dirTimes = new Map<string, LayerTimes>();
   let contentBytes = 0;
   let entries = 0;
+  let lastEntry = '';
+  /** the file being written, closed on a failure */
+  let openFd = -1;
 
   const refuse = (name: string, why: string, cause?: unknown): LayerEntryError =>
     new LayerEntryError(opts.layerName, name, why, cause === undefined ? {} : { cause });
@@ -132,100 +92,86 @@ async function unpackInto(n: Native, rootFd: number, opts: UnpackOptions): Promi
     }
   };
 
-  ex.on('entry', (header, stream, next) => {
-    // destroying the extractor on a failure destroys this stream with the error: handled by fail()
-    stream.on('error', () => undefined);
-    if (failure) return;
+  /**
+   * The regular file being written (one at a time; one sink for them all):
+   * written in one call when its content is at hand (most are), else created
+   * at its first bytes and finished at its end.
+   */
+  let file: Extract<EntryAction, { kind: 'file' }> | undefined;
+  let fileName = '';
+  const fileFailed = (e: unknown): LayerEntryError => refuse(fileName, describeNativeError(e, file), e);
+  const fileSink: ContentSink = {
+    whole: (data) => {
+      const f = file as Extract<EntryAction, { kind: 'file' }>;
+      try {
+        n.layerWriteFile(rootFd, f.path, f.meta, data);
+      } catch (e) {
+        throw fileFailed(e);
+      }
+      contentBytes += data.length;
+    },
+    write: (data) => {
+      const f = file as Extract<EntryAction, { kind: 'file' }>;
+      try {
+        if (openFd < 0) openFd = n.layerCreateFile(rootFd, f.path, f.meta.mode);
+        n.layerWrite(openFd, data);
+      } catch (e) {
+        throw fileFailed(e);
+      }
+      contentBytes += data.length;
+    },
+    end: () => {
+      const fd = openFd;
+      openFd = -1;
+      try {
+        n.layerFinishFile(fd, (file as Extract<EntryAction, { kind: 'file' }>).meta);
+      } catch (e) {
+        throw fileFailed(e);
+      }
+    },
+  };
+
+  const onEntry = (header: TarHeader, pax: PaxRecords | undefined): ContentSink | undefined => {
     entries++;
-    const pax = mergePax(globalPax, pendingPax);
-    pendingPax = undefined;
-    // PAX path/linkpath from the raw records: tar-stream's decoding loses a NUL byte's meaning
-    const rawPath = pax?.get('path');
-    const name = rawPath !== undefined ? rawPath.toString('utf8') : header.name;
+    const name = header.name;
     lastEntry = name;
     let action: EntryAction;
     try {
-      const h = header as unknown as TarHeader;
-      const linkpath = pax?.get('linkpath');
-      if (linkpath !== undefined) h.linkname = linkpath.toString('utf8');
-      action = classifyEntry(name, h, pax);
+      action = classifyEntry(name, header, pax);
     } catch (e) {
-      fail(e instanceof EntryRefused ? refuse(name, e.message) : e);
-      return;
+      throw e instanceof EntryRefused ? refuse(name, e.message) : e;
     }
-    if (action.kind !== 'file') {
-      try {
-        apply(action, name);
-      } catch (e) {
-        fail(refuse(name, describeNativeError(e, action), e));
-        return;
-      }
-      stream.on('end', () => next());
-      stream.resume();
-      return;
+    if (action.kind === 'file') {
+      dirTimes.delete(action.path);
+      file = action;
+      fileName = name;
+      return fileSink;
     }
-    dirTimes.delete(action.path);
-    let fd: number;
     try {
-      fd = n.layerCreateFile(rootFd, action.path, action.meta.mode);
+      apply(action, name);
     } catch (e) {
-      fail(refuse(name, describeNativeError(e, action), e));
-      return;
+      throw refuse(name, describeNativeError(e, action), e);
     }
-    let open = true;
-    stream.on('data', (data) => {
-      const chunk = data as Buffer;
-      if (!open) return;
-      try {
-        n.layerWrite(fd, chunk);
-        contentBytes += chunk.length;
-      } catch (e) {
-        open = false;
-        n.closeFd(fd);
-        fail(refuse(name, describeNativeError(e, action), e));
-      }
-    });
-    stream.on('end', () => {
-      if (!open) return;
-      open = false;
-      try {
-        n.layerFinishFile(fd, action.meta);
-      } catch (e) {
-        fail(refuse(name, describeNativeError(e, action), e));
-        return;
-      }
-      next();
-    });
-    stream.on('error', () => {
-      if (open) {
-        open = false;
-        n.closeFd(fd);
-      }
-    });
-  });
+    return undefined;
+  };
 
-  const done = new Promise<void>((resolve) => {
-    ex.on('error', (e: Error) => fail(tarError(e, opts.layerName, lastEntry, ex)));
-    ex.on('close', () => resolve());
-    ex.on('finish', () => resolve());
-  });
-
+  const reader = new TarReader(onEntry);
   try {
-    for await (const chunk of decoded.chunks) {
-      if (failure) break;
-      if (!ex.write(chunk)) await drained(ex);
+    try {
+      for await (const chunk of decoded.chunks) {
+        reader.push(chunk);
+        // let the rest of the process (other downloads, progress) run between chunks
+        await nextTurn();
+      }
+    } catch (e) {
+      if (e instanceof LayerEntryError || e instanceof TarFormatError) throw e;
+      throw new ImageError(`layer ${opts.layerName}: reading the ${compression === 'none' ? 'tar' : compression} stream: ${(e as Error).message}`, { cause: e });
     }
+    reader.end();
   } catch (e) {
-    fail(failure ? e : new ImageError(`layer ${opts.layerName}: reading the ${compression === 'none' ? 'tar' : compression} stream: ${(e as Error).message}`, { cause: e }));
-  }
-  if (!failure) (ex as unknown as { end(): void }).end();
-  await done;
-  if (!failure && !(ex as unknown as { _finished?: boolean })._finished && ex.destroyed) {
-    failure = new LayerEntryError(opts.layerName, lastEntry, 'the tar stream ended early');
-  }
-  if (failure) {
     decoded.cancel();
-    throw failure;
+    if (openFd >= 0) n.closeFd(openFd);
+    throw tarError(e, opts.layerName, lastEntry);
   }
 
   // directories last, deepest first: creating their entries changed their times
@@ -248,33 +194,11 @@ function depth(p: string): number {
   return d;
 }
 
-function mergePax(global: PaxRecords | undefined, local: PaxRecords | undefined): PaxRecords | undefined {
-  if (!global) return local;
-  if (!local) return global;
-  return new Map([...global, ...local]);
-}
-
-function drained(ex: Extract): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      ex.off('drain', done);
-      ex.off('close', done);
-      resolve();
-    };
-    ex.on('drain', done);
-    ex.on('close', done);
-  });
-}
-
-/** tar-stream's own errors, with the entry they are about. */
-function tarError(e: Error, layer: string, lastEntry: string, ex: Extract): Error {
-  if (e instanceof LayerEntryError) return e;
+/** The reader's own errors, with the entry they are about. */
+function tarError(e: unknown, layer: string, lastEntry: string): Error {
+  if (!(e instanceof TarFormatError)) return e instanceof Error ? e : new Error(String(e));
   const at = lastEntry ? `after entry ${JSON.stringify(lastEntry)}` : 'at the start of the layer';
-  if (/Header exceeds max size/.test(e.message)) {
-    const h = (ex as unknown as ExtractInternals)._header;
-    return new LayerEntryError(layer, h?.name ?? '', `extended header larger than tar-stream's 4 MiB limit (${MAX_PAX_BYTES} bytes allowed) ${at}`, { cause: e });
-  }
-  if (e instanceof PaxError) return new LayerEntryError(layer, lastEntry, e.message, { cause: e });
+  if (e.entry !== undefined) return new LayerEntryError(layer, e.entry, `${e.message} (${at})`, { cause: e });
   return new LayerEntryError(layer, lastEntry, `not a valid tar stream ${at}: ${e.message}`, { cause: e });
 }
 

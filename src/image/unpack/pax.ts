@@ -7,7 +7,7 @@
 export const MAX_PAX_BYTES = 1024 * 1024;
 const MAX_RECORDS = 10_000;
 
-export class PaxError extends Error {}
+class PaxError extends Error {}
 
 /** key -> raw value bytes; later records override earlier ones, as in GNU tar. */
 export type PaxRecords = Map<string, Buffer>;

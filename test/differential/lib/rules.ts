@@ -278,7 +278,8 @@ export const RULES: readonly Rule[] = [
         const a = r[i]!;
         const b = t[i]!;
         const under = ro.some((p) => String(a.target).startsWith(`${p}/`));
-        const rest = (m: AnyObj) => JSON.stringify({ ...m, opts: String(m.opts).replace(/^r[ow],/, '') });
+        // propagation is rootfs-propagation-shared's to explain (each rule's shape alone would block the other)
+        const rest = (m: AnyObj) => JSON.stringify({ ...m, opts: String(m.opts).replace(/^r[ow],/, ''), propagation: undefined });
         if (under && rest(a) === rest(b) && String(a.opts).startsWith('rw,') && String(b.opts).startsWith('ro,')) {
           a.opts = b.opts;
           changed = true;

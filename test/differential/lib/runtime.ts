@@ -102,8 +102,14 @@ export function runOnce(req: RunRequest): Promise<RunResult> {
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   let timedOut = false;
+  let hang = '';
   const timer = setTimeout(() => {
     timedOut = true;
+    try {
+      hang = describeProcessTree(child.pid!);
+    } catch (e) {
+      hang = `  (could not read /proc: ${(e as Error).message})`;
+    }
     try {
       process.kill(-child.pid!, 'SIGKILL');
     } catch {
@@ -117,7 +123,7 @@ export function runOnce(req: RunRequest): Promise<RunResult> {
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const r: RunResult = { exitCode: code, signal, timedOut, stdout, stderr, ms: Date.now() - started };
+      const r: RunResult = { exitCode: code, signal, timedOut, stdout, stderr: hang ? `${stderr}\n[harness] hung processes when the time ran out:\n${hang}` : stderr, ms: Date.now() - started };
       const b = stdout.indexOf(BEGIN);
       const e = b >= 0 ? stdout.indexOf(END, b + BEGIN.length) : -1;
       if (b >= 0 && e >= 0) {
@@ -141,6 +147,39 @@ export function runOnce(req: RunRequest): Promise<RunResult> {
       resolve(r);
     });
   });
+}
+
+/**
+ * Where each process under `root` (the run's nsenter/prlimit/runtime, the
+ * container init, hooks) is waiting: pid, parent, state, name, wchan and the
+ * kernel stack, so a run that hung says why.
+ */
+function describeProcessTree(root: number): string {
+  const read = (f: string): string => {
+    try {
+      return fs.readFileSync(f, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const parents = new Map<number, number>();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    // comm may hold spaces and parentheses: the fields after the last ")"
+    const stat = read(`/proc/${name}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[1] !== undefined) parents.set(Number(name), Number(fields[1]));
+  }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i++) for (const [pid, ppid] of parents) if (ppid === tree[i]) tree.push(pid);
+  return tree
+    .map((pid) => {
+      const stat = read(`/proc/${pid}/stat`);
+      const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? '?';
+      const stack = read(`/proc/${pid}/stack`).trim().split('\n').slice(0, 8).join(' < ');
+      return `  ${pid} (parent ${parents.get(pid)}) ${state} ${read(`/proc/${pid}/comm`).trim()} wchan=${read(`/proc/${pid}/wchan`) || '?'} ${read(`/proc/${pid}/cmdline`).split('\0').join(' ').trim().slice(0, 160)}\n    stack: ${stack || '?'}`;
+    })
+    .join('\n');
 }
 
 /** `delete --force` what a timed-out or failed run may have left. */
