@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fromNodeError } from '../../errors';
+import { log } from '../../log';
 import { native } from '../../native/index';
 import { BaseManager } from '../base';
 import { SIGKILL } from '../../native/linux-constants';
@@ -88,6 +89,13 @@ export class V2Manager extends BaseManager {
     try {
       nat.loadDeviceFilter(this.dir, deviceFilterProgram(rules));
     } catch (err) {
+      // rootless, bpf(2) is refused (a delegated cgroup, even systemd's,
+      // takes no program from an unprivileged user): as runc, the container
+      // goes without; its user namespace gives it no device it could misuse
+      if ((err as NodeJS.ErrnoException).code === 'EPERM' && process.geteuid?.() !== 0) {
+        log.debug(`rootless: no device filter for ${this.dir} (bpf: EPERM)`);
+        return;
+      }
       throw fromNodeError('linux.resources.devices: cannot install the device filter', err, { containerId: this.containerId, path: this.dir });
     }
   }
