@@ -69,6 +69,7 @@ __attribute__((noreturn)) static void exec_stage1(struct exec_plan *p, int sync_
     c.buf_len /= 2;
   }
   process_set_oom_score_adj(&c);
+  process_raise_hard_rlimits(&c);
   enter_namespaces(&c, p->ns, p->n_ns, false);
   pid_t child = _Fork();
   if (child < 0) child_fail(&c, errno, "fork", "exec");

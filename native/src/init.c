@@ -279,6 +279,7 @@ __attribute__((noreturn)) void tsrun_init_stage1(struct tsrun_plan *p, int sync_
      from then on reads what we report) */
   sync_wait_go(&c);
   process_set_oom_score_adj(&c);
+  process_raise_hard_rlimits(&c);
   enter_namespaces(&c, p->ns, p->n_ns, true);
   /* root of a new user namespace is a new euid: the kernel cleared the signal */
   lifeline_arm(p->creator_pid, c.sync_fd);

@@ -43,6 +43,25 @@ static void set_rlimits(struct child_ctx *c) {
   }
 }
 
+/* Before any namespace: raise each hard limit the process asks above the one
+ * it has, keeping the soft one. runc sets rlimits from its parent, privileged
+ * on the host; in a user namespace the child would lack the
+ * CAP_SYS_RESOURCE of the initial one that raising a hard limit needs.
+ * Raising lets nothing fail that the full set_rlimits later would not allow,
+ * and a refusal here is left to set_rlimits, which names it. */
+void process_raise_hard_rlimits(struct child_ctx *c) {
+  struct tsrun_process *pr = c->process;
+  for (int i = 0; i < pr->n_rlimits; i++) {
+    struct tsrun_rlimit *r = &pr->rlimits[i];
+    struct rlimit64 {
+      uint64_t cur, max;
+    } now;
+    if (syscall(SYS_prlimit64, 0, r->resource, NULL, &now) < 0 || r->hard <= now.max) continue;
+    now.max = r->hard;
+    (void)syscall(SYS_prlimit64, 0, r->resource, &now, NULL);
+  }
+}
+
 /* Before any namespace, as runc's nsexec does: lowering it needs privileges
  * on the host (CAP_SYS_RESOURCE), and a failure must come before any hook.
  * Still in the caller's mount namespace: /proc is the host's own. */

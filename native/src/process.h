@@ -9,6 +9,8 @@
  * seccomp filter, with the process's credentials), the filter without
  * no_new_privileges, user, capabilities, no_new_privs */
 void process_finalize(struct child_ctx *c);
+/* hard rlimits above the current ones, raised by stage 1 before any namespace */
+void process_raise_hard_rlimits(struct child_ctx *c);
 /* process.oomScoreAdj, written by stage 1 before any namespace (runc's nsexec) */
 void process_set_oom_score_adj(struct child_ctx *c);
 /* with no_new_privileges: the seccomp filter, last before execve (and the listener fd to the agent) */

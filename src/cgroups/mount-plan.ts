@@ -9,7 +9,7 @@
 //     unified tree is not exposed.
 //   v2: a cgroup2 mount when the container has its own cgroup namespace (it
 //     then shows the container's cgroup as its root), else a bind of the
-//     container's cgroup dir.
+//     container's cgroup dir, private unless the config says otherwise.
 import * as path from 'node:path';
 import type { MountPlan, SymlinkPlan } from '../native/plan';
 import { MS } from '../native/linux-constants';
@@ -18,7 +18,7 @@ import type { HierarchyDir } from './paths';
 
 const { RDONLY: MS_RDONLY, NOSUID: MS_NOSUID, NODEV: MS_NODEV, NOEXEC: MS_NOEXEC } = MS;
 const { NOATIME: MS_NOATIME, NODIRATIME: MS_NODIRATIME, BIND: MS_BIND, REC: MS_REC } = MS;
-const { RELATIME: MS_RELATIME, STRICTATIME: MS_STRICTATIME } = MS;
+const { RELATIME: MS_RELATIME, STRICTATIME: MS_STRICTATIME, PRIVATE: MS_PRIVATE } = MS;
 
 /** flags that a bind's MS_REMOUNT pass can change */
 const REMOUNTABLE = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
@@ -73,8 +73,12 @@ export function cgroupMountPlan(layout: CgroupLayout, dirs: readonly HierarchyDi
       if (dir) m.fallbackSource = dir.dir;
       return { mounts: [m], symlinks: [] };
     }
+    // A bind would carry the host mount's propagation into the container (a
+    // peer or slave of a systemd host's shared /sys/fs/cgroup, so host mount
+    // events there reach it); runc's own cgroup2 mount is private, so is this.
+    const propagation = req.propagation.length ? req.propagation : [MS_PRIVATE | MS_REC];
     return {
-      mounts: [plan({ source: dir.dir, destination: dest, flags: MS_BIND | MS_REC, remountFlags, propagation: req.propagation })],
+      mounts: [plan({ source: dir.dir, destination: dest, flags: MS_BIND | MS_REC, remountFlags, propagation })],
       symlinks: [],
     };
   }

@@ -1,12 +1,14 @@
 // What a process sees from inside a real container (foreground `tsrun run`,
 // busybox commands), compared with exactly what config.json asked for.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   capMask,
+  CLI_ENTRY,
+  cliEnv,
   containerLab,
   parseStatus,
   type SpecDoc,
@@ -360,6 +362,39 @@ describe('namespaces', () => {
     const sys = mountAt(parseMountinfo(lines.slice(2).join('\n')), '/sys');
     expect(sys.fstype).toBe('sysfs');
     expect(sys.opts).toEqual(expect.arrayContaining(['ro', 'nosuid', 'nodev', 'noexec']));
+  });
+
+  it('a user namespace gets a hard rlimit above tsrun\'s own where the host lets root raise it (runc sets them from its privileged parent)', async () => {
+    // tsrun runs with RLIMIT_CORE 0:0; the config asks 0:1048576. Raising a
+    // hard limit takes CAP_SYS_RESOURCE of the host's user namespace, which
+    // the container's root lacks: tsrun raises it before entering the user
+    // namespace. Hosts whose root lacks CAP_SYS_RESOURCE (as some sandboxes)
+    // refuse it for runc too: then tsrun names the limit before creating anything.
+    const hostCanRaise = (BigInt(`0x${parseStatus(fs.readFileSync('/proc/self/status', 'utf8')).CapEff}`) >> 24n) & 1n;
+    const b = lab.shBundle(
+      'grep "core file" /proc/self/limits',
+      (spec) => {
+        userNamespace(spec, 300000);
+        spec.process.rlimits = [{ type: 'RLIMIT_CORE', soft: 0, hard: 1048576 }];
+      },
+      { parent: os.tmpdir() },
+    );
+    fs.chmodSync(b.dir, 0o755);
+    execFileSync('chown', ['-R', '300000:300000', b.rootfs]);
+    const id = lab.id('rlimit-userns');
+    const r = spawnSync('prlimit', ['--core=0:0', '--', process.execPath, CLI_ENTRY, '--root', lab.root, 'run', '--bundle', b.dir, id], {
+      env: cliEnv(),
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    if (hostCanRaise) {
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout.trim().split(/\s{2,}/).slice(1, 3)).toEqual(['0', '1048576']);
+    } else {
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('process.rlimits[0].hard: RLIMIT_CORE hard limit 1048576 is above tsrun\'s own hard limit 0');
+    }
   });
 
   it('a time namespace applies linux.timeOffsets', async () => {
