@@ -136,6 +136,28 @@ export interface Native {
   /** stop decoding (the last event still comes) */
   layerDecodeCancel(decoder: LayerDecoder): void;
 
+  // --- image layer applying (native/src/layer_apply*.c) ---
+  /**
+   * A thread that carries out batches of layer operations (encoded by
+   * src/image/unpack/ops.ts) in order, relative to rootFd (kept open until
+   * the last event); ring: the decoder's memory, which operations may point
+   * into. onEvent(seq, failedOp, error, skipped) when a batch is done
+   * (failedOp -1, or the index of the operation that failed, with an errno
+   * Error; after a failure or a cancel later batches are skipped), then
+   * onEvent(-1, -1) once at the end.
+   */
+  layerApplyStart(
+    rootFd: number,
+    ring: Buffer,
+    onEvent: (seq: number, failedOp: number, error: NodeJS.ErrnoException | undefined, skipped: boolean) => void,
+  ): LayerApplier;
+  /** queue a batch; its Buffer must stay untouched until its event */
+  layerApplySubmit(applier: LayerApplier, batch: Buffer, seq: number): void;
+  /** no more batches: the thread ends after the queued ones */
+  layerApplyEnd(applier: LayerApplier): void;
+  /** skip the queued batches and end (the last event still comes) */
+  layerApplyCancel(applier: LayerApplier): void;
+
   // --- the containerd shim (native/src/shim.c) ---
   /**
    * mount(2); with a non-empty `chdir`, made by a short-lived child standing
@@ -153,6 +175,10 @@ export interface Native {
 /** A running layer decoder (native/src/layer_decode_napi.c) */
 interface LayerDecoder {
   readonly __layerDecoder: unique symbol;
+}
+
+export interface LayerApplier {
+  readonly __layerApplier: unique symbol;
 }
 
 export interface LayerTimes {
