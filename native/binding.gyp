@@ -13,6 +13,8 @@
         "src/fsutil.c",
         "src/init.c",
         "src/keyring.c",
+        "src/layer_apply.c",
+        "src/layer_apply_napi.c",
         "src/layer_decode.c",
         "src/layer_decode_napi.c",
         "src/layer_fs.c",

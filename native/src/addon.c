@@ -12,6 +12,7 @@ static napi_value init(napi_env env, napi_value exports) {
   tsrun_register_shim(env, exports);
   tsrun_register_layer_fs(env, exports);
   tsrun_register_layer_decode(env, exports);
+  tsrun_register_layer_apply(env, exports);
   return exports;
 }
 

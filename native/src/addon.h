@@ -6,6 +6,7 @@
 #include "exec.h"
 #include "fdpass_napi.h"
 #include "fsutil.h"
+#include "layer_apply_napi.h"
 #include "layer_decode_napi.h"
 #include "layer_fs_napi.h"
 #include "seccomp_napi.h"

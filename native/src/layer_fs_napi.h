@@ -1,6 +1,5 @@
-/* layer_fs_napi.c: the JS calls of the layer unpacker (layerOpenRoot,
- * layerCreateFile, layerWrite, layerFinishFile, layerWriteFile, layerMkdir, layerSymlink,
- * layerHardlink, layerMknod, layerWhiteout, layerOpaque, layerSetTimes). */
+/* layer_fs_napi.c: the JS call of the layer unpacker (layerOpenRoot); the
+ * entries go through layer_apply_napi.c. */
 #ifndef TSRUN_LAYER_FS_NAPI_H
 #define TSRUN_LAYER_FS_NAPI_H
 #include <node_api.h>

@@ -9,7 +9,7 @@ const char *tsrun_errno_name(int err) {
   return n ? n : "EUNKNOWN";
 }
 
-napi_value tsrun_throw_errno(napi_env env, int err, const char *syscall, const char *path) {
+napi_value tsrun_make_errno_error(napi_env env, int err, const char *syscall, const char *path) {
   char msg[512];
   snprintf(msg, sizeof msg, "%s: %s%s%s", syscall, strerror(err), path ? " " : "", path ? path : "");
   napi_value m, code, e, sc, p, no;
@@ -25,7 +25,11 @@ napi_value tsrun_throw_errno(napi_env env, int err, const char *syscall, const c
     napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &p);
     napi_set_named_property(env, e, "path", p);
   }
-  napi_throw(env, e);
+  return e;
+}
+
+napi_value tsrun_throw_errno(napi_env env, int err, const char *syscall, const char *path) {
+  napi_throw(env, tsrun_make_errno_error(env, err, syscall, path));
   return NULL;
 }
 

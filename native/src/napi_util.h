@@ -12,8 +12,9 @@
     if ((call) != napi_ok) return NULL; \
   } while (0)
 
-/* Throw an Error whose .code is the errno name and .syscall the call name,
- * like Node's own fs errors, so TS can wrap it with fromNodeError(). */
+/* An Error whose .code is the errno name and .syscall the call name, like
+ * Node's own fs errors, so TS can wrap it with fromNodeError(); throw it. */
+napi_value tsrun_make_errno_error(napi_env env, int err, const char *syscall, const char *path);
 napi_value tsrun_throw_errno(napi_env env, int err, const char *syscall, const char *path);
 napi_value tsrun_throw(napi_env env, const char *msg);
 const char *tsrun_errno_name(int err);

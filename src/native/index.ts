@@ -89,34 +89,13 @@ export interface Native {
   /** libseccomp version and what this kernel supports. */
   seccompInfo(): SeccompInfo;
 
-  // --- image layer unpacking (native/src/layer_fs*.c) ---
+  // --- image layer unpacking (native/src/layer_fs*.c, layer_apply*.c) ---
   // Paths are relative to the layer root fd, normalised ("a/b", no "." or ".."
   // components; "" is the root). Parents are resolved with openat2
   // (RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | ...) and created (0755) when
   // missing; final names are never followed. Errors carry .code, .syscall, .path.
   /** O_PATH fd of a layer directory */
   layerOpenRoot(path: string): number;
-  /** a new regular file (whatever had that name is removed), O_WRONLY, created with mode's permission bits (less the umask) */
-  layerCreateFile(rootFd: number, path: string, mode: number): number;
-  /** write(2) all of data to an fd from layerCreateFile */
-  layerWrite(fd: number, data: Buffer): void;
-  /** ownership, xattrs, mode (setuid after chown), times; always closes fd */
-  layerFinishFile(fd: number, meta: LayerEntryMeta): void;
-  /** layerCreateFile, layerWrite of data and layerFinishFile in one call (a file whose content is at hand) */
-  layerWriteFile(rootFd: number, path: string, meta: LayerEntryMeta, data: Buffer): void;
-  /** a directory (an existing one is kept) with ownership, xattrs and mode; times come later (layerSetTimes) */
-  layerMkdir(rootFd: number, path: string, meta: LayerEntryMeta): void;
-  layerSymlink(rootFd: number, path: string, target: string, meta: LayerEntryMeta): void;
-  /** a hard link to an earlier non-directory entry of the same layer */
-  layerHardlink(rootFd: number, path: string, target: string): void;
-  /** c: character device, b: block device, p: FIFO */
-  layerMknod(rootFd: number, path: string, kind: 'c' | 'b' | 'p', major: number, minor: number, meta: LayerEntryMeta): void;
-  /** an overlayfs whiteout (char 0/0); false when the layer already has that name (kept) */
-  layerWhiteout(rootFd: number, path: string, meta: LayerEntryMeta): boolean;
-  /** trusted.overlay.opaque=y on a directory of the layer (made when missing) */
-  layerOpaque(rootFd: number, dir: string): void;
-  /** utimensat(AT_SYMLINK_NOFOLLOW) */
-  layerSetTimes(rootFd: number, path: string, times: LayerTimes): void;
 
   // --- image layer decoding (native/src/layer_decode*.c) ---
   /**
@@ -138,6 +117,28 @@ export interface Native {
   /** stop decoding (the last event still comes) */
   layerDecodeCancel(decoder: LayerDecoder): void;
 
+  // --- image layer applying (native/src/layer_apply*.c) ---
+  /**
+   * A thread that carries out batches of layer operations (encoded by
+   * src/image/unpack/ops.ts) in order, relative to rootFd (kept open until
+   * the last event); ring: the decoder's memory, which operations may point
+   * into. onEvent(seq, failedOp, error, skipped) when a batch is done
+   * (failedOp -1, or the index of the operation that failed, with an errno
+   * Error; after a failure or a cancel later batches are skipped), then
+   * onEvent(-1, -1) once at the end.
+   */
+  layerApplyStart(
+    rootFd: number,
+    ring: Buffer,
+    onEvent: (seq: number, failedOp: number, error: NodeJS.ErrnoException | undefined, skipped: boolean) => void,
+  ): LayerApplier;
+  /** queue a batch; its Buffer must stay untouched until its event */
+  layerApplySubmit(applier: LayerApplier, batch: Buffer, seq: number): void;
+  /** no more batches: the thread ends after the queued ones */
+  layerApplyEnd(applier: LayerApplier): void;
+  /** skip the queued batches and end (the last event still comes) */
+  layerApplyCancel(applier: LayerApplier): void;
+
   // --- the containerd shim (native/src/shim.c) ---
   /**
    * mount(2); with a non-empty `chdir`, made by a short-lived child standing
@@ -155,6 +156,10 @@ export interface Native {
 /** A running layer decoder (native/src/layer_decode_napi.c) */
 interface LayerDecoder {
   readonly __layerDecoder: unique symbol;
+}
+
+export interface LayerApplier {
+  readonly __layerApplier: unique symbol;
 }
 
 export interface LayerTimes {

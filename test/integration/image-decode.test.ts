@@ -42,8 +42,9 @@ async function decodeAll(file: string): Promise<{ data: Buffer; diffId: string; 
   const parts: Buffer[] = [];
   for await (const c of d.chunks) {
     expect(c.length).toBeLessThanOrEqual(SLOT_SIZE);
-    // copied: the chunk's memory is reused once the next one is asked for
+    // copied: the chunk's memory is reused once it is given back
     parts.push(Buffer.from(c));
+    d.release();
   }
   return { data: Buffer.concat(parts), diffId: await d.diffId(), read, compression: d.compression };
 }
@@ -51,9 +52,7 @@ async function decodeAll(file: string): Promise<{ data: Buffer; diffId: string; 
 async function decodeError(file: string): Promise<string> {
   const d = decodeLayer(file);
   try {
-    for await (const _ of d.chunks) {
-      // drain
-    }
+    for await (const _ of d.chunks) d.release();
   } catch (e) {
     return (e as Error).message;
   }

@@ -23,8 +23,15 @@ export const SLOTS = 4;
 
 export interface DecodedLayer {
   compression: Compression;
-  /** decompressed bytes, in order; a chunk is valid until the next one is asked for (its memory is reused) */
+  /** the memory every chunk is a view of */
+  ring: Buffer;
+  /**
+   * decompressed bytes, in order; each chunk stays valid until the consumer
+   * gives it back with release() (the decoder then reuses its memory)
+   */
   chunks: AsyncIterable<Buffer>;
+  /** the consumer is done with the oldest chunk it holds */
+  release(): void;
   /** sha256 of every decompressed byte; resolves after the last chunk */
   diffId(): Promise<string>;
   /** stop early (on an error of the consumer) */
@@ -70,8 +77,6 @@ export function decodeLayer(path: string, onRead?: (bytes: number) => void, n: N
         const f = filled.shift();
         if (f) {
           yield ring.subarray(f.slot * SLOT_SIZE, f.slot * SLOT_SIZE + f.length);
-          // the consumer is done with it: the decoder may fill it again
-          n.layerDecodeRelease(handle);
           continue;
         }
         if (failure) throw failure;
@@ -84,7 +89,9 @@ export function decodeLayer(path: string, onRead?: (bytes: number) => void, n: N
   }
   return {
     compression,
+    ring,
     chunks: chunks(),
+    release: () => n.layerDecodeRelease(handle),
     diffId: async () => {
       if (digest === undefined) throw failure ?? new Error('internal: diff_id asked before the end of the layer');
       return digest;

@@ -2,16 +2,17 @@
 // plain, by magic number) and hash every decompressed byte for the diff_id
 // (decode.ts, on a thread of the addon), read the tar stream as it arrives
 // (tar.ts), and carry out each entry through the addon relative to the
-// layer root fd (native/src/layer_fs.c). OCI whiteouts become
-// overlayfs ones. Entries are applied synchronously, chunk by chunk: a
-// layer of small files costs a few system calls per file and little else.
+// layer root fd (native/src/layer_fs.c), on a third thread (apply.ts) while
+// the JS thread parses the next chunk. OCI whiteouts become overlayfs ones.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { log } from '../../log';
 import { native as realNative, type LayerTimes, type Native } from '../../native';
 import { ImageError, LayerEntryError } from '../errors';
+import { Applier, type ApplyFailure } from './apply';
 import { decodeLayer } from './decode';
 import type { Compression } from './decompress';
 import { classifyEntry, EntryRefused, type EntryAction } from './entry';
+import type { OpEntry } from './ops';
 import type { PaxRecords } from './pax';
 import { TarFormatError, TarReader, type ContentSink, type TarHeader } from './tar';
 
@@ -49,43 +50,50 @@ export async function unpackLayer(opts: UnpackOptions): Promise<UnpackResult> {
 async function unpackInto(n: Native, rootFd: number, opts: UnpackOptions): Promise<UnpackResult> {
   const decoded = decodeLayer(opts.blobPath, opts.onProgress, n);
   const compression = decoded.compression;
+  let applier: Applier;
+  try {
+    applier = new Applier(n, rootFd, decoded.ring);
+  } catch (e) {
+    decoded.cancel();
+    throw e;
+  }
 
   const dirTimes = new Map<string, LayerTimes>();
   let contentBytes = 0;
   let entries = 0;
   let lastEntry = '';
-  /** the file being written, closed on a failure */
-  let openFd = -1;
+  /** the operations for the chunk being parsed */
+  let ops = applier.batch();
 
   const refuse = (name: string, why: string, cause?: unknown): LayerEntryError =>
     new LayerEntryError(opts.layerName, name, why, cause === undefined ? {} : { cause });
 
-  const apply = (a: EntryAction, name: string): void => {
+  const apply = (a: EntryAction, entry: OpEntry): void => {
     switch (a.kind) {
       case 'dir':
-        n.layerMkdir(rootFd, a.path, a.meta);
+        ops.mkdir(entry, a.path, a.meta);
         dirTimes.set(a.path, { atime: a.meta.atime, atimeNs: a.meta.atimeNs, mtime: a.meta.mtime, mtimeNs: a.meta.mtimeNs });
         return;
       case 'symlink':
         dirTimes.delete(a.path);
-        n.layerSymlink(rootFd, a.path, a.target, a.meta);
+        ops.symlink(entry, a.path, a.target, a.meta);
         return;
       case 'hardlink':
         dirTimes.delete(a.path);
-        n.layerHardlink(rootFd, a.path, a.target);
+        ops.hardlink(entry, a.path, a.target);
         return;
       case 'device':
         dirTimes.delete(a.path);
-        n.layerMknod(rootFd, a.path, a.device, a.major, a.minor, a.meta);
+        ops.mknod(entry, a.path, a.device, a.major, a.minor, a.meta);
         return;
       case 'whiteout':
-        n.layerWhiteout(rootFd, a.path, a.meta);
+        ops.whiteout(entry, a.path, a.meta);
         return;
       case 'opaque':
-        n.layerOpaque(rootFd, a.dir);
+        ops.opaque(entry, a.dir);
         return;
       case 'skip':
-        log.debug('layer: skipping AUFS metadata entry', { layer: opts.layerName, entry: name });
+        log.debug('layer: skipping AUFS metadata entry', { layer: opts.layerName, entry: entry.name });
         return;
       case 'file':
         throw new Error('internal: files are written by the entry handler');
@@ -94,40 +102,25 @@ async function unpackInto(n: Native, rootFd: number, opts: UnpackOptions): Promi
 
   /**
    * The regular file being written (one at a time; one sink for them all):
-   * written in one call when its content is at hand (most are), else created
-   * at its first bytes and finished at its end.
+   * written by one operation when its content is at hand in one chunk (most
+   * are), else opened at its first bytes, written piece by piece, finished.
    */
-  let file: Extract<EntryAction, { kind: 'file' }> | undefined;
-  let fileName = '';
-  const fileFailed = (e: unknown): LayerEntryError => refuse(fileName, describeNativeError(e, file), e);
+  let file: OpEntry & { action: Extract<EntryAction, { kind: 'file' }> } = { name: '', action: { kind: 'file', path: '', size: 0, meta: { uid: 0, gid: 0, mode: 0 } } };
+  let fileOpen = false;
   const fileSink: ContentSink = {
     whole: (data) => {
-      const f = file as Extract<EntryAction, { kind: 'file' }>;
-      try {
-        n.layerWriteFile(rootFd, f.path, f.meta, data);
-      } catch (e) {
-        throw fileFailed(e);
-      }
+      ops.file(file, file.action.path, file.action.meta, data);
       contentBytes += data.length;
     },
     write: (data) => {
-      const f = file as Extract<EntryAction, { kind: 'file' }>;
-      try {
-        if (openFd < 0) openFd = n.layerCreateFile(rootFd, f.path, f.meta.mode);
-        n.layerWrite(openFd, data);
-      } catch (e) {
-        throw fileFailed(e);
-      }
+      if (!fileOpen) ops.open(file, file.action.path, file.action.meta.mode);
+      fileOpen = true;
+      ops.write(file, data);
       contentBytes += data.length;
     },
     end: () => {
-      const fd = openFd;
-      openFd = -1;
-      try {
-        n.layerFinishFile(fd, (file as Extract<EntryAction, { kind: 'file' }>).meta);
-      } catch (e) {
-        throw fileFailed(e);
-      }
+      fileOpen = false;
+      ops.close(file, file.action.meta);
     },
   };
 
@@ -143,23 +136,25 @@ async function unpackInto(n: Native, rootFd: number, opts: UnpackOptions): Promi
     }
     if (action.kind === 'file') {
       dirTimes.delete(action.path);
-      file = action;
-      fileName = name;
+      file = { name, action };
       return fileSink;
     }
-    try {
-      apply(action, name);
-    } catch (e) {
-      throw refuse(name, describeNativeError(e, action), e);
-    }
+    apply(action, { name, action });
     return undefined;
   };
+
+  /** the operation that failed on the applying thread, as the entry's error */
+  const applyFailed = (f: ApplyFailure): LayerEntryError => refuse(f.entry.name, describeNativeError(f.error, f.entry.action), f.error);
 
   const reader = new TarReader(onEntry);
   try {
     try {
       for await (const chunk of decoded.chunks) {
         reader.push(chunk);
+        // the chunk's memory goes back to the decoder once its operations are done
+        applier.submit(ops, decoded.release);
+        ops = applier.batch();
+        if (applier.failure) throw applyFailed(applier.failure);
         // let the rest of the process (other downloads, progress) run between chunks
         await nextTurn();
       }
@@ -168,21 +163,16 @@ async function unpackInto(n: Native, rootFd: number, opts: UnpackOptions): Promi
       throw new ImageError(`layer ${opts.layerName}: reading the ${compression === 'none' ? 'tar' : compression} stream: ${(e as Error).message}`, { cause: e });
     }
     reader.end();
+    // directories last, deepest first: creating their entries changed their times
+    for (const d of [...dirTimes.keys()].sort((a, b) => depth(b) - depth(a))) ops.times({ name: d }, d, dirTimes.get(d) as LayerTimes);
+    applier.submit(ops, () => {});
+    await applier.end();
+    if (applier.failure) throw applyFailed(applier.failure);
   } catch (e) {
     decoded.cancel();
-    if (openFd >= 0) n.closeFd(openFd);
+    // the thread uses the root fd until it is done
+    await applier.cancel();
     throw tarError(e, opts.layerName, lastEntry);
-  }
-
-  // directories last, deepest first: creating their entries changed their times
-  const dirs = [...dirTimes.keys()].sort((a, b) => depth(b) - depth(a));
-  for (const d of dirs) {
-    try {
-      n.layerSetTimes(rootFd, d, dirTimes.get(d) as LayerTimes);
-    } catch (e) {
-      // a directory removed or replaced later in the layer
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw refuse(d, describeNativeError(e, undefined), e);
-    }
   }
   return { diffId: await decoded.diffId(), compression, contentBytes, entries };
 }
