@@ -92,4 +92,30 @@ describe('differential rules', () => {
     expect(applyRules(RULES, { name: 'x', config }, { boundingSet: 0n }).reconcile(runc, tsrun)).not.toContain('ro-tmpfs-under-a-stack');
     expect(runc.probe).not.toEqual(tsrun.probe);
   });
+
+  describe('cgroup2-mount-own-cgroup (a pure cgroup v2 host with systemd, as the VM stage)', () => {
+    const cg = (root: string, propagation: string) => ({ target: '/sys/fs/cgroup', fstype: 'cgroup2', source: 'cgroup2', root, opts: 'ro,nosuid,nodev,noexec,relatime', super: 'rw', propagation });
+    const view = (mounts: object[]): View => ({ outcome: 'ran', exit: 'exit 0', hooks: { host: [], container: [] }, said: '', probe: { mounts, cgroup: ['0::/tsrun-diff/c1'] } });
+    const explain = (namespaces: string[], runc: View, tsrun: View) =>
+      applyRules(RULES, { name: 'generated', config: { ociVersion: '1.0.2', linux: { namespaces: namespaces.map((type) => ({ type })) } } }, { boundingSet: 0n }).reconcile(runc, tsrun);
+
+    it("explains runc's whole-tree mount against tsrun's private bind of the container's cgroup", () => {
+      const runc = view([cg('/', 'private')]);
+      const tsrun = view([cg('/tsrun-diff/c1', 'private')]);
+      expect(explain(['mount', 'pid'], runc, tsrun)).toContain('cgroup2-mount-own-cgroup');
+      expect(runc.probe).toEqual(tsrun.probe);
+    });
+
+    it("explains runc's bind fallback in a user namespace, a slave of the host's shared mount, against tsrun's private bind", () => {
+      const runc = view([cg('/tsrun-diff/c1', 'master')]);
+      const tsrun = view([cg('/tsrun-diff/c1', 'private')]);
+      expect(explain(['mount', 'user'], runc, tsrun)).toContain('cgroup2-mount-own-cgroup');
+      expect(runc.probe).toEqual(tsrun.probe);
+    });
+
+    it('does not explain a tsrun bind that is not private, nor the propagation difference without a user namespace', () => {
+      expect(explain(['mount'], view([cg('/', 'private')]), view([cg('/tsrun-diff/c1', 'master')]))).not.toContain('cgroup2-mount-own-cgroup');
+      expect(explain(['mount'], view([cg('/tsrun-diff/c1', 'master')]), view([cg('/tsrun-diff/c1', 'private')]))).not.toContain('cgroup2-mount-own-cgroup');
+    });
+  });
 });

@@ -322,23 +322,32 @@ export const RULES: readonly Rule[] = [
   },
   {
     name: 'cgroup2-mount-own-cgroup',
-    reason: "on cgroup v2 a container without a cgroup namespace of its own gets a bind of its own cgroup at /sys/fs/cgroup; runc mounts the whole cgroup2 tree (read-only), the host's cgroups included",
-    follows: 'tsrun (a container sees its own cgroup only); runc 1.1.5 and later mount the whole tree',
+    reason:
+      "on cgroup v2 a container without a cgroup namespace of its own gets a private bind of its own cgroup at /sys/fs/cgroup; runc mounts the whole cgroup2 tree (read-only), the host's cgroups included, or, in a user namespace where the kernel refuses that mount, binds the container's cgroup keeping the host mount's propagation (a slave of a systemd host's shared /sys/fs/cgroup)",
+    follows: 'tsrun (a container sees its own cgroup only, and no host mount event reaches it); runc 1.1.5 and later mount the whole tree',
     reconcile(config, runc, tsrun) {
       if (ownNamespaces(config).includes('cgroup')) return false;
       const r = runc.probe?.mounts as AnyObj[] | undefined;
       const t = tsrun.probe?.mounts as AnyObj[] | undefined;
       const own = ((tsrun.probe?.cgroup ?? []) as string[]).find((l) => l.startsWith('0::'))?.slice(3);
       if (!r || !t || !own) return false;
+      const userns = ownNamespaces(config).includes('user');
       let changed = false;
       for (let i = 0; i < r.length && i < t.length; i++) {
         const a = r[i]!;
         const b = t[i]!;
         if (a.target !== '/sys/fs/cgroup' || b.target !== '/sys/fs/cgroup' || a.fstype !== 'cgroup2' || b.fstype !== 'cgroup2') continue;
-        if (a.root !== '/' || b.root !== own || a.opts !== b.opts || a.super !== b.super) continue;
-        a.root = b.root;
-        a.source = b.source;
-        changed = true;
+        if (b.root !== own || a.opts !== b.opts || a.super !== b.super || b.propagation !== 'private') continue;
+        if (a.root === '/') {
+          // runc's own cgroup2 mount (private, as tsrun's bind)
+          a.root = b.root;
+          a.source = b.source;
+          changed = true;
+        } else if (a.root === own && userns && a.propagation !== 'private') {
+          // runc's bind fallback in a user namespace: the host mount's propagation
+          a.propagation = b.propagation;
+          changed = true;
+        }
       }
       return changed;
     },
