@@ -113,9 +113,24 @@ describe('differential rules', () => {
       expect(runc.probe).toEqual(tsrun.probe);
     });
 
-    it('does not explain a tsrun bind that is not private, nor the propagation difference without a user namespace', () => {
-      expect(explain(['mount'], view([cg('/', 'private')]), view([cg('/tsrun-diff/c1', 'master')]))).not.toContain('cgroup2-mount-own-cgroup');
-      expect(explain(['mount'], view([cg('/tsrun-diff/c1', 'master')]), view([cg('/tsrun-diff/c1', 'private')]))).not.toContain('cgroup2-mount-own-cgroup');
+    it('leaves a propagation difference without a user namespace, or with a tsrun bind that is not private, as a divergence', () => {
+      for (const [namespaces, r, t] of [
+        [['mount'], view([cg('/', 'private')]), view([cg('/tsrun-diff/c1', 'master')])],
+        [['mount'], view([cg('/tsrun-diff/c1', 'master')]), view([cg('/tsrun-diff/c1', 'private')])],
+        [['mount', 'user'], view([cg('/tsrun-diff/c1', 'private')]), view([cg('/tsrun-diff/c1', 'master')])],
+      ] as const) {
+        explain([...namespaces], r, t);
+        expect(r.probe).not.toEqual(t.probe);
+      }
+    });
+
+    it('composes with rootfs-propagation-shared: an rshared rootfs makes the bind shared, runc 1.1.5 leaves its mount private', () => {
+      const config = { ociVersion: '1.0.2', linux: { rootfsPropagation: 'rshared', namespaces: [{ type: 'mount' }] } };
+      const runc = view([mount('/', 'rw,relatime', 'private'), cg('/', 'private')]);
+      const tsrun = view([mount('/', 'rw,relatime', 'shared'), cg('/tsrun-diff/c1', 'shared')]);
+      const names = applyRules(RULES, { name: 'generated #20 of seed 20260910', config }, { boundingSet: 0n }).reconcile(runc, tsrun);
+      expect(names).toEqual(expect.arrayContaining(['cgroup2-mount-own-cgroup', 'rootfs-propagation-shared']));
+      expect(runc.probe).toEqual(tsrun.probe);
     });
   });
 });

@@ -337,13 +337,14 @@ export const RULES: readonly Rule[] = [
         const a = r[i]!;
         const b = t[i]!;
         if (a.target !== '/sys/fs/cgroup' || b.target !== '/sys/fs/cgroup' || a.fstype !== 'cgroup2' || b.fstype !== 'cgroup2') continue;
-        if (b.root !== own || a.opts !== b.opts || a.super !== b.super || b.propagation !== 'private') continue;
+        if (b.root !== own || a.opts !== b.opts || a.super !== b.super) continue;
         if (a.root === '/') {
-          // runc's own cgroup2 mount (private, as tsrun's bind)
+          // runc's own cgroup2 mount (private, as tsrun's bind; an rshared
+          // rootfs makes both shared later: rootfs-propagation-shared's part)
           a.root = b.root;
           a.source = b.source;
           changed = true;
-        } else if (a.root === own && userns && a.propagation !== 'private') {
+        } else if (a.root === own && userns && b.propagation === 'private' && a.propagation !== 'private') {
           // runc's bind fallback in a user namespace: the host mount's propagation
           a.propagation = b.propagation;
           changed = true;
