@@ -6,8 +6,9 @@
 //          ctr image pull into a private containerd (fetch + unpack into its
 //          overlayfs snapshotter). Each round starts from an empty store.
 //   unpack one ~48 MB layer (gzip and zstd) into an empty directory: tsrun's
-//          unpacker (a node process running dist/src/image/unpack/layer.js,
-//          which also hashes every byte for the diff_id) vs GNU tar -xzf and
+//          unpacker (a node process running dist/src/image/unpack/layer.js
+//          with the V8 flags bin/tsrun gives node, src/boot/bundle-cache.ts;
+//          it also hashes every byte for the diff_id) vs GNU tar -xzf and
 //          tar --zstd -xf. Runs first; its trees (about 0.5 GB a round) stay
 //          until its last round.
 //
@@ -221,6 +222,8 @@ async function main() {
   const missing = ['docker-registry', 'skopeo', 'umoci', 'tar', 'zstd'].filter((b) => !onPath(b));
   if (missing.length) throw new Error(`missing: ${missing.join(', ')} (scripts/install-deps.sh installs them)`);
   const tsrunEntry = path.join(repo, 'dist', 'src', 'cli', 'entry.js');
+  // node as bin/tsrun starts it
+  const v8Flags = require(path.join(repo, 'dist', 'src', 'boot', 'bundle-cache.js')).V8_FLAGS;
   if (!fs.existsSync(path.join(repo, 'dist', 'bundle', 'image.js'))) throw new Error('build first: npm run build');
   fs.rmSync(o.dir, { recursive: true, force: true });
   fs.mkdirSync(o.dir, { recursive: true });
@@ -271,9 +274,9 @@ async function main() {
       process.stderr.write(`unpack round ${i + 1}/${o.runs + 2}\n`);
       const keep = i >= 2; // two warm-up rounds (page cache, node's own files)
       const add = (name, s) => keep && rows[name].push(s);
-      add('tsrun (gzip)', measure(measureBin, log, [process.execPath, driver, gz, fresh(`${i}-tsrun-gzip`)], env));
+      add('tsrun (gzip)', measure(measureBin, log, [process.execPath, ...v8Flags, driver, gz, fresh(`${i}-tsrun-gzip`)], env));
       add('tar -xzf', measure(measureBin, log, ['tar', '-xzf', gz, '-C', fresh(`${i}-tar-gzip`)], env));
-      add('tsrun (zstd)', measure(measureBin, log, [process.execPath, driver, zst, fresh(`${i}-tsrun-zstd`)], env));
+      add('tsrun (zstd)', measure(measureBin, log, [process.execPath, ...v8Flags, driver, zst, fresh(`${i}-tsrun-zstd`)], env));
       add('tar --zstd -xf', measure(measureBin, log, ['tar', '--zstd', '-xf', zst, '-C', fresh(`${i}-tar-zstd`)], env));
     }
     fs.rmSync(destRoot, { recursive: true, force: true });
@@ -299,7 +302,7 @@ async function main() {
         process.stderr.write(`pull round ${i + 1}/${o.runs}\n`);
         const work = path.join(o.dir, `pull-${i}`);
         fs.mkdirSync(work, { recursive: true });
-        rows.tsrun.push(measure(measureBin, log, [process.execPath, tsrunEntry, '--image-root', path.join(work, 'tsrun'), '--registries-config', regCfg, 'pull', '-q', ref], env));
+        rows.tsrun.push(measure(measureBin, log, [process.execPath, ...v8Flags, tsrunEntry, '--image-root', path.join(work, 'tsrun'), '--registries-config', regCfg, 'pull', '-q', ref], env));
         const copy = measure(measureBin, log, ['skopeo', 'copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `oci:${path.join(work, 'oci')}:bench`], env);
         const unpack = measure(measureBin, log, ['umoci', 'unpack', '--image', `${path.join(work, 'oci')}:bench`, path.join(work, 'bundle')], env);
         rows['skopeo + umoci'].push({ wallUs: copy.wallUs + unpack.wallUs, cpuUs: copy.cpuUs + unpack.cpuUs, rssKb: Math.max(copy.rssKb, unpack.rssKb) });

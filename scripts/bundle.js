@@ -275,6 +275,8 @@ function writeBundle(source, file) {
  */
 function writeBaselineCache(file) {
   const boot = require(path.join(root, 'dist', 'src', 'boot', 'bundle-cache.js'));
+  // the flags every use runs under (see boot.V8_FLAGS): V8 rejects a cache made under others
+  require('node:v8').setFlagsFromString(boot.V8_FLAGS.join(' '));
   const b = boot.readBundle(file);
   if (!b) throw new Error(`cannot read back ${file}`);
   const script = boot.compileBundle(b.source, file);

@@ -104,10 +104,12 @@ static void exec_node(int argc, char **argv, const char *const *extra, int n_ext
   char root[PATH_MAX], script[PATH_MAX + 64];
   project_root(root, sizeof root);
   snprintf(script, sizeof script, "%s/dist/src/shim/entry.js", root);
-  char **args = calloc((size_t)argc + (size_t)n_extra + 4, sizeof *args);
+  char **args = calloc((size_t)argc + (size_t)n_extra + 5, sizeof *args);
   int k = 0;
   args[k++] = "node";
   args[k++] = "--disable-warning=ExperimentalWarning";
+  /* V8_FLAGS of src/boot/bundle-cache.ts, which says why */
+  args[k++] = "--interrupt-budget=4000000";
   args[k++] = script;
   for (int i = 1; i < argc; i++) args[k++] = argv[i];
   for (int i = 0; i < n_extra; i++) args[k++] = (char *)extra[i];

@@ -1,6 +1,8 @@
-/* Decoding a layer blob on its own thread (see layer_decode.h): read,
+/* Decoding a layer blob on its own thread (see layer_decode.h): read and
  * decompress into the ring's slots (zlib and OpenSSL are node's own, zstd
- * the system's libzstd), hash each piece while it is still in cache. */
+ * the system's libzstd); a second thread hashes each slot once it is filled,
+ * while the consumer reads it, so decompressing and hashing (each about
+ * half of a layer's decoding) run at once. */
 #include <errno.h>
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -26,18 +28,26 @@ struct layer_decoder {
   const struct layer_decode_events *ev;
   void *ctx;
   pthread_t thread;
+  pthread_t hasher;
+  /* per slot: the bytes it holds, set before the slot is published */
+  size_t *lengths;
 
   pthread_mutex_t mu;
   pthread_cond_t cv;
-  /* under mu: slots the consumer gave back (or never took) */
-  unsigned free_slots;
+  /* under mu, counted in slots since the start: a slot is free again once
+   * the consumer gave it back and the hasher is done with it */
+  uint64_t published;
+  uint64_t hashed;
+  uint64_t released;
+  bool input_done; /* nothing more will be published */
   bool cancelled;
+  bool hash_failed;
 
   /* the decoding thread's own */
   int cur; /* the slot being filled, -1 for none */
-  unsigned next;
   size_t used;
   uint64_t read;
+  /* the hasher's own until it is joined */
   EVP_MD_CTX *hash;
   char error[256];
 };
@@ -48,42 +58,70 @@ static bool fail(struct layer_decoder *d, const char *what, const char *detail) 
   return false;
 }
 
-/* Hand the current slot over (also when empty: the consumer gives it back). */
+/* Hand the current slot over to the hasher and the consumer (also when
+ * empty: the consumer gives it back). */
 static void publish(struct layer_decoder *d) {
   if (d->cur < 0) return;
+  d->lengths[d->cur] = d->used;
+  pthread_mutex_lock(&d->mu);
+  d->published++;
+  pthread_cond_broadcast(&d->cv);
+  pthread_mutex_unlock(&d->mu);
   d->ev->filled(d->ctx, (unsigned)d->cur, d->used, d->read);
   d->cur = -1;
 }
 
+static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
 /* The unfilled rest of the current slot, taking the next free one when
- * needed (waiting for the consumer); NULL when cancelled. */
+ * needed (waiting for the consumer and the hasher); NULL when cancelled. */
 static unsigned char *space(struct layer_decoder *d, size_t *avail) {
   if (d->cur < 0) {
     pthread_mutex_lock(&d->mu);
-    while (d->free_slots == 0 && !d->cancelled) pthread_cond_wait(&d->cv, &d->mu);
-    bool stop = d->cancelled;
-    if (!stop) d->free_slots--;
+    while (d->published - min_u64(d->released, d->hashed) >= d->slots && !d->cancelled && !d->hash_failed)
+      pthread_cond_wait(&d->cv, &d->mu);
+    bool cancelled = d->cancelled, hash_failed = d->hash_failed;
+    d->cur = (int)(d->published % d->slots);
     pthread_mutex_unlock(&d->mu);
-    if (stop) {
-      fail(d, "cancelled", NULL);
+    if (cancelled || hash_failed) {
+      d->cur = -1;
+      fail(d, cancelled ? "cancelled" : "sha256", cancelled ? NULL : "EVP_DigestUpdate failed");
       return NULL;
     }
-    d->cur = (int)d->next;
-    d->next = (d->next + 1) % d->slots;
     d->used = 0;
   }
   *avail = d->slot_size - d->used;
   return d->ring + (size_t)d->cur * d->slot_size + d->used;
 }
 
-/* n bytes were written at space(): hash them, publish a full slot. */
-static bool produced(struct layer_decoder *d, size_t n) {
-  if (n == 0) return true;
-  if (EVP_DigestUpdate(d->hash, d->ring + (size_t)d->cur * d->slot_size + d->used, n) != 1)
-    return fail(d, "sha256", "EVP_DigestUpdate failed");
+/* n bytes were written at space(): publish a full slot. */
+static void produced(struct layer_decoder *d, size_t n) {
   d->used += n;
   if (d->used == d->slot_size) publish(d);
-  return true;
+}
+
+/* The hashing thread: each published slot in order, until the decoder is
+ * done (or cancelled). */
+static void *hash_slots(void *arg) {
+  struct layer_decoder *d = arg;
+  pthread_mutex_lock(&d->mu);
+  for (;;) {
+    while (d->hashed == d->published && !d->input_done && !d->cancelled) pthread_cond_wait(&d->cv, &d->mu);
+    if (d->cancelled || d->hashed == d->published) break;
+    unsigned slot = (unsigned)(d->hashed % d->slots);
+    pthread_mutex_unlock(&d->mu);
+    bool ok = EVP_DigestUpdate(d->hash, d->ring + (size_t)slot * d->slot_size, d->lengths[slot]) == 1;
+    pthread_mutex_lock(&d->mu);
+    if (!ok) {
+      d->hash_failed = true;
+      pthread_cond_broadcast(&d->cv);
+      break;
+    }
+    d->hashed++;
+    pthread_cond_broadcast(&d->cv);
+  }
+  pthread_mutex_unlock(&d->mu);
+  return NULL;
 }
 
 /* read(2) up to len bytes; -1 on error (d->error set), 0 at the end. */
@@ -109,7 +147,7 @@ static bool decode_plain(struct layer_decoder *d) {
     ssize_t n = read_some(d, out, avail);
     if (n < 0) return false;
     if (n == 0) return true;
-    if (!produced(d, (size_t)n)) return false;
+    produced(d, (size_t)n);
   }
 }
 
@@ -146,10 +184,7 @@ static bool decode_gzip(struct layer_decoder *d, unsigned char *in) {
     z.next_out = out;
     z.avail_out = (uInt)avail;
     int r = inflate(&z, Z_NO_FLUSH);
-    if (!produced(d, avail - z.avail_out)) {
-      ok = false;
-      break;
-    }
+    produced(d, avail - z.avail_out);
     if (r == Z_STREAM_END) {
       in_member = false;
     } else if (r != Z_OK && r != Z_BUF_ERROR) {
@@ -191,10 +226,7 @@ static bool decode_zstd(struct layer_decoder *d, unsigned char *in) {
       ok = fail(d, "zstd", ZSTD_getErrorName(last));
       break;
     }
-    if (!produced(d, dst.pos)) {
-      ok = false;
-      break;
-    }
+    produced(d, dst.pos);
   }
   /* the decoder may still hold output of the last frame */
   while (ok && last != 0) {
@@ -209,9 +241,10 @@ static bool decode_zstd(struct layer_decoder *d, unsigned char *in) {
     last = ZSTD_decompressStream(z, &dst, &none);
     if (ZSTD_isError(last)) {
       ok = fail(d, "zstd", ZSTD_getErrorName(last));
-    } else if (!produced(d, dst.pos)) {
-      ok = false;
-    } else if (last != 0 && dst.pos < dst.size) {
+      break;
+    }
+    produced(d, dst.pos);
+    if (last != 0 && dst.pos < dst.size) {
       /* no more output without more input */
       ok = fail(d, "zstd", "the stream ends in the middle of a frame");
     }
@@ -222,11 +255,17 @@ static bool decode_zstd(struct layer_decoder *d, unsigned char *in) {
 
 static void *run(void *arg) {
   struct layer_decoder *d = arg;
-  bool ok = true;
+  bool ok = true, hashing = false;
   unsigned char *in = NULL;
   if (d->compression != LAYER_PLAIN && !(in = malloc(READ_CHUNK))) ok = fail(d, "decoding", "out of memory");
   if (ok && (!(d->hash = EVP_MD_CTX_new()) || EVP_DigestInit_ex(d->hash, EVP_sha256(), NULL) != 1))
     ok = fail(d, "sha256", "EVP_DigestInit_ex failed");
+  if (ok) {
+    int e = pthread_create(&d->hasher, NULL, hash_slots, d);
+    if (e != 0) ok = fail(d, "pthread_create", strerror(e));
+    hashing = e == 0;
+  }
+  if (hashing) pthread_setname_np(d->hasher, "tsrun-hash");
   if (ok) {
     switch (d->compression) {
       case LAYER_PLAIN: ok = decode_plain(d); break;
@@ -235,9 +274,15 @@ static void *run(void *arg) {
     }
   }
   free(in);
+  if (ok) publish(d);
+  pthread_mutex_lock(&d->mu);
+  d->input_done = true;
+  pthread_cond_broadcast(&d->cv);
+  pthread_mutex_unlock(&d->mu);
+  if (hashing) pthread_join(d->hasher, NULL);
+  if (ok && d->hash_failed) ok = fail(d, "sha256", "EVP_DigestUpdate failed");
   char digest[8 + 2 * 32 + 1] = "sha256:";
   if (ok) {
-    publish(d);
     unsigned char md[32];
     unsigned int mdlen = 0;
     if (EVP_DigestFinal_ex(d->hash, md, &mdlen) != 1 || mdlen != 32) {
@@ -254,7 +299,10 @@ struct layer_decoder *tsrun_layer_decode_start(int fd, enum layer_compression co
                                                size_t slot_size, unsigned slots, const struct layer_decode_events *ev,
                                                void *ctx) {
   struct layer_decoder *d = calloc(1, sizeof *d);
-  if (!d) {
+  size_t *lengths = calloc(slots, sizeof *lengths);
+  if (!d || !lengths) {
+    free(d);
+    free(lengths);
     close(fd);
     errno = ENOMEM;
     return NULL;
@@ -266,15 +314,17 @@ struct layer_decoder *tsrun_layer_decode_start(int fd, enum layer_compression co
                               .slots = slots,
                               .ev = ev,
                               .ctx = ctx,
-                              .free_slots = slots,
+                              .lengths = lengths,
                               .cur = -1};
   pthread_mutex_init(&d->mu, NULL);
   pthread_cond_init(&d->cv, NULL);
   int e = pthread_create(&d->thread, NULL, run, d);
+  if (e == 0) pthread_setname_np(d->thread, "tsrun-decode");
   if (e != 0) {
     pthread_cond_destroy(&d->cv);
     pthread_mutex_destroy(&d->mu);
     close(fd);
+    free(lengths);
     free(d);
     errno = e;
     return NULL;
@@ -284,15 +334,15 @@ struct layer_decoder *tsrun_layer_decode_start(int fd, enum layer_compression co
 
 void tsrun_layer_decode_release(struct layer_decoder *d) {
   pthread_mutex_lock(&d->mu);
-  if (d->free_slots < d->slots) d->free_slots++;
-  pthread_cond_signal(&d->cv);
+  if (d->released < d->published) d->released++;
+  pthread_cond_broadcast(&d->cv);
   pthread_mutex_unlock(&d->mu);
 }
 
 void tsrun_layer_decode_cancel(struct layer_decoder *d) {
   pthread_mutex_lock(&d->mu);
   d->cancelled = true;
-  pthread_cond_signal(&d->cv);
+  pthread_cond_broadcast(&d->cv);
   pthread_mutex_unlock(&d->mu);
 }
 
@@ -303,5 +353,6 @@ void tsrun_layer_decode_free(struct layer_decoder *d) {
   close(d->fd);
   pthread_cond_destroy(&d->cv);
   pthread_mutex_destroy(&d->mu);
+  free(d->lengths);
   free(d);
 }

@@ -1,11 +1,12 @@
 /* Decoding one image layer blob on a thread of its own: read the blob,
- * decompress it (gzip or zstd) or take it as it is (plain tar), hash every
- * decompressed byte (sha256: the layer's diff_id) and hand the bytes over
- * through a ring of slots in the caller's memory. The thread fills a slot,
- * reports it (filled), and takes the next free one, waiting while the
- * consumer holds them all; the consumer gives each slot back (release) in
- * the order it got them. The caller's thread does the unpacking meanwhile,
- * as `tar -xzf` runs gzip beside tar.
+ * decompress it (gzip or zstd) or take it as it is (plain tar), and hand the
+ * bytes over through a ring of slots in the caller's memory, while a second
+ * thread hashes every decompressed byte (sha256: the layer's diff_id). The
+ * decoding thread fills a slot, reports it (filled), and takes the next free
+ * one, waiting while the consumer holds them all or the hasher is behind;
+ * the consumer gives each slot back (release) in the order it got them. The
+ * caller's threads do the unpacking meanwhile, as `tar -xzf` runs gzip
+ * beside tar.
  *
  * Nothing here parses the tar stream or touches the filesystem but to read
  * the blob. These run in the parent (node) only. */
@@ -16,7 +17,7 @@
 
 enum layer_compression { LAYER_PLAIN, LAYER_GZIP, LAYER_ZSTD };
 
-/* Called on the decoding thread. */
+/* Called on the decoding thread (done after the hasher has finished). */
 struct layer_decode_events {
   /* slot holds len bytes of the decompressed stream, the next in order;
    * read: compressed bytes read so far */

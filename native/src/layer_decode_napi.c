@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "layer_decode.h"
@@ -193,11 +194,46 @@ static napi_value js_decode_cancel(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Transparent huge pages: the first write to each page of the ring is a page
+ * fault, and on a VM a fault costs tens of microseconds; 2 MiB pages make
+ * a ring of a few MiB two or three faults instead of a thousand. */
+#define RING_ALIGN (2u << 20)
+
+static void ring_finalize(napi_env env, void *data, void *hint) { free(data); }
+
+/* layerRingAlloc(bytes) -> Buffer: memory for a decoder's ring, huge pages
+ * when the kernel gives them (MADV_HUGEPAGE), else ordinary ones */
+static napi_value js_ring_alloc(napi_env env, napi_callback_info info) {
+  napi_value argv[1], out;
+  uint32_t len;
+  if (!tsrun_get_args(env, info, 1, argv) || !tsrun_get_u32(env, argv[0], &len)) return NULL;
+  if (len == 0) {
+    napi_throw_range_error(env, NULL, "layerRingAlloc: the ring must not be empty");
+    return NULL;
+  }
+  size_t size = ((size_t)len + RING_ALIGN - 1) / RING_ALIGN * RING_ALIGN;
+  void *ring = NULL;
+  int e = posix_memalign(&ring, RING_ALIGN, size);
+  if (e != 0) {
+    tsrun_throw_errno(env, e, "posix_memalign", NULL);
+    return NULL;
+  }
+  /* a hint: without huge pages the ring works as well, only its first use costs more */
+  (void)madvise(ring, size, MADV_HUGEPAGE);
+  if (napi_create_external_buffer(env, len, ring, ring_finalize, NULL, &out) != napi_ok) {
+    free(ring);
+    tsrun_throw(env, "layerRingAlloc: cannot make the buffer");
+    return NULL;
+  }
+  return out;
+}
+
 void tsrun_register_layer_decode(napi_env env, napi_value exports) {
   static const tsrun_fn fns[] = {
       {"layerDecodeStart", js_decode_start},
       {"layerDecodeRelease", js_decode_release},
       {"layerDecodeCancel", js_decode_cancel},
+      {"layerRingAlloc", js_ring_alloc},
   };
   tsrun_export(env, exports, fns, sizeof fns / sizeof fns[0]);
 }

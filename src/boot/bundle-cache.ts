@@ -40,6 +40,22 @@ export interface BundleSource {
   ownerUid: number;
 }
 
+/**
+ * The V8 flags of every node tsrun starts, on its command line: bin/tsrun's
+ * and the shim launcher's (native/launcher/main.c; test/unit/v8-flags.test.ts
+ * holds them to this list). The build writes the baseline caches under them
+ * too (scripts/bundle.js), because V8 rejects a code cache made under other
+ * flags.
+ *
+ * --interrupt-budget: V8 optimizes a function once this much of its bytecode
+ * has run (66 KiB by default in node 20). A tsrun process lives seconds and
+ * does its heavy work on the addon's threads; at the default, TurboFan spent
+ * over 100 ms of a second core compiling the tar parser's functions during a
+ * 0.3 s layer unpack, which needs both cores itself. 60 times later, only
+ * code that runs long is optimized.
+ */
+export const V8_FLAGS: readonly string[] = ['--interrupt-budget=4000000'];
+
 /** Read a bundle (undefined when there is none). */
 export function readBundle(file: string): BundleSource | undefined {
   let fd: number | undefined;

@@ -98,6 +98,8 @@ export interface Native {
   layerOpenRoot(path: string): number;
 
   // --- image layer decoding (native/src/layer_decode*.c) ---
+  /** memory for a decoder's ring (huge pages when the kernel gives them: each first touch of a page is a fault) */
+  layerRingAlloc(bytes: number): Buffer;
   /**
    * Decode a layer blob (opened here) on a thread of the addon into ring,
    * whole slots of slotSize bytes: onEvent(slot, length, read) for each

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliEnv, PROJECT_ROOT, TEST_PREFIX } from '../helpers';
 import { testTempDir } from '../helpers/ids';
+import { V8_FLAGS } from '../../src/boot/bundle-cache';
 
 let tree: string;
 let entry: string;
@@ -33,7 +34,8 @@ afterAll(() => {
   fs.rmSync(tree, { recursive: true, force: true });
 });
 
-function cli(args: string[], nodeFlags: string[] = []): { code: number | null; stdout: string; stderr: string } {
+/** the CLI as bin/tsrun starts it (with other node flags when given) */
+function cli(args: string[], nodeFlags: readonly string[] = V8_FLAGS): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [...nodeFlags, entry, ...args], { env: cliEnv(), encoding: 'utf8', cwd: tree });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -149,7 +151,7 @@ describe('code cache', () => {
 });
 
 describe('baseline cache', () => {
-  it('the build writes one that node accepts for the built bundle', () => {
+  it('the build writes one that node accepts for the built bundle, under the flags bin/tsrun gives node', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const e = require(path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'entry.js')) as typeof import('../../src/cli/entry');
     const b = e.readBundle();
@@ -157,14 +159,20 @@ describe('baseline cache', () => {
     const file = e.baselineCacheFile(b!);
     expect(fs.existsSync(file)).toBe(true);
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
-    const script = e.compileBundle(b!.source, fs.readFileSync(file));
-    expect(script.cachedDataRejected).toBe(false);
+    // in a node started as bin/tsrun starts one
+    const checked = spawnSync(process.execPath, [...V8_FLAGS, '-e', `
+      const e = require(${JSON.stringify(path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'entry.js'))});
+      const b = e.readBundle();
+      const script = e.compileBundle(b.source, require('node:fs').readFileSync(e.baselineCacheFile(b)));
+      process.stdout.write(String(script.cachedDataRejected));`], { encoding: 'utf8' });
+    expect(checked.stderr).toBe('');
+    expect(checked.stdout).toBe('false');
   });
 
   it('is read until the command has its own cache, which is then written', () => {
     clearCache();
     // a baseline for this tree's bundle, made the way scripts/bundle.js does
-    const made = spawnSync(process.execPath, ['-e', `
+    const made = spawnSync(process.execPath, [...V8_FLAGS, '-e', `
       const e = require(${JSON.stringify(entry)});
       const b = e.readBundle();
       const s = e.compileBundle(b.source);
@@ -174,6 +182,13 @@ describe('baseline cache', () => {
     const r = cli(['--root', stateRoot, 'list', '-q']);
     expect(r.code, r.stderr).toBe(0);
     expect(cacheFiles('list')).toHaveLength(1);
+    // made under bin/tsrun's V8 flags, as the baseline was: the next call accepts it
+    const checked = spawnSync(process.execPath, [...V8_FLAGS, '-e', `
+      const e = require(${JSON.stringify(entry)});
+      const script = e.compileBundle(e.readBundle().source, require('node:fs').readFileSync(${JSON.stringify(path.join(cacheDir, cacheFiles('list')[0] as string))}));
+      process.stdout.write(String(script.cachedDataRejected));`], { encoding: 'utf8' });
+    expect(checked.stderr).toBe('');
+    expect(checked.stdout).toBe('false');
   });
 });
 

@@ -14,13 +14,15 @@ import { decodeLayer, SLOT_SIZE, SLOTS } from '../../src/image/unpack/decode';
 import { PROJECT_ROOT, testTempDir } from '../helpers';
 
 let dir: string;
-/** 40 MB that compress well, many times the ring */
+/** tens of MB that compress well, more than ten times the ring */
 let payload: Buffer;
 
 beforeAll(() => {
   dir = testTempDir('img-decode');
   const block = crypto.randomBytes(64 * 1024);
-  payload = Buffer.concat(Array.from({ length: 640 }, (_, i) => (i % 3 === 0 ? crypto.randomBytes(1024) : block)));
+  // two 64 KiB blocks and a 1 KiB one make 43 KiB a block on average
+  const blocks = Math.ceil((12 * SLOTS * SLOT_SIZE) / (43 * 1024));
+  payload = Buffer.concat(Array.from({ length: blocks }, (_, i) => (i % 3 === 0 ? crypto.randomBytes(1024) : block)));
 });
 
 afterAll(() => {

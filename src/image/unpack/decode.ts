@@ -1,9 +1,10 @@
 // The decoding half of a layer unpack, off the JS thread: a thread of the
-// addon (native/src/layer_decode.c) reads the blob, decompresses it (gzip or
-// zstd, chosen here by magic number), hashes every decompressed byte for the
-// diff_id, and hands the bytes over through a ring of slots, at most the
-// ring's size ahead of the consumer. The JS thread is left with tar parsing
-// and the filesystem calls, so both proceed at once, as `tar -xzf` runs gzip
+// addon (native/src/layer_decode.c) reads the blob and decompresses it (gzip
+// or zstd, chosen here by magic number) into a ring of slots, at most the
+// ring's size ahead of the consumer, and a second one hashes every
+// decompressed byte for the diff_id while the consumer reads the slot. The JS
+// thread is left with tar parsing (the filesystem calls run on a third
+// thread: apply.ts), so all of it proceeds at once, as `tar -xzf` runs gzip
 // beside tar. A thread starts in microseconds (a worker_threads Worker takes
 // tens of milliseconds, more on a loaded machine), and no byte is copied
 // between the decompressor and write(2).
@@ -13,13 +14,15 @@ import { detectCompression, type Compression } from './decompress';
 
 /**
  * The ring: SLOTS slots of SLOT_SIZE bytes each, which the decoder may fill
- * ahead of the consumer. Small on purpose: every page of it is a page fault
- * the first time it is written (tens of microseconds each on a loaded VM: a
- * 16 MiB ring cost ~150 ms per layer), and a ring this size, reused over
- * and over, already keeps both threads busy.
+ * ahead of the consumer. Its memory comes from the addon in huge pages: on
+ * a VM every first write to a 4 KiB page is a fault of tens of
+ * microseconds, so a ring of ordinary pages had to stay small (1 MiB), and
+ * a small ring left the decoder waiting whenever the applying thread met a
+ * run of small files. 4 MiB keeps every thread busy; slots of 512 KiB are
+ * still hashed while in the cache.
  */
-export const SLOT_SIZE = 256 * 1024;
-export const SLOTS = 4;
+export const SLOT_SIZE = 512 * 1024;
+export const SLOTS = 8;
 
 export interface DecodedLayer {
   compression: Compression;
@@ -52,7 +55,7 @@ function readCompression(path: string): Compression {
 /** Decode a layer blob; onRead reports compressed bytes read. */
 export function decodeLayer(path: string, onRead?: (bytes: number) => void, n: Native = realNative()): DecodedLayer {
   const compression = readCompression(path);
-  const ring = Buffer.allocUnsafeSlow(SLOTS * SLOT_SIZE);
+  const ring = n.layerRingAlloc(SLOTS * SLOT_SIZE);
   const filled: Array<{ slot: number; length: number }> = [];
   let digest: string | undefined;
   let failure: Error | undefined;

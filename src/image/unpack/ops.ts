@@ -33,9 +33,21 @@ const DEVICE_TYPE = { c: 0o020000, b: 0o060000, p: 0o010000 } as const;
 const NO_META: LayerEntryMeta = { uid: 0, gid: 0, mode: 0 };
 const EMPTY = Buffer.alloc(0);
 
-/** Operations for the applying thread, in order, with what each is about (for errors). */
+/** the high and low 32 bits of an int64 (two's complement), for a DataView */
+function int64Parts(v: number): [hi: number, lo: number] {
+  const hi = Math.floor(v / 2 ** 32);
+  return [hi, v - hi * 2 ** 32];
+}
+
+/**
+ * Operations for the applying thread, in order, with what each is about (for
+ * errors). Encoded through a DataView: its setters are V8 builtins, where
+ * Buffer's write*LE are JavaScript that checks every offset, run tens of
+ * thousands of times a layer and then compiled again by the optimizer.
+ */
 export class OpBatch {
   private buf: Buffer;
+  private view: DataView;
   private len = 0;
   /** per operation: the tar entry it carries out */
   readonly entries: OpEntry[] = [];
@@ -46,6 +58,7 @@ export class OpBatch {
     buf?: Buffer,
   ) {
     this.buf = buf ?? Buffer.allocUnsafeSlow(64 * 1024);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
   }
 
   get count(): number {
@@ -102,6 +115,7 @@ export class OpBatch {
     const bigger = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.len + n));
     this.buf.copy(bigger, 0, 0, this.len);
     this.buf = bigger;
+    this.view = new DataView(bigger.buffer, bigger.byteOffset, bigger.length);
   }
 
   private string(s: string): number {
@@ -128,32 +142,39 @@ export class OpBatch {
     const inRing = data.length > 0 && data.buffer === this.ring.buffer;
     this.reserve(HEADER);
     const h = this.len;
-    const b = this.buf;
-    b.writeUInt32LE(kind, h);
-    b.writeUInt32LE(meta.uid, h + 4);
-    b.writeUInt32LE(meta.gid, h + 8);
-    b.writeUInt32LE(meta.mode, h + 12);
-    b.writeBigInt64LE(BigInt(meta.atime ?? 0), h + 16);
-    b.writeBigInt64LE(BigInt(meta.mtime ?? 0), h + 24);
-    b.writeInt32LE(meta.atime === undefined ? -1 : (meta.atimeNs ?? 0), h + 32);
-    b.writeInt32LE(meta.mtime === undefined ? -1 : (meta.mtimeNs ?? 0), h + 36);
-    b.writeUInt32LE(major, h + 40);
-    b.writeUInt32LE(minor, h + 44);
-    b.writeUInt32LE(meta.xattrs?.length ?? 0, h + 56);
-    b.writeUInt32LE(data.length, h + 60);
-    b.writeUInt32LE(inRing ? 1 : 0, h + 64);
-    b.writeUInt32LE(inRing ? data.byteOffset - this.ring.byteOffset : 0, h + 68);
-    b.writeUInt32LE(deviceType, h + 72);
-    b.writeUInt32LE(flags, h + 76);
+    const v = this.view;
+    const [atimeHi, atimeLo] = int64Parts(meta.atime ?? 0);
+    const [mtimeHi, mtimeLo] = int64Parts(meta.mtime ?? 0);
+    v.setUint32(h, kind, true);
+    v.setUint32(h + 4, meta.uid, true);
+    v.setUint32(h + 8, meta.gid, true);
+    v.setUint32(h + 12, meta.mode, true);
+    v.setUint32(h + 16, atimeLo, true);
+    v.setInt32(h + 20, atimeHi, true);
+    v.setUint32(h + 24, mtimeLo, true);
+    v.setInt32(h + 28, mtimeHi, true);
+    v.setInt32(h + 32, meta.atime === undefined ? -1 : (meta.atimeNs ?? 0), true);
+    v.setInt32(h + 36, meta.mtime === undefined ? -1 : (meta.mtimeNs ?? 0), true);
+    v.setUint32(h + 40, major, true);
+    v.setUint32(h + 44, minor, true);
+    v.setUint32(h + 56, meta.xattrs?.length ?? 0, true);
+    v.setUint32(h + 60, data.length, true);
+    v.setUint32(h + 64, inRing ? 1 : 0, true);
+    v.setUint32(h + 68, inRing ? data.byteOffset - this.ring.byteOffset : 0, true);
+    v.setUint32(h + 72, deviceType, true);
+    v.setUint32(h + 76, flags, true);
     this.len += HEADER;
-    this.buf.writeUInt32LE(this.string(path), h + 48);
-    this.buf.writeUInt32LE(this.string(target), h + 52);
+    const pathLen = this.string(path);
+    this.view.setUint32(h + 48, pathLen, true);
+    const targetLen = this.string(target);
+    this.view.setUint32(h + 52, targetLen, true);
     for (const [name, value] of meta.xattrs ?? []) {
       this.reserve(8);
       const x = this.len;
       this.len += 8;
-      this.buf.writeUInt32LE(this.string(name), x);
-      this.buf.writeUInt32LE(value.length, x + 4);
+      const nameLen = this.string(name);
+      this.view.setUint32(x, nameLen, true);
+      this.view.setUint32(x + 4, value.length, true);
       this.reserve(value.length);
       value.copy(this.buf, this.len);
       this.len += value.length;
@@ -165,7 +186,8 @@ export class OpBatch {
     }
     const pad = (8 - (this.len % 8)) % 8;
     this.reserve(pad);
-    this.buf.fill(0, this.len, this.len + pad);
+    // a loop of at most 7: Buffer#fill validates its arguments in JavaScript first
+    for (let i = 0; i < pad; i++) this.buf[this.len + i] = 0;
     this.len += pad;
     this.entries.push(entry);
   }
