@@ -228,7 +228,6 @@ struct layer_applier *tsrun_layer_apply_start(int root, const unsigned char *rin
   pthread_mutex_init(&a->mu, NULL);
   pthread_cond_init(&a->cv, NULL);
   int e = pthread_create(&a->thread, NULL, run, a);
-  if (e == 0) pthread_setname_np(a->thread, "tsrun-apply");
   if (e != 0) {
     pthread_cond_destroy(&a->cv);
     pthread_mutex_destroy(&a->mu);
@@ -236,6 +235,7 @@ struct layer_applier *tsrun_layer_apply_start(int root, const unsigned char *rin
     errno = e;
     return NULL;
   }
+  pthread_setname_np(a->thread, "tsrun-apply");
   return a;
 }
 

@@ -85,7 +85,8 @@ static unsigned char *space(struct layer_decoder *d, size_t *avail) {
     pthread_mutex_unlock(&d->mu);
     if (cancelled || hash_failed) {
       d->cur = -1;
-      fail(d, cancelled ? "cancelled" : "sha256", cancelled ? NULL : "EVP_DigestUpdate failed");
+      /* a hash failure is named by run(), once the hasher is joined */
+      if (cancelled) fail(d, "cancelled", NULL);
       return NULL;
     }
     d->used = 0;
@@ -262,10 +263,10 @@ static void *run(void *arg) {
     ok = fail(d, "sha256", "EVP_DigestInit_ex failed");
   if (ok) {
     int e = pthread_create(&d->hasher, NULL, hash_slots, d);
-    if (e != 0) ok = fail(d, "pthread_create", strerror(e));
     hashing = e == 0;
+    if (hashing) pthread_setname_np(d->hasher, "tsrun-hash");
+    else ok = fail(d, "pthread_create", strerror(e));
   }
-  if (hashing) pthread_setname_np(d->hasher, "tsrun-hash");
   if (ok) {
     switch (d->compression) {
       case LAYER_PLAIN: ok = decode_plain(d); break;
@@ -280,7 +281,8 @@ static void *run(void *arg) {
   pthread_cond_broadcast(&d->cv);
   pthread_mutex_unlock(&d->mu);
   if (hashing) pthread_join(d->hasher, NULL);
-  if (ok && d->hash_failed) ok = fail(d, "sha256", "EVP_DigestUpdate failed");
+  /* fail() keeps the first cause: a decoding error found before this one */
+  if (d->hash_failed) ok = fail(d, "sha256", "EVP_DigestUpdate failed");
   char digest[8 + 2 * 32 + 1] = "sha256:";
   if (ok) {
     unsigned char md[32];
@@ -319,7 +321,6 @@ struct layer_decoder *tsrun_layer_decode_start(int fd, enum layer_compression co
   pthread_mutex_init(&d->mu, NULL);
   pthread_cond_init(&d->cv, NULL);
   int e = pthread_create(&d->thread, NULL, run, d);
-  if (e == 0) pthread_setname_np(d->thread, "tsrun-decode");
   if (e != 0) {
     pthread_cond_destroy(&d->cv);
     pthread_mutex_destroy(&d->mu);
@@ -329,6 +330,7 @@ struct layer_decoder *tsrun_layer_decode_start(int fd, enum layer_compression co
     errno = e;
     return NULL;
   }
+  pthread_setname_np(d->thread, "tsrun-decode");
   return d;
 }
 

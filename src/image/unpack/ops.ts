@@ -33,10 +33,15 @@ const DEVICE_TYPE = { c: 0o020000, b: 0o060000, p: 0o010000 } as const;
 const NO_META: LayerEntryMeta = { uid: 0, gid: 0, mode: 0 };
 const EMPTY = Buffer.alloc(0);
 
-/** the high and low 32 bits of an int64 (two's complement), for a DataView */
-function int64Parts(v: number): [hi: number, lo: number] {
+function viewOf(b: Buffer): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.length);
+}
+
+/** an int64 (two's complement, little-endian) as two 32-bit halves: no BigInt */
+function setInt64(view: DataView, at: number, v: number): void {
   const hi = Math.floor(v / 2 ** 32);
-  return [hi, v - hi * 2 ** 32];
+  view.setUint32(at, v - hi * 2 ** 32, true);
+  view.setInt32(at + 4, hi, true);
 }
 
 /**
@@ -58,7 +63,7 @@ export class OpBatch {
     buf?: Buffer,
   ) {
     this.buf = buf ?? Buffer.allocUnsafeSlow(64 * 1024);
-    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+    this.view = viewOf(this.buf);
   }
 
   get count(): number {
@@ -115,7 +120,7 @@ export class OpBatch {
     const bigger = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.len + n));
     this.buf.copy(bigger, 0, 0, this.len);
     this.buf = bigger;
-    this.view = new DataView(bigger.buffer, bigger.byteOffset, bigger.length);
+    this.view = viewOf(bigger);
   }
 
   private string(s: string): number {
@@ -143,16 +148,12 @@ export class OpBatch {
     this.reserve(HEADER);
     const h = this.len;
     const v = this.view;
-    const [atimeHi, atimeLo] = int64Parts(meta.atime ?? 0);
-    const [mtimeHi, mtimeLo] = int64Parts(meta.mtime ?? 0);
     v.setUint32(h, kind, true);
     v.setUint32(h + 4, meta.uid, true);
     v.setUint32(h + 8, meta.gid, true);
     v.setUint32(h + 12, meta.mode, true);
-    v.setUint32(h + 16, atimeLo, true);
-    v.setInt32(h + 20, atimeHi, true);
-    v.setUint32(h + 24, mtimeLo, true);
-    v.setInt32(h + 28, mtimeHi, true);
+    setInt64(v, h + 16, meta.atime ?? 0);
+    setInt64(v, h + 24, meta.mtime ?? 0);
     v.setInt32(h + 32, meta.atime === undefined ? -1 : (meta.atimeNs ?? 0), true);
     v.setInt32(h + 36, meta.mtime === undefined ? -1 : (meta.mtimeNs ?? 0), true);
     v.setUint32(h + 40, major, true);
@@ -164,6 +165,7 @@ export class OpBatch {
     v.setUint32(h + 72, deviceType, true);
     v.setUint32(h + 76, flags, true);
     this.len += HEADER;
+    // string() may grow the memory: this.view from here on, not v
     const pathLen = this.string(path);
     this.view.setUint32(h + 48, pathLen, true);
     const targetLen = this.string(target);
